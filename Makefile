@@ -1,0 +1,45 @@
+# credscore: `make run` serves the demo on http://127.0.0.1:8000, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-sqlite lint format bench eval-liar eval-truth-discovery clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/credscore migrate
+	$(BIN)/credscore seed-demo
+	$(BIN)/credscore serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+eval-liar: $(STAMP)
+	$(BIN)/credscore eval liar --train ../shared/data/liar/train.tsv --test ../shared/data/liar/valid.tsv
+
+eval-truth-discovery: $(STAMP)
+	$(BIN)/credscore eval truth-discovery \
+		--claims ../shared/data/truth-discovery/population/population_claims.csv \
+		--truth ../shared/data/truth-discovery/population/population_truth.csv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info credscore.db*

@@ -1,0 +1,970 @@
+"""The claim model: calibrated P(holds up) and ordinal class probabilities, explained, and fast.
+
+``ClaimModel`` is a scikit-learn estimator over ``ClaimContext`` objects (see
+``scoring.features``). Its design matrix is, in this column order: the standardised numeric
+features, indicator tokens (outlet kind, topics, metadata), TF-IDF word n-grams and, optionally,
+TF-IDF character n-grams. Two logistic regressions share it:
+
+- ``ordinal_``: multinomial over the ordered label set (class probabilities);
+- ``binary_``: P(holds up), trained on each label's ``holds_up`` credit (a label with credit 0.5,
+  such as "mixed", enters once as held up and once as not, each with weight 0.5).
+
+Both are wrapped in ``CalibratedClassifierCV`` (an ensemble over ``cv`` folds: each fold's model
+is fitted on the other folds and calibrated on its own); isotonic calibration when each fold holds
+at least ``isotonic_min_samples`` claims, sigmoid otherwise. Folds are contiguous blocks of the
+time-sorted claims when every claim has a date, stratified shuffled folds otherwise.
+
+Metrics come from a held-out split made before fitting: the latest ``holdout_fraction`` of claims
+when all are dated, a stratified random split otherwise. With ``refit`` the model is then fitted
+again on all claims, and ``metrics_`` describes the held-out run.
+
+Scoring a claim through scikit-learn's sparse pipeline costs milliseconds, so fitting also builds
+``compiled_``: a ``CompiledClaimModel`` holding the vocabularies as dicts, the coefficients as
+one dense array and the calibration maps as arrays, which scores one claim in plain Python/numpy
+and a batch with one sparse product. Tests check it agrees with the scikit-learn path.
+
+Interval: P(holds up) is the mean over the fold models of calibrated decision values f_i. The
+decision is given a standard deviation from two independent sources, added in quadrature:
+  - model uncertainty: the delete-a-fold jackknife of the fold models' decisions,
+    (k - 1) / k * sum_i (f_i - mean f)^2, each fold model having seen (k - 1) / k of the data;
+  - track-record uncertainty: the posterior standard deviation of the outlet's (and topic's)
+    Beta track record times the decision's slope in that feature (a missing record counts as a
+    uniform Beta(1, 1)).
+The interval is the mean over folds of each fold's calibration map applied to f_i -/+ z * sd,
+with z the normal quantile of ``interval_level``; it always contains P(holds up).
+
+Explanations: for each named feature group g and fold i, contribution c_ig = sum over the
+group's columns of coef_ij * (x_j - baseline_j), baseline being the column mean of the training
+design matrix (a typical claim). Its effect on the probability scale is P(holds up) minus the
+probability recomputed with every f_i reduced by c_ig: how much this group moved the score away
+from what a typical value would give. Effects are not additive (the calibration map is not
+linear), but each is exact for its own group.
+
+Pure Python + numpy + scipy + scikit-learn: no FastAPI, no SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.stats import norm
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+from scoring.evaluation.metrics import binary_metrics, multiclass_metrics
+from scoring.features import (
+    CHARACTERS,
+    NUMERIC_FEATURE_INDEX,
+    NUMERIC_FEATURE_NAMES,
+    NUMERIC_FEATURES,
+    OUTLET_RECORD,
+    TOPIC_RECORD,
+    WORDING,
+    ClaimContext,
+    FeatureRow,
+    describe,
+    featurize,
+    token_group,
+)
+from scoring.reliability import (
+    DEFAULT_PRIOR_STRENGTH,
+    GLOBAL_PRIOR_MEAN,
+    Grade,
+    Reliability,
+    grade_for,
+    posterior,
+)
+from scoring.text_features import char_ngrams, ngrams_of_tokens, word_ngrams
+
+# Bump when the fitted model's structure changes; artifacts record it and refuse a mismatch.
+MODEL_FORMAT_VERSION = 1
+
+SERVICE_LABELS: tuple[str, ...] = ("true", "mostly-true", "mixed", "mostly-false", "false")
+SERVICE_HOLDS_UP: Mapping[str, float] = {"true": 1.0, "mostly-true": 1.0, "mixed": 0.5}
+
+# Standard deviation of a Beta(1, 1): the track-record uncertainty of an outlet with no record.
+_UNIFORM_SD = math.sqrt(1.0 / 12.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One feature group's effect on P(holds up), in words, relative to a typical claim."""
+
+    group: str
+    description: str
+    effect: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimScore:
+    """A scored claim: P(holds up), its interval, grade band, class probabilities and reasons."""
+
+    probability: float
+    low: float
+    high: float
+    grade: Grade
+    class_probabilities: Mapping[str, float]
+    contributions: tuple[Contribution, ...]
+    model_sd: float
+    track_record_sd: float
+
+
+def _identity_tokens(tokens: Sequence[str]) -> list[str]:
+    return list(tokens)
+
+
+def _beta_sd(record: Reliability) -> float:
+    total = record.alpha + record.beta
+    return math.sqrt(record.alpha * record.beta / (total * total * (total + 1.0)))
+
+
+def _order_of(contexts: Sequence[ClaimContext]) -> np.ndarray | None:
+    """Indices sorting the claims by date, or ``None`` when any claim is undated."""
+    dates = [context.published_at for context in contexts]
+    known = [date for date in dates if date is not None]
+    if not dates or len(known) != len(dates):
+        return None
+    return np.array(sorted(range(len(known)), key=known.__getitem__), dtype=np.intp)
+
+
+# --------------------------------------------------------------------------------------------
+# The compiled (fast) path
+
+
+@dataclass(frozen=True, slots=True)
+class _Calibrator:
+    """A fitted calibration map: sigmoid 1 / (1 + exp(a f + b)) or isotonic interpolation."""
+
+    a: float
+    b: float
+    x: np.ndarray | None
+    y: np.ndarray | None
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        if self.x is None or self.y is None:
+            result: np.ndarray = 1.0 / (1.0 + np.exp(self.a * values + self.b))
+            return result
+        interpolated: np.ndarray = np.interp(values, self.x, self.y)
+        return interpolated
+
+    def one(self, value: float) -> float:
+        if self.x is None or self.y is None:
+            exponent = self.a * value + self.b
+            if exponent > 700.0:
+                return 0.0
+            return 1.0 / (1.0 + math.exp(exponent))
+        return float(np.interp(value, self.x, self.y))
+
+
+def _compile_calibrator(calibrator: Any) -> _Calibrator:
+    if isinstance(calibrator, IsotonicRegression):
+        x = np.asarray(calibrator.X_thresholds_, dtype=float)
+        y = np.asarray(calibrator.y_thresholds_, dtype=float)
+        if x.size == 1:
+            x = np.array([x[0], x[0]])
+            y = np.array([y[0], y[0]])
+        # scikit-learn clips to the fitted range (the first and last thresholds) and interpolates
+        # linearly; np.interp holds the end values outside the range, which is the same.
+        return _Calibrator(0.0, 0.0, x, y)
+    return _Calibrator(float(calibrator.a_), float(calibrator.b_), None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fold:
+    """One fold of a calibrated ensemble: its decision columns, their classes, calibrators."""
+
+    start: int
+    stop: int
+    class_index: np.ndarray
+    calibrators: tuple[_Calibrator, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledEnsemble:
+    """A CalibratedClassifierCV's predict_proba, over a slice of the shared coefficient matrix."""
+
+    n_classes: int
+    folds: tuple[_Fold, ...]
+
+    def proba(self, decisions: np.ndarray) -> np.ndarray:
+        """Class probabilities from decision values (n, columns), averaged over folds."""
+        n = decisions.shape[0]
+        total = np.zeros((n, self.n_classes))
+        for fold in self.folds:
+            proba = np.zeros((n, self.n_classes))
+            for offset, (class_idx, calibrator) in enumerate(
+                zip(fold.class_index, fold.calibrators, strict=True)
+            ):
+                target = class_idx + 1 if self.n_classes == 2 else class_idx
+                proba[:, target] = calibrator(decisions[:, fold.start + offset])
+            if self.n_classes == 2:
+                proba[:, 0] = 1.0 - proba[:, 1]
+            else:
+                denominator = proba.sum(axis=1)[:, np.newaxis]
+                uniform = np.full_like(proba, 1.0 / self.n_classes)
+                proba = np.divide(proba, denominator, out=uniform, where=denominator != 0)
+            proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
+            total += proba
+        return total / len(self.folds)
+
+
+def _compile_ensemble(
+    calibrated: CalibratedClassifierCV, n_features: int, column_offset: int
+) -> tuple[_CompiledEnsemble, np.ndarray, np.ndarray]:
+    """The ensemble's fold structure plus its stacked coefficients (features x columns)."""
+    classes = np.asarray(calibrated.classes_)
+    folds: list[_Fold] = []
+    coefs: list[np.ndarray] = []
+    intercepts: list[np.ndarray] = []
+    start = column_offset
+    for pair in calibrated.calibrated_classifiers_:
+        estimator = pair.estimator
+        coef = np.asarray(estimator.coef_, dtype=float).reshape(-1, n_features)
+        columns = coef.shape[0]
+        class_index = np.searchsorted(classes, np.asarray(estimator.classes_))
+        if columns == 1:
+            class_index = class_index[:1]
+        folds.append(
+            _Fold(
+                start=start,
+                stop=start + columns,
+                class_index=class_index,
+                calibrators=tuple(_compile_calibrator(c) for c in pair.calibrators),
+            )
+        )
+        coefs.append(coef)
+        intercepts.append(np.asarray(estimator.intercept_, dtype=float).reshape(-1))
+        start += columns
+    return (
+        _CompiledEnsemble(n_classes=classes.shape[0], folds=tuple(folds)),
+        np.vstack(coefs),
+        np.concatenate(intercepts),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchScores:
+    """Scores of many claims as arrays (the fast batch path)."""
+
+    probability: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    class_probabilities: np.ndarray
+    grades: tuple[Grade, ...]
+
+
+class CompiledClaimModel:
+    """A fitted ClaimModel reduced to dicts and arrays, scoring without scikit-learn's overhead."""
+
+    def __init__(self, model: ClaimModel) -> None:
+        n_numeric = len(NUMERIC_FEATURE_NAMES)
+        self.labels: tuple[str, ...] = tuple(model.labels)
+        self.topic_prior_strength = float(model.topic_prior_strength)
+        self.numeric_mean = np.asarray(model.scaler_.mean_, dtype=float)
+        self.numeric_scale = np.asarray(model.scaler_.scale_, dtype=float)
+        self.numeric_weight = float(model.numeric_weight)
+        self.token_weight = float(model.token_weight)
+        self.text_weight = float(model.text_weight)
+        offset = n_numeric
+        self.token_index: dict[str, int] = {}
+        if model.token_vectorizer_ is not None:
+            self.token_index = {
+                token: offset + int(i) for token, i in model.token_vectorizer_.vocabulary_.items()
+            }
+            offset += len(model.token_vectorizer_.vocabulary_)
+        self.word_ngram_range: tuple[int, int] = model.word_ngram_range or (1, 1)
+        self.word_index: dict[str, int] = {}
+        self.word_idf = np.zeros(0)
+        self._word_start = offset
+        if model.word_vectorizer_ is not None:
+            self.word_index = {
+                gram: offset + int(i) for gram, i in model.word_vectorizer_.vocabulary_.items()
+            }
+            self.word_idf = np.zeros(offset + len(self.word_index))
+            self.word_idf[offset:] = model.word_vectorizer_.idf_
+            offset += len(self.word_index)
+        self.char_ngram_range: tuple[int, int] | None = model.char_ngram_range
+        self.char_index: dict[str, int] = {}
+        self.char_idf = np.zeros(0)
+        self._char_start = offset
+        if model.char_vectorizer_ is not None:
+            self.char_index = {
+                gram: offset + int(i) for gram, i in model.char_vectorizer_.vocabulary_.items()
+            }
+            self.char_idf = np.zeros(offset + len(self.char_index))
+            self.char_idf[offset:] = model.char_vectorizer_.idf_
+            offset += len(self.char_index)
+        self.n_features = offset
+        self.binary, binary_coef, binary_intercept = _compile_ensemble(model.binary_, offset, 0)
+        self.n_binary_columns = binary_coef.shape[0]
+        self.ordinal, ordinal_coef, ordinal_intercept = _compile_ensemble(
+            model.ordinal_, offset, self.n_binary_columns
+        )
+        # Features x (binary columns, then ordinal columns): one gather scores everything.
+        self.coef = np.ascontiguousarray(np.vstack([binary_coef, ordinal_coef]).T)
+        self.intercept = np.concatenate([binary_intercept, ordinal_intercept])
+        # Which class of the full label set each ordinal column of the model predicts.
+        self.ordinal_labels = np.asarray(model.ordinal_.classes_, dtype=np.intp)
+        self.binary_calibrators = tuple(fold.calibrators[0] for fold in self.binary.folds)
+        self.n_folds = len(self.binary.folds)
+        self.z = float(norm.ppf(0.5 + model.interval_level / 2.0))
+        # Slope of each binary fold's decision in the outlet's and topic's posterior means.
+        outlet_col = NUMERIC_FEATURE_INDEX["outlet_mean"]
+        topic_col = NUMERIC_FEATURE_INDEX["topic_minus_outlet"]
+        scale = self.numeric_weight / self.numeric_scale
+        self.outlet_slope = binary_coef[:, outlet_col] * scale[outlet_col]
+        self.topic_slope = binary_coef[:, topic_col] * scale[topic_col]
+        # Explanations: group of every column, and each group's baseline contribution per fold.
+        self.group_names: tuple[str, ...] = tuple(model.group_names_)
+        self.column_group = np.asarray(model.column_group_, dtype=np.intp)
+        baseline = np.asarray(model.baseline_, dtype=float)
+        self.group_baseline = np.zeros((len(self.group_names), self.n_binary_columns))
+        np.add.at(self.group_baseline, self.column_group, baseline[:, None] * binary_coef.T)
+        self.index_to_word = {i: gram for gram, i in self.word_index.items()}
+
+    # -- features ------------------------------------------------------------------------
+
+    def sparse_row(self, context: ClaimContext) -> tuple[FeatureRow, list[int], list[float]]:
+        """The claim's non-zero design-matrix columns and values, exactly as the pipeline's."""
+        row = featurize(context, topic_prior_strength=self.topic_prior_strength)
+        n_numeric = len(row.numeric)
+        numeric = (np.asarray(row.numeric) - self.numeric_mean) / self.numeric_scale
+        numeric *= self.numeric_weight
+        indices: list[int] = list(range(n_numeric))
+        values: list[float] = numeric.tolist()
+        token_weight = self.token_weight
+        seen: set[int] = set()
+        for token in row.tokens:
+            column = self.token_index.get(token)
+            if column is not None and column not in seen:
+                seen.add(column)
+                indices.append(column)
+                values.append(token_weight)
+        if self.word_index:
+            self._tfidf(
+                ngrams_of_tokens(row.words, self.word_ngram_range),
+                self.word_index,
+                self.word_idf,
+                indices,
+                values,
+            )
+        if self.char_index and self.char_ngram_range is not None:
+            self._tfidf(
+                char_ngrams(row.text, self.char_ngram_range),
+                self.char_index,
+                self.char_idf,
+                indices,
+                values,
+            )
+        return row, indices, values
+
+    def _tfidf(
+        self,
+        grams: list[str],
+        vocabulary: dict[str, int],
+        idf: np.ndarray,
+        indices: list[int],
+        values: list[float],
+    ) -> None:
+        counts: dict[int, int] = {}
+        for gram in grams:
+            column = vocabulary.get(gram)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        if not counts:
+            return
+        columns = list(counts)
+        weights = [(1.0 + math.log(counts[c])) * idf[c] for c in columns]
+        norm_ = math.sqrt(sum(w * w for w in weights))
+        text_weight = self.text_weight
+        indices.extend(columns)
+        values.extend(w / norm_ * text_weight for w in weights)
+
+    def design_matrix(
+        self, contexts: Sequence[ClaimContext]
+    ) -> tuple[list[FeatureRow], np.ndarray, sp.csr_matrix]:
+        """Rows, the dense numeric block and the sparse rest of the design matrix, vectorised."""
+        strength = self.topic_prior_strength
+        rows = [featurize(context, topic_prior_strength=strength) for context in contexts]
+        numeric = np.array([row.numeric for row in rows], dtype=float).reshape(len(rows), -1)
+        numeric = (numeric - self.numeric_mean) / self.numeric_scale * self.numeric_weight
+        row_ids: list[int] = []
+        columns: list[int] = []
+        counts: list[int] = []
+        token_index = self.token_index
+        word_index = self.word_index
+        char_index = self.char_index
+        word_range = self.word_ngram_range
+        char_range = self.char_ngram_range
+        for i, row in enumerate(rows):
+            present = {token_index[t] for t in row.tokens if t in token_index}
+            row_ids.extend([i] * len(present))
+            columns.extend(present)
+            counts.extend([0] * len(present))
+            for index, grams in (
+                (word_index, ngrams_of_tokens(row.words, word_range) if word_index else ()),
+                (
+                    char_index,
+                    char_ngrams(row.text, char_range) if char_index and char_range else (),
+                ),
+            ):
+                found: dict[int, int] = {}
+                for gram in grams:
+                    column = index.get(gram)
+                    if column is not None:
+                        found[column] = found.get(column, 0) + 1
+                row_ids.extend([i] * len(found))
+                columns.extend(found)
+                counts.extend(found.values())
+        row_array = np.asarray(row_ids, dtype=np.intp)
+        column_array = np.asarray(columns, dtype=np.intp)
+        count_array = np.asarray(counts, dtype=float)
+        values = np.full(count_array.shape, self.token_weight)
+        for idf, lowest in ((self.word_idf, self._word_start), (self.char_idf, self._char_start)):
+            if idf.size == 0:
+                continue
+            block = (column_array >= lowest) & (column_array < idf.size) & (count_array > 0)
+            weights = (1.0 + np.log(count_array[block])) * idf[column_array[block]]
+            norms = np.sqrt(np.bincount(row_array[block], weights * weights, minlength=len(rows)))
+            values[block] = weights / norms[row_array[block]] * self.text_weight
+        sparse = sp.csr_matrix(
+            (values, (row_array, column_array)), shape=(len(rows), self.n_features)
+        )
+        return rows, numeric, sparse
+
+    # -- scoring -------------------------------------------------------------------------
+
+    def _track_record_sd(self, context: ClaimContext, row: FeatureRow) -> np.ndarray:
+        """Per fold: the decision's standard deviation from track-record uncertainty."""
+        record = context.outlet_record
+        outlet_sd = _UNIFORM_SD if record is None else _beta_sd(record)
+        if row.topic_record is None:
+            outlet_only: np.ndarray = np.abs(self.outlet_slope * outlet_sd)
+            return outlet_only
+        topic_sd = _beta_sd(row.topic_record)
+        separate: np.ndarray = np.hypot(self.outlet_slope * outlet_sd, self.topic_slope * topic_sd)
+        return separate
+
+    def _binary_probability(self, decisions: np.ndarray) -> float:
+        return (
+            sum(
+                calibrator.one(float(value))
+                for calibrator, value in zip(self.binary_calibrators, decisions, strict=True)
+            )
+            / self.n_folds
+        )
+
+    def _interval(self, decisions: np.ndarray, record_sd: np.ndarray) -> tuple[float, float, float]:
+        k = self.n_folds
+        model_var = (
+            (k - 1) / k * float(np.sum((decisions - decisions.mean()) ** 2)) if k > 1 else 0.0
+        )
+        record_var = float(np.mean(record_sd**2))
+        sd = math.sqrt(model_var + record_var)
+        low = high = 0.0
+        for calibrator, value in zip(self.binary_calibrators, decisions, strict=True):
+            down = calibrator.one(float(value) - self.z * sd)
+            up = calibrator.one(float(value) + self.z * sd)
+            low += min(down, up)
+            high += max(down, up)
+        return low / k, high / k, sd
+
+    def holds_up_one(self, context: ClaimContext) -> float:
+        """P(holds up) for one claim."""
+        _, indices, values = self.sparse_row(context)
+        decisions = np.asarray(values) @ self.coef[indices, : self.n_binary_columns]
+        return self._binary_probability(decisions + self.intercept[: self.n_binary_columns])
+
+    def score_one(self, context: ClaimContext, *, explain: int = 3) -> ClaimScore:
+        """Score one claim: probability, interval, grade, class probabilities and reasons."""
+        row, indices, values = self.sparse_row(context)
+        value_array = np.asarray(values)
+        gathered = self.coef[indices]
+        decisions = value_array @ gathered + self.intercept
+        nb = self.n_binary_columns
+        binary = decisions[:nb]
+        probability = self._binary_probability(binary)
+        record_sd = self._track_record_sd(context, row)
+        low, high, _ = self._interval(binary, record_sd)
+        k = self.n_folds
+        model_sd = math.sqrt((k - 1) / k * float(np.sum((binary - binary.mean()) ** 2)))
+        classes = self._class_probabilities(decisions[np.newaxis, :])[0]
+        contributions: tuple[Contribution, ...] = ()
+        if explain > 0:
+            contributions = self._explain(
+                context, row, indices, value_array, gathered[:, :nb], binary, probability, explain
+            )
+        rated = context.outlet_record is not None and context.outlet_record.rated
+        return ClaimScore(
+            probability=probability,
+            low=min(low, probability),
+            high=max(high, probability),
+            grade=grade_for(probability, rated=rated),
+            class_probabilities=dict(zip(self.labels, classes.tolist(), strict=True)),
+            contributions=contributions,
+            model_sd=model_sd,
+            track_record_sd=math.sqrt(float(np.mean(record_sd**2))),
+        )
+
+    def _class_probabilities(self, decisions: np.ndarray) -> np.ndarray:
+        proba = self.ordinal.proba(decisions)
+        full = np.zeros((decisions.shape[0], len(self.labels)))
+        full[:, self.ordinal_labels] = proba
+        return full
+
+    def score_batch(self, contexts: Sequence[ClaimContext]) -> BatchScores:
+        """Score many claims with one sparse product (no explanations)."""
+        rows, numeric, sparse = self.design_matrix(contexts)
+        n_numeric = numeric.shape[1]
+        decisions = numeric @ self.coef[:n_numeric] + np.asarray(sparse @ self.coef)
+        decisions += self.intercept
+        nb = self.n_binary_columns
+        binary = decisions[:, :nb]
+        probability = self.binary.proba(binary)[:, 1]
+        k = self.n_folds
+        model_var = (
+            (k - 1) / k * np.sum((binary - binary.mean(axis=1, keepdims=True)) ** 2, axis=1)
+            if k > 1
+            else np.zeros(len(rows))
+        )
+        record_var = np.array(
+            [
+                float(np.mean(self._track_record_sd(context, row) ** 2))
+                for context, row in zip(contexts, rows, strict=True)
+            ]
+        )
+        sd = np.sqrt(model_var + record_var)[:, np.newaxis]
+        down = self.binary.proba(binary - self.z * sd)[:, 1]
+        up = self.binary.proba(binary + self.z * sd)[:, 1]
+        # Per fold min/max matters only for a decreasing map, which a fitted sigmoid rarely is.
+        low = np.minimum(np.minimum(down, up), probability)
+        high = np.maximum(np.maximum(down, up), probability)
+        grades = tuple(
+            grade_for(
+                float(p),
+                rated=context.outlet_record is not None and context.outlet_record.rated,
+            )
+            for p, context in zip(probability, contexts, strict=True)
+        )
+        return BatchScores(
+            probability=probability,
+            low=low,
+            high=high,
+            class_probabilities=self._class_probabilities(decisions),
+            grades=grades,
+        )
+
+    def _explain(
+        self,
+        context: ClaimContext,
+        row: FeatureRow,
+        indices: list[int],
+        values: np.ndarray,
+        coef: np.ndarray,
+        binary: np.ndarray,
+        probability: float,
+        top: int,
+    ) -> tuple[Contribution, ...]:
+        groups = self.column_group[indices]
+        contributions = np.zeros((len(self.group_names), self.n_binary_columns))
+        np.add.at(contributions, groups, values[:, None] * coef)
+        contributions -= self.group_baseline
+        effects: list[tuple[float, int]] = []
+        for group in range(len(self.group_names)):
+            shifted = binary - contributions[group]
+            effect = probability - self._binary_probability(shifted)
+            if abs(effect) > 1e-12:
+                effects.append((effect, int(group)))
+        effects.sort(key=lambda item: -abs(item[0]))
+        result: list[Contribution] = []
+        for effect, group in effects[:top]:
+            name = self.group_names[group]
+            text = describe(name, context, row)
+            if name == WORDING:
+                text = self._wording_detail(indices, values, coef, effect)
+            result.append(Contribution(group=name, description=text, effect=effect))
+        return tuple(result)
+
+    def _wording_detail(
+        self, indices: list[int], values: np.ndarray, coef: np.ndarray, effect: float
+    ) -> str:
+        mean_coef = coef.mean(axis=1)
+        scored = [
+            (float(values[i] * mean_coef[i]), self.index_to_word[column])
+            for i, column in enumerate(indices)
+            if column in self.index_to_word
+        ]
+        same_sign = [item for item in scored if item[0] * effect > 0]
+        same_sign.sort(key=lambda item: -abs(item[0]))
+        words = ", ".join(f"'{gram}'" for _, gram in same_sign[:3])
+        return f"claim wording ({words})" if words else "claim wording"
+
+
+# --------------------------------------------------------------------------------------------
+# The estimator
+
+
+class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Calibrated, explained claim scoring over an ordered label set.
+
+    ``labels`` lists the verdicts from best to worst; ``holds_up`` maps labels to how much they
+    count as holding up (missing labels count 0; ``None`` means the service's scale, where
+    "mixed" counts half). ``fit(X, y)`` takes ``ClaimContext`` objects and label strings.
+    """
+
+    def __init__(
+        self,
+        labels: Sequence[str] = SERVICE_LABELS,
+        holds_up: Mapping[str, float] | None = None,
+        *,
+        C: float = 1.0,
+        binary_C: float | None = None,
+        word_ngram_range: tuple[int, int] | None = (1, 2),
+        char_ngram_range: tuple[int, int] | None = None,
+        min_df: int = 2,
+        max_features: int | None = None,
+        numeric_weight: float = 1.0,
+        token_weight: float = 1.0,
+        text_weight: float = 1.0,
+        topic_prior_strength: float = DEFAULT_PRIOR_STRENGTH,
+        calibration: str = "auto",
+        isotonic_min_samples: int = 1000,
+        cv: int = 5,
+        holdout_fraction: float = 0.2,
+        refit: bool = True,
+        interval_level: float = 0.9,
+        max_iter: int = 2000,
+        random_state: int = 0,
+    ) -> None:
+        self.labels = labels
+        self.holds_up = holds_up
+        self.C = C
+        self.binary_C = binary_C
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+        self.numeric_weight = numeric_weight
+        self.token_weight = token_weight
+        self.text_weight = text_weight
+        self.topic_prior_strength = topic_prior_strength
+        self.calibration = calibration
+        self.isotonic_min_samples = isotonic_min_samples
+        self.cv = cv
+        self.holdout_fraction = holdout_fraction
+        self.refit = refit
+        self.interval_level = interval_level
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    # -- fitting -------------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        if len(set(self.labels)) != len(self.labels) or len(self.labels) < 2:
+            raise ValueError("labels must be at least two distinct verdicts, best first")
+        credit = self._credit_map()
+        if not any(value > 0 for value in credit.values()) or all(
+            value >= 1 for value in credit.values()
+        ):
+            raise ValueError("holds_up must make some labels hold up and others not")
+        if self.calibration not in ("auto", "sigmoid", "isotonic"):
+            raise ValueError("calibration must be 'auto', 'sigmoid' or 'isotonic'")
+        if self.cv < 2:
+            raise ValueError("cv must be at least 2")
+        if not 0.0 <= self.holdout_fraction < 1.0:
+            raise ValueError("holdout_fraction must lie in [0, 1)")
+        if not 0.0 < self.interval_level < 1.0:
+            raise ValueError("interval_level must lie strictly between 0 and 1")
+
+    def _credit_map(self) -> dict[str, float]:
+        source = SERVICE_HOLDS_UP if self.holds_up is None else self.holds_up
+        unknown = set(source) - set(self.labels)
+        if unknown:
+            raise ValueError(f"holds_up names labels not in labels: {sorted(unknown)}")
+        credit = {label: float(source.get(label, 0.0)) for label in self.labels}
+        if any(not 0.0 <= value <= 1.0 for value in credit.values()):
+            raise ValueError("holds_up credits must lie in [0, 1]")
+        return credit
+
+    def _encode(self, y: Sequence[str]) -> np.ndarray:
+        index = {label: i for i, label in enumerate(self.labels)}
+        try:
+            return np.array([index[label] for label in y], dtype=np.intp)
+        except KeyError as error:
+            raise ValueError(
+                f"label {error.args[0]!r} is not one of {', '.join(self.labels)}"
+            ) from None
+
+    def fit(self, X: Sequence[ClaimContext], y: Sequence[str]) -> ClaimModel:
+        """Fit on verdicted claims; metrics on a held-out split, then (``refit``) on all."""
+        self._check_params()
+        contexts = list(X)
+        if len(contexts) != len(y):
+            raise ValueError("X and y have different lengths")
+        encoded = self._encode(y)
+        self.classes_ = np.asarray(self.labels)
+        self.holds_up_ = self._credit_map()
+        order = _order_of(contexts)
+        self.time_ordered_ = order is not None
+        if order is not None:
+            contexts = [contexts[i] for i in order]
+            encoded = encoded[order]
+        rows = [featurize(c, topic_prior_strength=self.topic_prior_strength) for c in contexts]
+        self.metrics_: dict[str, float | int | str] | None = None
+        n_holdout = round(self.holdout_fraction * len(rows))
+        if n_holdout > 0:
+            fit_idx, holdout_idx = self._holdout_split(encoded, n_holdout)
+            self._fit_rows([rows[i] for i in fit_idx], encoded[fit_idx])
+            self.metrics_ = self._holdout_metrics(
+                [contexts[i] for i in holdout_idx], encoded[holdout_idx]
+            )
+            if not self.refit:
+                self.n_train_ = len(fit_idx)
+                self.compiled_ = CompiledClaimModel(self)
+                return self
+        self._fit_rows(rows, encoded)
+        self.n_train_ = len(rows)
+        self.compiled_ = CompiledClaimModel(self)
+        return self
+
+    def _holdout_split(self, encoded: np.ndarray, n_holdout: int) -> tuple[np.ndarray, np.ndarray]:
+        n = encoded.shape[0]
+        if self.time_ordered_:
+            # Claims are sorted by date: the latest ones are held out.
+            return np.arange(n - n_holdout), np.arange(n - n_holdout, n)
+        rng = np.random.default_rng(self.random_state)
+        holdout: list[int] = []
+        for label in np.unique(encoded):
+            members = np.flatnonzero(encoded == label)
+            take = round(len(members) * n_holdout / n)
+            holdout.extend(rng.choice(members, size=take, replace=False).tolist())
+        mask = np.zeros(n, dtype=bool)
+        mask[holdout] = True
+        return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+    def _folds(self, encoded: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        n = encoded.shape[0]
+        counts = np.bincount(encoded)
+        if self.time_ordered_ or counts[counts > 0].min() < self.cv:
+            splitter: KFold | StratifiedKFold = KFold(
+                self.cv,
+                shuffle=not self.time_ordered_,
+                random_state=None if self.time_ordered_ else self.random_state,
+            )
+        else:
+            splitter = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        return list(splitter.split(np.zeros(n), encoded))
+
+    def _calibration_method(self, n: int) -> str:
+        if self.calibration != "auto":
+            return str(self.calibration)
+        per_fold = n / self.cv
+        return "isotonic" if per_fold >= self.isotonic_min_samples else "sigmoid"
+
+    def _fit_rows(self, rows: Sequence[FeatureRow], encoded: np.ndarray) -> None:
+        n_numeric = len(NUMERIC_FEATURE_NAMES)
+        numeric = np.array([row.numeric for row in rows], dtype=float)
+        self.scaler_ = StandardScaler().fit(numeric)
+        groups: list[str] = [group for _, group in NUMERIC_FEATURES]
+
+        self.token_vectorizer_: CountVectorizer | None = CountVectorizer(
+            analyzer=_identity_tokens, binary=True, min_df=self.min_df, dtype=np.float64
+        )
+        try:
+            self.token_vectorizer_.fit([row.tokens for row in rows])
+            tokens = self.token_vectorizer_.get_feature_names_out()
+            groups.extend(token_group(str(token)) for token in tokens)
+        except ValueError:  # no token frequent enough
+            self.token_vectorizer_ = None
+
+        self.word_vectorizer_ = self._text_vectorizer(
+            rows, word_ngrams, self.word_ngram_range, WORDING, groups
+        )
+        self.char_vectorizer_ = self._text_vectorizer(
+            rows, char_ngrams, self.char_ngram_range, CHARACTERS, groups
+        )
+        matrix = self._design_matrix(rows)
+        self.n_features_ = matrix.shape[1]
+        assert self.n_features_ == len(groups)
+        assert len(groups) >= n_numeric
+        self.group_names_ = tuple(dict.fromkeys(groups))
+        group_id = {name: i for i, name in enumerate(self.group_names_)}
+        self.column_group_ = np.array([group_id[name] for name in groups], dtype=np.intp)
+        self.baseline_ = np.asarray(matrix.mean(axis=0)).ravel()
+
+        folds = self._folds(encoded)
+        method = self._calibration_method(len(rows))
+        self.calibration_method_ = method
+        self.ordinal_ = CalibratedClassifierCV(
+            LogisticRegression(C=self.C, max_iter=self.max_iter),
+            method=method,
+            cv=folds,
+        ).fit(matrix, encoded)
+
+        credit = np.array([self.holds_up_[self.labels[i]] for i in encoded])
+        binary_matrix, target, weight, binary_folds = _expand_credit(matrix, credit, folds)
+        binary_c = self.C if self.binary_C is None else self.binary_C
+        self.binary_ = CalibratedClassifierCV(
+            LogisticRegression(C=binary_c, max_iter=self.max_iter),
+            method=method,
+            cv=binary_folds,
+        ).fit(binary_matrix, target, sample_weight=weight)
+
+    def _text_vectorizer(
+        self,
+        rows: Sequence[FeatureRow],
+        analyzer: Callable[..., list[str]],
+        ngram_range: tuple[int, int] | None,
+        group: str,
+        groups: list[str],
+    ) -> TfidfVectorizer | None:
+        if ngram_range is None:
+            return None
+        vectorizer = TfidfVectorizer(
+            analyzer=partial(analyzer, ngram_range=tuple(ngram_range)),
+            min_df=self.min_df,
+            max_features=self.max_features,
+            sublinear_tf=True,
+            dtype=np.float64,
+        )
+        try:
+            vectorizer.fit([row.text for row in rows])
+        except ValueError:  # empty vocabulary
+            return None
+        groups.extend([group] * len(vectorizer.vocabulary_))
+        return vectorizer
+
+    def _design_matrix(self, rows: Sequence[FeatureRow]) -> sp.csr_matrix:
+        """The design matrix through the fitted scikit-learn transformers (the reference path)."""
+        numeric = self.scaler_.transform(np.array([row.numeric for row in rows], dtype=float))
+        blocks: list[sp.spmatrix] = [sp.csr_matrix(numeric * self.numeric_weight)]
+        if self.token_vectorizer_ is not None:
+            blocks.append(
+                self.token_vectorizer_.transform([row.tokens for row in rows]) * self.token_weight
+            )
+        texts = [row.text for row in rows]
+        if self.word_vectorizer_ is not None:
+            blocks.append(self.word_vectorizer_.transform(texts) * self.text_weight)
+        if self.char_vectorizer_ is not None:
+            blocks.append(self.char_vectorizer_.transform(texts) * self.text_weight)
+        return sp.hstack(blocks, format="csr", dtype=np.float64)
+
+    def _holdout_metrics(
+        self, contexts: Sequence[ClaimContext], encoded: np.ndarray
+    ) -> dict[str, float | int | str]:
+        proba = self.predict_proba(contexts)
+        holds = self.predict_holds_up(contexts)
+        credit = np.array([self.holds_up_[self.labels[i]] for i in encoded])
+        metrics: dict[str, float | int | str] = {
+            "n_holdout": len(contexts),
+            "holdout": "latest by date" if self.time_ordered_ else "stratified random",
+            "calibration": self.calibration_method_,
+        }
+        metrics.update(multiclass_metrics(encoded, proba, n_classes=len(self.labels)))
+        metrics.update(binary_metrics(credit, holds))
+        return metrics
+
+    # -- prediction (scikit-learn path) --------------------------------------------------
+
+    def _rows(self, X: Sequence[ClaimContext]) -> list[FeatureRow]:
+        return [featurize(c, topic_prior_strength=self.topic_prior_strength) for c in X]
+
+    def predict_proba(self, X: Sequence[ClaimContext]) -> np.ndarray:
+        """Class probabilities, columns in ``labels`` order (the scikit-learn path)."""
+        matrix = self._design_matrix(self._rows(X))
+        proba = self.ordinal_.predict_proba(matrix)
+        full = np.zeros((matrix.shape[0], len(self.labels)))
+        full[:, np.asarray(self.ordinal_.classes_, dtype=np.intp)] = proba
+        return full
+
+    def predict(self, X: Sequence[ClaimContext]) -> np.ndarray:
+        """The most probable label of each claim."""
+        labels: np.ndarray = np.asarray(self.labels)[np.argmax(self.predict_proba(X), axis=1)]
+        return labels
+
+    def predict_holds_up(self, X: Sequence[ClaimContext]) -> np.ndarray:
+        """Calibrated P(holds up) per claim (the scikit-learn path)."""
+        matrix = self._design_matrix(self._rows(X))
+        return np.asarray(self.binary_.predict_proba(matrix)[:, 1])
+
+    # -- prediction (fast path) ----------------------------------------------------------
+
+    def score_claim(self, context: ClaimContext, *, explain: int = 3) -> ClaimScore:
+        """One claim through the compiled path, with ``explain`` reasons."""
+        return self.compiled_.score_one(context, explain=explain)
+
+    def score_claims(self, contexts: Sequence[ClaimContext]) -> BatchScores:
+        """Many claims through the compiled path (arrays, no reasons)."""
+        return self.compiled_.score_batch(contexts)
+
+    def explain(self, context: ClaimContext, *, top: int = 5) -> tuple[Contribution, ...]:
+        """The ``top`` feature groups that moved this claim's P(holds up) most, in words."""
+        return self.compiled_.score_one(context, explain=top).contributions
+
+
+def _expand_credit(
+    matrix: sp.csr_matrix, credit: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray | None, list[tuple[np.ndarray, np.ndarray]]]:
+    """Binary targets from credits: a partial credit c becomes a held-up copy weighted c and a
+    not-held-up copy weighted 1 - c, both kept in the claim's own fold."""
+    partial_rows = np.flatnonzero((credit > 0.0) & (credit < 1.0))
+    if partial_rows.size == 0:
+        return matrix, (credit >= 1.0).astype(np.intp), None, folds
+    n = matrix.shape[0]
+    extra = partial_rows.size
+    expanded = sp.vstack([matrix, matrix[partial_rows]], format="csr")
+    target = np.concatenate([(credit > 0.0).astype(np.intp), np.zeros(extra, dtype=np.intp)])
+    weight = np.concatenate([np.where(credit > 0.0, credit, 1.0), 1.0 - credit[partial_rows]])
+    copy_of = np.full(n, -1, dtype=np.intp)
+    copy_of[partial_rows] = n + np.arange(extra)
+
+    def with_copies(indices: np.ndarray) -> np.ndarray:
+        copies = copy_of[indices]
+        return np.concatenate([indices, copies[copies >= 0]])
+
+    return (
+        expanded,
+        target,
+        weight,
+        [(with_copies(train), with_copies(test)) for train, test in folds],
+    )
+
+
+def cold_start_score(
+    context: ClaimContext, *, topic_prior_strength: float = DEFAULT_PRIOR_STRENGTH
+) -> ClaimScore:
+    """A score from the track record alone, for before any model is trained.
+
+    P(holds up) is the outlet's record on the claim's topics (shrunk toward its overall record)
+    or its overall record, with that posterior's credible interval; an outlet with no record
+    gets the uninformative prior and the grade "unrated".
+    """
+    row = featurize(context, topic_prior_strength=topic_prior_strength)
+    record = row.topic_record or context.outlet_record
+    if record is None:
+        record = posterior(0.0, 0.0, GLOBAL_PRIOR_MEAN, DEFAULT_PRIOR_STRENGTH)
+    group = TOPIC_RECORD if row.topic_record is not None else OUTLET_RECORD
+    rated = context.outlet_record is not None and context.outlet_record.rated
+    return ClaimScore(
+        probability=record.mean,
+        low=record.low,
+        high=record.high,
+        grade=grade_for(record.mean, rated=rated),
+        class_probabilities={},
+        contributions=(
+            Contribution(group, describe(group, context, row), record.mean - GLOBAL_PRIOR_MEAN),
+        ),
+        model_sd=0.0,
+        track_record_sd=_beta_sd(record),
+    )

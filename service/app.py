@@ -1,0 +1,89 @@
+"""The FastAPI application: routers, error handling, request logging, shared state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from service.auth.router import router as auth_router
+from service.auth.service import KeyCache
+from service.claims.router import router as claims_router
+from service.db import create_engine, create_sessionmaker
+from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from service.events.router import router as events_router
+from service.health.router import router as health_router
+from service.logging import RequestContextMiddleware, configure_logging
+from service.outlets.router import router as outlets_router
+from service.scores.service import ScoringService
+from service.scores.track_records import TrackRecordStore
+from service.settings import Settings, get_settings
+from service.verdicts.router import router as verdicts_router
+
+API_DESCRIPTION = """
+Source-credibility scores for newsrooms: outlet track records, calibrated claim scores with
+reasons, and (soon) reconciliation of conflicting figures.
+
+Authenticate with an API key: `Authorization: Bearer <key>` (or `X-API-Key`). Scopes: `read`
+(GET), `submit` (claims, events, previews), `admin` (outlets, verdicts, keys).
+Errors are RFC 9457 `application/problem+json` documents.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="credscore",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    app.state.scoring = ScoringService(settings, TrackRecordStore())
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    for router in (
+        health_router,
+        outlets_router,
+        claims_router,
+        verdicts_router,
+        events_router,
+        auth_router,
+    ):
+        app.include_router(router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema, with error responses declared as problem+json only."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for status_code, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status_code[0] in "45" and PROBLEM_MEDIA_TYPE in content:
+                    content.pop("application/json", None)
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.audit.models import AuditEntry
+
+if TYPE_CHECKING:
+    from service.auth.service import Principal
+
+
+async def record_audit(
+    session: AsyncSession,
+    *,
+    actor: Principal | None,
+    action: str,
+    subject_type: str,
+    subject_id: int | str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    request_id: str | None,
+) -> AuditEntry:
+    """Append an audit entry in the caller's transaction: change and record land together."""
+    entry = AuditEntry(
+        actor=actor.name if actor else "cli",
+        api_key_id=actor.key_id if actor else None,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        before=before,
+        after=after,
+        request_id=request_id,
+    )
+    session.add(entry)
+    await session.flush()
+    return entry

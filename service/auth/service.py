@@ -1,0 +1,160 @@
+"""API keys: minting, verifying (constant-time, cached briefly), revoking."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.audit.service import record_audit
+from service.auth.models import ApiKey
+from service.auth.repository import ApiKeyRepository
+from service.auth.schemas import Scope
+from service.db import utcnow
+from service.errors import NotFound, Unauthorized
+
+KEY_PREFIX = "cs"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_id: int
+    name: str
+    scopes: frozenset[str]
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def mint_key() -> tuple[str, str]:
+    """A new key and its public prefix: cs_<prefix>_<256-bit secret>."""
+    prefix = secrets.token_hex(6)
+    return f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
+def _prefix_of(key: str) -> str | None:
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 12:
+        return None
+    return parts[1]
+
+
+class KeyCache:
+    """Verified keys for a few seconds, so a hot path does not ask the database every time."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl_seconds = ttl_seconds
+        self._entries: dict[str, tuple[str, Principal, float]] = {}
+
+    def get(self, prefix: str) -> tuple[str, Principal] | None:
+        entry = self._entries.get(prefix)
+        if entry is None or entry[2] < time.monotonic():
+            return None
+        return entry[0], entry[1]
+
+    def put(self, prefix: str, key_hash: str, principal: Principal) -> None:
+        if self.ttl_seconds > 0:
+            self._entries[prefix] = (key_hash, principal, time.monotonic() + self.ttl_seconds)
+
+    def forget(self, prefix: str) -> None:
+        self._entries.pop(prefix, None)
+
+
+async def authenticate(session: AsyncSession, cache: KeyCache, presented: str) -> Principal:
+    prefix = _prefix_of(presented)
+    if prefix is None:
+        raise Unauthorized("The API key is malformed.")
+    presented_hash = hash_key(presented)
+    cached = cache.get(prefix)
+    if cached is not None:
+        stored_hash, principal = cached
+        if hmac.compare_digest(stored_hash, presented_hash):
+            return principal
+        raise Unauthorized("The API key is not valid.")
+    key = await ApiKeyRepository(session).by_prefix(prefix)
+    # Compare against a dummy hash when the prefix is unknown so timing says nothing either way.
+    stored_hash = key.key_hash if key is not None else hash_key("")
+    if not hmac.compare_digest(stored_hash, presented_hash) or key is None:
+        raise Unauthorized("The API key is not valid.")
+    if key.revoked_at is not None:
+        raise Unauthorized("The API key has been revoked.")
+    principal = Principal(key.id, key.name, frozenset(key.scopes))
+    cache.put(prefix, key.key_hash, principal)
+    return principal
+
+
+async def create_key(
+    session: AsyncSession,
+    *,
+    name: str,
+    scopes: list[Scope] | list[str],
+    created_by: Principal | None = None,
+    request_id: str | None = None,
+) -> tuple[ApiKey, str]:
+    secret, prefix = mint_key()
+    normalized = sorted({Scope(scope).value for scope in scopes})
+    key = await ApiKeyRepository(session).add(
+        ApiKey(
+            name=name,
+            prefix=prefix,
+            key_hash=hash_key(secret),
+            scopes=normalized,
+            created_by=created_by.name if created_by else "cli",
+        )
+    )
+    await record_audit(
+        session,
+        actor=created_by,
+        action="api_key.create",
+        subject_type="api_key",
+        subject_id=key.id,
+        before=None,
+        after=_key_snapshot(key),
+        request_id=request_id,
+    )
+    return key, secret
+
+
+async def revoke_key(
+    session: AsyncSession,
+    cache: KeyCache,
+    key_id: int,
+    *,
+    actor: Principal | None,
+    request_id: str | None = None,
+) -> ApiKey:
+    repository = ApiKeyRepository(session)
+    key = await repository.by_id(key_id)
+    if key is None:
+        raise NotFound(f"No API key with id {key_id}.")
+    if key.revoked_at is None:
+        before = _key_snapshot(key)
+        key.revoked_at = utcnow()
+        await session.flush()
+        await record_audit(
+            session,
+            actor=actor,
+            action="api_key.revoke",
+            subject_type="api_key",
+            subject_id=key.id,
+            before=before,
+            after=_key_snapshot(key),
+            request_id=request_id,
+        )
+    cache.forget(key.prefix)
+    return key
+
+
+def _key_snapshot(key: ApiKey) -> dict[str, Any]:
+    return {
+        "name": key.name,
+        "prefix": key.prefix,
+        "scopes": list(key.scopes),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }

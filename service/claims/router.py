@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Response, status
+
+from service.claims.schemas import (
+    ClaimBatchCreate,
+    ClaimBatchRead,
+    ClaimCreate,
+    ClaimPage,
+    ClaimRead,
+    FigureRead,
+)
+from service.claims.service import ClaimService, StoredClaim
+from service.dependencies import (
+    PageDep,
+    Reader,
+    ScoringDep,
+    SessionDep,
+    SettingsDep,
+    Submitter,
+)
+from service.errors import problem_responses
+from service.schemas import AwareDatetime, Topic, encode_cursor
+from service.scores.repository import ScoreRepository
+from service.scores.schemas import ScorePage, ScoreRead
+from service.scores.service import preview_read, score_read
+
+router = APIRouter(tags=["claims"])
+
+ClaimId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="Makes retries safe: a retry with the same key and body returns the "
+        "original claim(s) instead of storing them again.",
+    ),
+]
+
+
+def claim_read(stored: StoredClaim) -> ClaimRead:
+    claim = stored.claim
+    has_figure = claim.figure_value is not None or claim.figure_low is not None
+    return ClaimRead(
+        id=claim.id,
+        outlet_id=claim.outlet_id,
+        outlet_slug=stored.outlet.slug,
+        event_id=claim.event_id,
+        text=claim.text,
+        published_at=claim.published_at,
+        topic=claim.topic,
+        figure=FigureRead(
+            value=claim.figure_value,
+            low=claim.figure_low,
+            high=claim.figure_high,
+            unit=claim.figure_unit,
+        )
+        if has_figure
+        else None,
+        created_at=claim.created_at,
+        score=score_read(stored.score) if stored.score is not None else None,
+    )
+
+
+@router.post(
+    "/v1/claims",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ClaimRead,
+    responses=problem_responses() | {200: {"description": "A replay of an earlier request."}},
+    summary="Submit a claim; it is scored and stored",
+)
+async def create_claim(
+    body: ClaimCreate,
+    response: Response,
+    session: SessionDep,
+    scoring: ScoringDep,
+    settings: SettingsDep,
+    submitter: Submitter,
+    idempotency_key: IdempotencyKey = None,
+) -> ClaimRead:
+    stored, replayed = await ClaimService(session, scoring, settings).create(
+        [body], submitter=submitter, idempotency_key=idempotency_key, batch=False
+    )
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/v1/claims/{stored[0].claim.id}"
+    return claim_read(stored[0])
+
+
+@router.post(
+    "/v1/claims/batch",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ClaimBatchRead,
+    responses=problem_responses(413) | {200: {"description": "A replay of an earlier request."}},
+    summary="Submit up to 1,000 claims: all valid and stored, or none (per-item errors)",
+)
+async def create_claims(
+    body: ClaimBatchCreate,
+    response: Response,
+    session: SessionDep,
+    scoring: ScoringDep,
+    settings: SettingsDep,
+    submitter: Submitter,
+    idempotency_key: IdempotencyKey = None,
+) -> ClaimBatchRead:
+    stored, replayed = await ClaimService(session, scoring, settings).create(
+        body.claims, submitter=submitter, idempotency_key=idempotency_key, batch=True
+    )
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return ClaimBatchRead(items=[claim_read(item) for item in stored])
+
+
+@router.post(
+    "/v1/score",
+    response_model=ScoreRead,
+    responses=problem_responses(),
+    summary="Score a claim without storing it (previews)",
+)
+async def preview_score(
+    body: ClaimCreate,
+    session: SessionDep,
+    scoring: ScoringDep,
+    settings: SettingsDep,
+    _submitter: Submitter,
+) -> ScoreRead:
+    computed = await ClaimService(session, scoring, settings).preview(body)
+    return preview_read(computed)
+
+
+@router.get(
+    "/v1/claims",
+    response_model=ClaimPage,
+    responses=problem_responses(),
+    summary="List claims, oldest first",
+)
+async def list_claims(
+    session: SessionDep,
+    scoring: ScoringDep,
+    settings: SettingsDep,
+    _reader: Reader,
+    page: PageDep,
+    outlet: Annotated[str | None, Query(max_length=80, description="Outlet id or slug.")] = None,
+    event_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    topic: Topic | None = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Only claims published at or after this.")
+    ] = None,
+) -> ClaimPage:
+    stored = await ClaimService(session, scoring, settings).list(
+        after=page.after,
+        limit=page.limit,
+        outlet_ref=outlet,
+        event_id=event_id,
+        topic=topic,
+        since=since,
+    )
+    next_cursor = encode_cursor(stored[-1].claim.id) if len(stored) == page.limit else None
+    return ClaimPage(items=[claim_read(item) for item in stored], next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/claims/{claim_id}",
+    response_model=ClaimRead,
+    responses=problem_responses(404),
+    summary="Get a claim with its current score",
+)
+async def get_claim(
+    claim_id: ClaimId,
+    session: SessionDep,
+    scoring: ScoringDep,
+    settings: SettingsDep,
+    _reader: Reader,
+) -> ClaimRead:
+    return claim_read(await ClaimService(session, scoring, settings).get(claim_id))
+
+
+@router.get(
+    "/v1/claims/{claim_id}/scores",
+    response_model=ScorePage,
+    responses=problem_responses(404),
+    summary="Every score the claim has had, oldest first",
+)
+async def claim_scores(
+    claim_id: ClaimId,
+    session: SessionDep,
+    scoring: ScoringDep,
+    settings: SettingsDep,
+    _reader: Reader,
+    page: PageDep,
+) -> ScorePage:
+    await ClaimService(session, scoring, settings).get(claim_id)
+    scores = await ScoreRepository(session).claim_history(
+        claim_id, after=page.after, limit=page.limit
+    )
+    next_cursor = encode_cursor(scores[-1].id) if len(scores) == page.limit else None
+    return ScorePage(items=[score_read(score) for score in scores], next_cursor=next_cursor)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from service.schemas import AwareDatetime, Figure, PageMeta, Schema, Slug, StrictInput, Topic
+from service.scores.schemas import ScoreRead
+
+DatabaseId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class FigureIn(StrictInput):
+    """A structured figure: one value, or a range from low to high."""
+
+    value: Figure | None = Field(default=None, examples=[37])
+    low: Figure | None = None
+    high: Figure | None = None
+    unit: str | None = Field(default=None, max_length=40, examples=["people"])
+
+    @model_validator(mode="after")
+    def _value_or_range(self) -> FigureIn:
+        has_range = self.low is not None or self.high is not None
+        if self.value is None and not has_range:
+            raise ValueError("give value, or low and high")
+        if has_range and (self.low is None or self.high is None):
+            raise ValueError("a range needs both low and high")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError("low must not exceed high")
+        if (
+            self.value is not None
+            and self.low is not None
+            and self.high is not None
+            and not self.low <= self.value <= self.high
+        ):
+            raise ValueError("value must lie within low..high")
+        return self
+
+
+class FigureRead(Schema):
+    value: float | None
+    low: float | None
+    high: float | None
+    unit: str | None
+
+
+class ClaimCreate(StrictInput):
+    """A claim to score and store. Name the outlet by outlet_id or outlet_slug (one of them)."""
+
+    outlet_id: DatabaseId | None = None
+    outlet_slug: Slug | None = None
+    text: str = Field(min_length=1, max_length=10_000)
+    published_at: AwareDatetime = Field(description="When the outlet made the claim.")
+    event_id: DatabaseId | None = Field(default=None, description="The event the claim is about.")
+    topic: Topic | None = None
+    figure: FigureIn | None = None
+
+    @model_validator(mode="after")
+    def _one_outlet_reference(self) -> ClaimCreate:
+        if (self.outlet_id is None) == (self.outlet_slug is None):
+            raise ValueError("give exactly one of outlet_id and outlet_slug")
+        return self
+
+
+class ClaimBatchCreate(StrictInput):
+    claims: list[ClaimCreate] = Field(
+        min_length=1, description="Up to 1,000 claims; all are stored or none."
+    )
+
+
+class ClaimRead(Schema):
+    id: int
+    outlet_id: int
+    outlet_slug: str
+    event_id: int | None
+    text: str
+    published_at: datetime
+    topic: str | None
+    figure: FigureRead | None
+    created_at: datetime
+    score: ScoreRead | None = Field(description="The current score; history under /scores.")
+
+
+class ClaimBatchRead(Schema):
+    items: list[ClaimRead]
+
+
+class ClaimPage(PageMeta):
+    items: list[ClaimRead]

@@ -1,0 +1,255 @@
+"""Claims: validated as a whole, stored with their score, idempotent under retries."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth.service import Principal
+from service.claims.models import Claim
+from service.claims.repository import ClaimRepository
+from service.claims.schemas import ClaimCreate
+from service.db import utcnow
+from service.errors import FieldError, InvalidInput, NotFound
+from service.events.models import Event
+from service.events.repository import EventRepository
+from service.outlets.models import Outlet
+from service.outlets.repository import OutletRepository
+from service.scores.models import Score
+from service.scores.repository import ScoreRepository
+from service.scores.service import ComputedScore, ScoringService, score_row
+from service.settings import Settings
+
+
+@dataclass(frozen=True)
+class StoredClaim:
+    claim: Claim
+    outlet: Outlet
+    score: Score | None
+
+
+def fingerprint(item: ClaimCreate) -> str:
+    canonical = orjson.dumps(item.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _item_keys(idempotency_key: str, count: int, *, batch: bool) -> list[str]:
+    return [f"{idempotency_key}#{index}" for index in range(count)] if batch else [idempotency_key]
+
+
+class ClaimService:
+    def __init__(self, session: AsyncSession, scoring: ScoringService, settings: Settings) -> None:
+        self.session = session
+        self.scoring = scoring
+        self.settings = settings
+        self.claims = ClaimRepository(session)
+        self.scores = ScoreRepository(session)
+
+    async def get(self, claim_id: int) -> StoredClaim:
+        claim = await self.claims.by_id(claim_id)
+        if claim is None:
+            raise NotFound(f"No claim with id {claim_id}.")
+        return (await self._with_outlets_and_scores([claim]))[0]
+
+    async def list(
+        self,
+        *,
+        after: int | None,
+        limit: int,
+        outlet_ref: str | None,
+        event_id: int | None,
+        topic: str | None,
+        since: object | None,
+    ) -> list[StoredClaim]:
+        outlet_id = None
+        if outlet_ref is not None:
+            outlets = OutletRepository(self.session)
+            outlet = (
+                await outlets.by_id(int(outlet_ref))
+                if outlet_ref.isdigit()
+                else await outlets.by_slug(outlet_ref)
+            )
+            if outlet is None:
+                return []
+            outlet_id = outlet.id
+        claims = await self.claims.page(
+            after=after,
+            limit=limit,
+            outlet_id=outlet_id,
+            event_id=event_id,
+            topic=topic,
+            since=since,  # type: ignore[arg-type]
+        )
+        return await self._with_outlets_and_scores(claims)
+
+    async def _with_outlets_and_scores(self, claims: Sequence[Claim]) -> list[StoredClaim]:
+        outlets = await OutletRepository(self.session).by_ids([claim.outlet_id for claim in claims])
+        scores = await self.scores.latest_for_claims([claim.id for claim in claims])
+        return [
+            StoredClaim(claim, outlets[claim.outlet_id], scores.get(claim.id)) for claim in claims
+        ]
+
+    async def preview(self, item: ClaimCreate) -> ComputedScore:
+        outlets, _ = await self._resolve([item], loc_prefix=["body"], batch=False)
+        return (await self.scoring.score_claims(self.session, [(outlets[0], item.published_at)]))[0]
+
+    async def create(
+        self,
+        items: Sequence[ClaimCreate],
+        *,
+        submitter: Principal,
+        idempotency_key: str | None,
+        batch: bool,
+    ) -> tuple[list[StoredClaim], bool]:
+        """Store and score ``items`` all together; returns them and whether this was a replay."""
+        if len(items) > self.settings.max_batch_claims:
+            raise InvalidInput(
+                f"A batch holds at most {self.settings.max_batch_claims} claims; "
+                f"this one has {len(items)}.",
+                errors=[
+                    FieldError(loc=["body", "claims"], message="too many claims", type="too_long")
+                ],
+            )
+        prints = [fingerprint(item) for item in items]
+        keys = _item_keys(idempotency_key, len(items), batch=batch) if idempotency_key else None
+        if keys is not None:
+            replay = await self._replay(submitter, keys, prints)
+            if replay is not None:
+                return replay, True
+        loc_prefix: list[str | int] = ["body", "claims"] if batch else ["body"]
+        outlets, events = await self._resolve(items, loc_prefix=loc_prefix, batch=batch)
+        claims = [
+            Claim(
+                outlet_id=outlet.id,
+                event_id=item.event_id,
+                text=item.text,
+                published_at=item.published_at,
+                topic=item.topic or (events[item.event_id].topic if item.event_id else None),
+                figure_value=item.figure.value if item.figure else None,
+                figure_low=item.figure.low if item.figure else None,
+                figure_high=item.figure.high if item.figure else None,
+                figure_unit=item.figure.unit if item.figure else None,
+                idempotency_key=keys[index] if keys else None,
+                request_fingerprint=prints[index],
+                submitted_by_key_id=submitter.key_id,
+            )
+            for index, (item, outlet) in enumerate(zip(items, outlets, strict=True))
+        ]
+        try:
+            async with self.session.begin_nested():
+                await self.claims.add_all(claims)
+        except IntegrityError:
+            # A concurrent retry with the same Idempotency-Key won the race: answer as it did.
+            if keys is not None:
+                replay = await self._replay(submitter, keys, prints)
+                if replay is not None:
+                    return replay, True
+            raise
+        computed = await self.scoring.score_claims(
+            self.session,
+            [(outlet, item.published_at) for item, outlet in zip(items, outlets, strict=True)],
+        )
+        scores = [
+            score_row(
+                result,
+                subject="claim",
+                outlet_id=claim.outlet_id,
+                claim_id=claim.id,
+                trigger="claim.created",
+            )
+            for claim, result in zip(claims, computed, strict=True)
+        ]
+        await self.scores.add_all(scores)
+        return [
+            StoredClaim(claim, outlet, score)
+            for claim, outlet, score in zip(claims, outlets, scores, strict=True)
+        ], False
+
+    async def _replay(
+        self, submitter: Principal, keys: list[str], prints: list[str]
+    ) -> list[StoredClaim] | None:
+        existing = await self.claims.by_idempotency_keys(submitter.key_id, keys)
+        if not existing:
+            return None
+        if len(existing) != len(keys) or any(
+            existing[key].request_fingerprint != expected
+            for key, expected in zip(keys, prints, strict=True)
+        ):
+            raise InvalidInput(
+                "This Idempotency-Key was already used with a different request body; "
+                "use a new key for a new request.",
+                slug="idempotency-key-reused",
+            )
+        return await self._with_outlets_and_scores([existing[key] for key in keys])
+
+    async def _resolve(
+        self, items: Sequence[ClaimCreate], *, loc_prefix: list[str | int], batch: bool
+    ) -> tuple[list[Outlet], dict[int, Event]]:
+        """Check every reference of every item; raise one error listing all problems."""
+        outlet_repository = OutletRepository(self.session)
+        by_id = await outlet_repository.by_ids([i.outlet_id for i in items if i.outlet_id])
+        by_slug = await outlet_repository.by_slugs([i.outlet_slug for i in items if i.outlet_slug])
+        events = await EventRepository(self.session).by_ids(
+            [i.event_id for i in items if i.event_id]
+        )
+        latest_allowed = utcnow() + timedelta(seconds=self.settings.max_future_skew_seconds)
+        errors: list[FieldError] = []
+        outlets: list[Outlet] = []
+        for index, item in enumerate(items):
+            loc = [*loc_prefix, index] if batch else list(loc_prefix)
+            outlet = (
+                by_id.get(item.outlet_id) if item.outlet_id else by_slug.get(item.outlet_slug or "")
+            )
+            if outlet is None:
+                field = "outlet_id" if item.outlet_id else "outlet_slug"
+                reference = item.outlet_id or item.outlet_slug
+                errors.append(
+                    FieldError(
+                        loc=[*loc, field], message=f"no outlet '{reference}'", type="unknown_outlet"
+                    )
+                )
+            elif outlet.archived_at is not None:
+                errors.append(
+                    FieldError(
+                        loc=[*loc, "outlet_id" if item.outlet_id else "outlet_slug"],
+                        message=f"outlet '{outlet.slug}' is archived",
+                        type="archived_outlet",
+                    )
+                )
+            else:
+                outlets.append(outlet)
+            if item.event_id is not None and item.event_id not in events:
+                errors.append(
+                    FieldError(
+                        loc=[*loc, "event_id"],
+                        message=f"no event {item.event_id}",
+                        type="unknown_event",
+                    )
+                )
+            if item.published_at > latest_allowed:
+                errors.append(
+                    FieldError(
+                        loc=[*loc, "published_at"],
+                        message="published_at lies in the future",
+                        type="future_timestamp",
+                    )
+                )
+            if len(item.text) > self.settings.max_claim_text_chars:
+                errors.append(
+                    FieldError(
+                        loc=[*loc, "text"],
+                        message=f"text exceeds {self.settings.max_claim_text_chars} characters",
+                        type="too_long",
+                    )
+                )
+        if errors:
+            count = len({tuple(error.loc[: len(loc_prefix) + 1]) for error in errors})
+            what = f"{count} of {len(items)} claims are" if batch else "The claim is"
+            raise InvalidInput(f"{what} invalid; nothing was stored.", errors=errors)
+        return outlets, events

@@ -1,0 +1,195 @@
+"""The `credscore` command: serve, migrate, seed-demo, create-api-key, eval."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from sqlalchemy import update
+
+from service.settings import Settings, get_settings
+
+DEMO_ADMIN_KEY_NAME = "demo-admin"
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        log_config=None,
+        proxy_headers=args.proxy_headers,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from service.migrate import head_revision, upgrade
+
+    _err(f"migrating {_safe_url(settings.database_url)} to {args.revision} ...")
+    upgrade(settings.database_url, args.revision)
+    _err(f"database at {head_revision() if args.revision == 'head' else args.revision}")
+    return 0
+
+
+async def _with_session(settings: Settings, work: Callable[[Any], Coroutine[Any, Any, int]]) -> int:
+    from service.db import create_engine, create_sessionmaker
+
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
+    from service.auth.schemas import Scope
+    from service.auth.service import create_key
+
+    try:
+        scopes = [Scope(part.strip()) for part in args.scopes.split(",") if part.strip()]
+    except ValueError:
+        _err(f"unknown scope in {args.scopes!r}; use read, submit, admin")
+        return 2
+    if not scopes:
+        _err("give at least one scope")
+        return 2
+
+    async def work(session: Any) -> int:
+        key, secret = await create_key(session, name=args.name, scopes=scopes)
+        _err(f"created API key {key.id} '{key.name}' with scopes {','.join(key.scopes)}")
+        print(secret, flush=True)
+        return 0
+
+    return asyncio.run(_with_session(settings, work))
+
+
+def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from service.auth.models import ApiKey
+    from service.auth.schemas import Scope
+    from service.auth.service import Principal, create_key
+    from service.db import utcnow
+    from service.demo import demo_present, load_demo
+    from service.scores.service import ScoringService
+    from service.scores.track_records import TrackRecordStore
+
+    async def work(session: Any) -> int:
+        # Earlier demo keys are revoked so that exactly one printed demo key works.
+        await session.execute(
+            update(ApiKey)
+            .where(ApiKey.name == DEMO_ADMIN_KEY_NAME, ApiKey.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        key, secret = await create_key(
+            session, name=DEMO_ADMIN_KEY_NAME, scopes=[Scope.READ, Scope.SUBMIT, Scope.ADMIN]
+        )
+        if await demo_present(session):
+            _err("demo data already loaded; issued a new demo admin key")
+        else:
+            _err("loading the Raqqa demo (illustrative data, not real ratings) ...")
+            actor = Principal(key.id, key.name, frozenset(key.scopes))
+            counts = await load_demo(
+                session, ScoringService(settings, TrackRecordStore()), settings, actor
+            )
+            _err("loaded " + ", ".join(f"{value} {name}" for name, value in counts.items()))
+        _err("demo admin API key (read, submit, admin):")
+        print(secret, flush=True)
+        return 0
+
+    return asyncio.run(_with_session(settings, work))
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    runner: Callable[[argparse.Namespace], int] = args.eval_run
+    return runner(args)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _add_eval_commands(subparsers: Any) -> None:
+    evaluate = subparsers.add_parser("eval", help="evaluate the scoring on real data sets")
+    targets = evaluate.add_subparsers(dest="eval_target", required=True)
+    for name, module_name, help_text in (
+        ("liar", "scoring.evaluation.liar", "claim model on LIAR-format files"),
+        (
+            "truth-discovery",
+            "scoring.evaluation.truth_discovery",
+            "reconciler on population/book-format files",
+        ),
+    ):
+        parser = targets.add_parser(name, help=help_text)
+        try:
+            module = __import__(module_name, fromlist=["configure_parser", "run"])
+        except ImportError as exc:
+            parser.set_defaults(handler=_unavailable(str(exc)))
+            continue
+        module.configure_parser(parser)
+        parser.set_defaults(handler=cmd_eval, eval_run=module.run)
+
+
+def _unavailable(reason: str) -> Callable[[argparse.Namespace, Settings], int]:
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        _err(f"this evaluation is not available: {reason}")
+        return 2
+
+    return handler
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="credscore", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+
+    serve = subparsers.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-*")
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = subparsers.add_parser("migrate", help="upgrade the database schema")
+    migrate.add_argument("--revision", default="head")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    seed = subparsers.add_parser(
+        "seed-demo", help="load the illustrative Raqqa demo and print a new demo admin key"
+    )
+    seed.set_defaults(handler=cmd_seed_demo)
+
+    create_key = subparsers.add_parser(
+        "create-api-key", help="create an API key; prints the key alone on the last line"
+    )
+    create_key.add_argument("--name", required=True)
+    create_key.add_argument("--scopes", required=True, help="comma-separated: read,submit,admin")
+    create_key.set_defaults(handler=cmd_create_api_key)
+
+    _add_eval_commands(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+    return handler(args, get_settings())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+"""Illustrative demo data: the Raqqa story of 2017-08-22, four outlets, their claims.
+
+ILLUSTRATIVE ONLY. The outlets are real organisations, but every rating, count and verdict
+below is invented to show how the service behaves; none is an assessment of those outlets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth.service import Principal
+from service.claims.schemas import ClaimCreate, FigureIn
+from service.claims.service import ClaimService
+from service.events.schemas import EventCreate
+from service.events.service import EventService
+from service.outlets.models import OutletKind
+from service.outlets.repository import OutletRepository
+from service.outlets.schemas import OutletCreate, OutletRecordCreate, Transparency
+from service.outlets.service import OutletService
+from service.scores.service import ScoringService
+from service.settings import Settings
+from service.verdicts.schemas import VerdictCreate
+from service.verdicts.service import VerdictService
+
+ILLUSTRATIVE = "ILLUSTRATIVE DEMO DATA: invented ratings and verdicts, not real assessments."
+CONFLICT = "syria-2017"
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+OUTLETS = [
+    OutletCreate(
+        slug="rbss",
+        name="Raqqa Is Being Slaughtered Silently",
+        kind=OutletKind.ACTIVIST_NETWORK,
+        country="SY",
+        affiliations=["citizen journalists inside Raqqa"],
+        on_the_ground=True,
+        transparency=Transparency(
+            methodology=False,
+            corrections_policy=False,
+            ownership_disclosed=True,
+            names_sources=False,
+        ),
+        notes=ILLUSTRATIVE,
+    ),
+    OutletCreate(
+        slug="sohr",
+        name="Syrian Observatory for Human Rights",
+        kind=OutletKind.NGO_MONITOR,
+        country="GB",
+        affiliations=["network of informants in Syria"],
+        on_the_ground=True,
+        transparency=Transparency(
+            methodology=True,
+            corrections_policy=False,
+            ownership_disclosed=False,
+            names_sources=False,
+        ),
+        notes=ILLUSTRATIVE,
+    ),
+    OutletCreate(
+        slug="sana",
+        name="SANA (Syrian Arab News Agency)",
+        kind=OutletKind.STATE_MEDIA,
+        country="SY",
+        affiliations=["Government of Syria"],
+        conflict_parties=[CONFLICT],
+        on_the_ground=True,
+        transparency=Transparency(
+            methodology=False,
+            corrections_policy=False,
+            ownership_disclosed=True,
+            names_sources=False,
+        ),
+        notes=ILLUSTRATIVE,
+    ),
+    OutletCreate(
+        slug="coalition-pao",
+        name="Coalition (CJTF-OIR) public affairs office",
+        kind=OutletKind.MILITARY_PAO,
+        country="US",
+        affiliations=["US-led Coalition against ISIS"],
+        conflict_parties=[CONFLICT],
+        on_the_ground=False,
+        transparency=Transparency(
+            methodology=True, corrections_policy=True, ownership_disclosed=True, names_sources=True
+        ),
+        notes=ILLUSTRATIVE,
+    ),
+]
+
+# Past verdicts per outlet, oldest first: invented so that the four track records differ.
+PAST_VERDICTS: dict[str, list[str]] = {
+    "rbss": ["true"] * 7 + ["mostly-true"] * 2 + ["mixed"],
+    "sohr": ["true"] * 8 + ["mostly-true"] * 2 + ["mixed", "mostly-false"],
+    "sana": ["true"] * 2 + ["mixed"] + ["mostly-false"] * 3 + ["false"] * 4,
+    "coalition-pao": ["true"] * 3 + ["mostly-true"] + ["mostly-false"] * 2 + ["false"] * 2,
+}
+
+RECORDS: dict[str, OutletRecordCreate] = {
+    "sohr": OutletRecordCreate(
+        source="illustrative monitor audit",
+        as_of=_at("2016-06-01T00:00:00"),
+        verified=30,
+        refuted=4,
+        corrections=3,
+        note=ILLUSTRATIVE,
+    ),
+    "sana": OutletRecordCreate(
+        source="illustrative fact-check tally",
+        as_of=_at("2016-06-01T00:00:00"),
+        external_rating="low",
+        verified=3,
+        refuted=12,
+        retractions=1,
+        note=ILLUSTRATIVE,
+    ),
+}
+
+RAQQA_STRIKES = EventCreate(
+    title="Civilians killed by air strikes on Raqqa, night of 2017-08-21",
+    description="Strikes on the al-Sakhani area of Raqqa. " + ILLUSTRATIVE,
+    quantity_kind="civilian_deaths",
+    unit="people",
+    place="Raqqa, Syria",
+    window_start=_at("2017-08-21T18:00:00"),
+    window_end=_at("2017-08-22T18:00:00"),
+    topic="civilian-casualties",
+    conflict=CONFLICT,
+)
+RAQQA_GROUND = EventCreate(
+    title="Ground lost or held in Raqqa, August 2017",
+    description=ILLUSTRATIVE,
+    quantity_kind="territory",
+    place="Raqqa, Syria",
+    window_start=_at("2017-08-01T00:00:00"),
+    window_end=_at("2017-08-31T23:59:59"),
+    topic="territorial-control",
+    conflict=CONFLICT,
+)
+
+
+@dataclass(frozen=True)
+class DemoStory:
+    claim_text: str
+    outlet: str
+    figure: float | None
+    published_at: str
+    event: str
+
+
+STORY = [
+    DemoStory(
+        "Coalition air strikes on al-Sakhani killed 37 civilians overnight, "
+        "according to our correspondents in Raqqa.",
+        "rbss",
+        37,
+        "2017-08-22T08:00:00",
+        "strikes",
+    ),
+    DemoStory(
+        "At least 42 civilians, including 19 children, were killed in Coalition strikes on Raqqa.",
+        "sohr",
+        42,
+        "2017-08-22T10:00:00",
+        "strikes",
+    ),
+    DemoStory(
+        "78 civilians were killed in 24 hours of US-led Coalition raids on Raqqa.",
+        "sana",
+        78,
+        "2017-08-22T12:00:00",
+        "strikes",
+    ),
+    DemoStory(
+        "The allegations of civilian casualties lack specificity and detail; "
+        "the Coalition takes every precaution.",
+        "coalition-pao",
+        None,
+        "2017-08-22T15:00:00",
+        "strikes",
+    ),
+    DemoStory(
+        "ISIS has not retaken one inch of ground from our partner forces in Raqqa.",
+        "coalition-pao",
+        None,
+        "2017-08-23T09:00:00",
+        "ground",
+    ),
+]
+
+
+async def demo_present(session: AsyncSession) -> bool:
+    return await OutletRepository(session).by_slug(OUTLETS[0].slug) is not None
+
+
+async def load_demo(
+    session: AsyncSession, scoring: ScoringService, settings: Settings, actor: Principal
+) -> dict[str, int]:
+    """Create the demo outlets, their invented past, the events and the story's claims."""
+    outlets_service = OutletService(session, scoring)
+    claims = ClaimService(session, scoring, settings)
+    verdicts = VerdictService(session, scoring, settings)
+    outlets = {}
+    for data in OUTLETS:
+        outlets[data.slug] = await outlets_service.create(data, actor=actor, request_id=None)
+    for slug, record in RECORDS.items():
+        await outlets_service.add_record(slug, record, actor=actor, request_id=None)
+
+    past_claims = 0
+    for slug, ratings in PAST_VERDICTS.items():
+        for index, rating in enumerate(ratings):
+            published = _at("2015-03-01T12:00:00") + timedelta(days=45 * index)
+            stored, _ = await claims.create(
+                [
+                    ClaimCreate(
+                        outlet_slug=slug,
+                        text=f"Past report {index + 1} by {outlets[slug].name} ({ILLUSTRATIVE})",
+                        published_at=published,
+                        topic="civilian-casualties",
+                    )
+                ],
+                submitter=actor,
+                idempotency_key=None,
+                batch=False,
+            )
+            await verdicts.record(
+                stored[0].claim.id,
+                VerdictCreate(
+                    rating=rating,  # type: ignore[arg-type]
+                    source="illustrative fact-check desk",
+                    decided_at=published + timedelta(days=30),
+                    note=ILLUSTRATIVE,
+                ),
+                actor=actor,
+                request_id=None,
+            )
+            past_claims += 1
+
+    events_service = EventService(session)
+    events = {
+        "strikes": await events_service.create(RAQQA_STRIKES, actor=actor, request_id=None),
+        "ground": await events_service.create(RAQQA_GROUND, actor=actor, request_id=None),
+    }
+    for item in STORY:
+        await claims.create(
+            [
+                ClaimCreate(
+                    outlet_slug=item.outlet,
+                    text=item.claim_text,
+                    published_at=_at(item.published_at),
+                    event_id=events[item.event].id,
+                    figure=FigureIn(value=item.figure, unit="people") if item.figure else None,
+                )
+            ],
+            submitter=actor,
+            idempotency_key=None,
+            batch=False,
+        )
+    return {
+        "outlets": len(outlets),
+        "past_claims_with_verdicts": past_claims,
+        "events": len(events),
+        "story_claims": len(STORY),
+    }

@@ -1,0 +1,102 @@
+"""Dependencies every router shares: the request's session, the caller, paging, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth.schemas import Scope
+from service.auth.service import KeyCache, Principal, authenticate
+from service.db import get_session
+from service.errors import Forbidden, Unauthorized
+from service.schemas import decode_cursor
+from service.scores.service import ScoringService
+from service.settings import Settings
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <API key>`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key.")
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def request_id(request: Request) -> str | None:
+    value = request.scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
+
+
+RequestIdDep = Annotated[str | None, Depends(request_id)]
+
+
+async def current_principal(
+    request: Request,
+    session: SessionDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    header_key: Annotated[str | None, Security(_header)],
+) -> Principal:
+    presented = bearer.credentials if bearer is not None else header_key
+    if not presented:
+        raise Unauthorized("An API key is required: send `Authorization: Bearer <key>`.")
+    cache: KeyCache = request.app.state.key_cache
+    principal = await authenticate(session, cache, presented)
+    request.scope.setdefault("state", {})["key_name"] = principal.name
+    return principal
+
+
+def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    async def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        if scope.value not in principal.scopes:
+            raise Forbidden(f"This operation needs an API key with the '{scope.value}' scope.")
+        return principal
+
+    dependency.__name__ = f"require_{scope.value}"
+    return dependency
+
+
+Reader = Annotated[Principal, Depends(require(Scope.READ))]
+Submitter = Annotated[Principal, Depends(require(Scope.SUBMIT))]
+Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    after: int | None
+    limit: int
+
+
+def page_params(
+    settings: SettingsDep,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, description="Page size (default 50, max 500).")
+    ] = None,
+) -> PageParams:
+    size = settings.page_size_default if limit is None else min(limit, settings.page_size_max)
+    return PageParams(after=decode_cursor(cursor), limit=size)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def get_scoring(request: Request) -> ScoringService:
+    scoring: ScoringService = request.app.state.scoring
+    return scoring
+
+
+ScoringDep = Annotated[ScoringService, Depends(get_scoring)]

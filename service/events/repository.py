@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.events.models import Event
+
+
+class EventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_id(self, event_id: int) -> Event | None:
+        return await self.session.get(Event, event_id)
+
+    async def by_ids(self, event_ids: Sequence[int]) -> dict[int, Event]:
+        if not event_ids:
+            return {}
+        rows = await self.session.execute(select(Event).where(Event.id.in_(set(event_ids))))
+        return {event.id: event for event in rows.scalars()}
+
+    async def page(
+        self,
+        *,
+        after: int | None,
+        limit: int,
+        topic: str | None = None,
+        conflict: str | None = None,
+    ) -> Sequence[Event]:
+        statement = select(Event).order_by(Event.id).limit(limit)
+        if after is not None:
+            statement = statement.where(Event.id > after)
+        if topic is not None:
+            statement = statement.where(Event.topic == topic)
+        if conflict is not None:
+            statement = statement.where(Event.conflict == conflict)
+        return (await self.session.execute(statement)).scalars().all()
+
+    async def add(self, event: Event) -> Event:
+        self.session.add(event)
+        await self.session.flush()
+        return event

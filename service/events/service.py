@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.audit.service import record_audit
+from service.auth.service import Principal
+from service.errors import NotFound
+from service.events.models import Event
+from service.events.repository import EventRepository
+from service.events.schemas import EventCreate
+
+
+class EventService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.repository = EventRepository(session)
+
+    async def get(self, event_id: int) -> Event:
+        event = await self.repository.by_id(event_id)
+        if event is None:
+            raise NotFound(f"No event with id {event_id}.")
+        return event
+
+    async def list(
+        self, *, after: int | None, limit: int, topic: str | None, conflict: str | None
+    ) -> Sequence[Event]:
+        return await self.repository.page(after=after, limit=limit, topic=topic, conflict=conflict)
+
+    async def create(self, data: EventCreate, *, actor: Principal, request_id: str | None) -> Event:
+        event = await self.repository.add(Event(**data.model_dump()))
+        await record_audit(
+            self.session,
+            actor=actor,
+            action="event.create",
+            subject_type="event",
+            subject_id=event.id,
+            before=None,
+            after=data.model_dump(mode="json"),
+            request_id=request_id,
+        )
+        return event

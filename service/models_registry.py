@@ -1,0 +1,23 @@
+"""Imports every ORM model so Base.metadata is complete (Alembic and the drift test use it)."""
+
+from service.audit.models import AuditEntry
+from service.auth.models import ApiKey
+from service.claims.models import Claim
+from service.db import Base
+from service.events.models import Event
+from service.outlets.models import Outlet, OutletRecord
+from service.scores.models import Generation, Score
+from service.verdicts.models import Verdict
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Claim",
+    "Event",
+    "Generation",
+    "Outlet",
+    "OutletRecord",
+    "Score",
+    "Verdict",
+]

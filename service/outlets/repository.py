@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.outlets.models import Outlet, OutletRecord
+
+
+class OutletRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_id(self, outlet_id: int) -> Outlet | None:
+        return await self.session.get(Outlet, outlet_id)
+
+    async def by_slug(self, slug: str) -> Outlet | None:
+        return await self.session.scalar(select(Outlet).where(Outlet.slug == slug))
+
+    async def by_ids(self, outlet_ids: Sequence[int]) -> dict[int, Outlet]:
+        if not outlet_ids:
+            return {}
+        rows = await self.session.execute(select(Outlet).where(Outlet.id.in_(set(outlet_ids))))
+        return {outlet.id: outlet for outlet in rows.scalars()}
+
+    async def by_slugs(self, slugs: Sequence[str]) -> dict[str, Outlet]:
+        if not slugs:
+            return {}
+        rows = await self.session.execute(select(Outlet).where(Outlet.slug.in_(set(slugs))))
+        return {outlet.slug: outlet for outlet in rows.scalars()}
+
+    async def page(
+        self,
+        *,
+        after: int | None,
+        limit: int,
+        kind: str | None = None,
+        country: str | None = None,
+        conflict: str | None = None,
+        include_archived: bool = False,
+        query: str | None = None,
+    ) -> Sequence[Outlet]:
+        statement: Select[tuple[Outlet]] = select(Outlet).order_by(Outlet.id).limit(limit)
+        if after is not None:
+            statement = statement.where(Outlet.id > after)
+        if kind is not None:
+            statement = statement.where(Outlet.kind == kind)
+        if country is not None:
+            statement = statement.where(Outlet.country == country)
+        if not include_archived:
+            statement = statement.where(Outlet.archived_at.is_(None))
+        if query:
+            pattern = f"%{query.lower()}%"
+            statement = statement.where(Outlet.name.ilike(pattern) | Outlet.slug.ilike(pattern))
+        if conflict is not None:
+            statement = statement.where(self._is_party_to(conflict))
+        return (await self.session.execute(statement)).scalars().all()
+
+    def _is_party_to(self, conflict: str) -> ColumnElement[bool]:
+        """JSON-array membership, spelled the way each backend can use."""
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        if dialect == "postgresql":
+            return Outlet.conflict_parties.op("@>")(func.jsonb_build_array(conflict))
+        members = select(literal_column("value")).select_from(
+            func.json_each(Outlet.conflict_parties)
+        )
+        return members.where(literal_column("value") == conflict).exists()
+
+    async def add(self, outlet: Outlet) -> Outlet:
+        self.session.add(outlet)
+        await self.session.flush()
+        return outlet
+
+    async def records(
+        self, outlet_id: int, *, after: int | None, limit: int
+    ) -> Sequence[OutletRecord]:
+        statement = (
+            select(OutletRecord)
+            .where(OutletRecord.outlet_id == outlet_id)
+            .order_by(OutletRecord.id)
+            .limit(limit)
+        )
+        if after is not None:
+            statement = statement.where(OutletRecord.id > after)
+        return (await self.session.execute(statement)).scalars().all()
+
+    async def record(self, outlet_id: int, record_id: int) -> OutletRecord | None:
+        return await self.session.scalar(
+            select(OutletRecord).where(
+                OutletRecord.id == record_id, OutletRecord.outlet_id == outlet_id
+            )
+        )
+
+    async def add_record(self, record: OutletRecord) -> OutletRecord:
+        self.session.add(record)
+        await self.session.flush()
+        return record
+
+    async def delete_record(self, record: OutletRecord) -> None:
+        await self.session.delete(record)
+        await self.session.flush()

@@ -1,0 +1,280 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Response, status
+
+from service.db import utcnow
+from service.dependencies import (
+    Admin,
+    PageDep,
+    Reader,
+    RequestIdDep,
+    ScoringDep,
+    SessionDep,
+)
+from service.errors import problem_responses
+from service.outlets.models import Outlet, OutletKind
+from service.outlets.schemas import (
+    OutletCreate,
+    OutletPage,
+    OutletRead,
+    OutletRecordCreate,
+    OutletRecordPage,
+    OutletRecordRead,
+    OutletUpdate,
+)
+from service.outlets.service import OutletService, etag_for
+from service.schemas import AwareDatetime, encode_cursor
+from service.scores.repository import ScoreRepository
+from service.scores.schemas import ReliabilityRead, ScorePage
+from service.scores.service import score_read
+
+router = APIRouter(prefix="/v1/outlets", tags=["outlets"])
+
+OutletRef = Annotated[
+    str,
+    Path(min_length=1, max_length=80, description="The outlet's numeric id or its slug."),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(description="ETag from your last read of the outlet (optimistic locking)."),
+]
+
+
+def outlet_read(outlet: Outlet) -> OutletRead:
+    return OutletRead.model_validate(outlet)
+
+
+def _with_etag(response: Response, outlet: Outlet) -> OutletRead:
+    response.headers["ETag"] = etag_for(outlet)
+    return outlet_read(outlet)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OutletRead,
+    responses=problem_responses(409),
+    summary="Register an outlet",
+)
+async def create_outlet(
+    body: OutletCreate,
+    response: Response,
+    session: SessionDep,
+    scoring: ScoringDep,
+    admin: Admin,
+    request_id: RequestIdDep,
+) -> OutletRead:
+    outlet = await OutletService(session, scoring).create(body, actor=admin, request_id=request_id)
+    response.headers["Location"] = f"/v1/outlets/{outlet.id}"
+    return _with_etag(response, outlet)
+
+
+@router.get("", response_model=OutletPage, responses=problem_responses(), summary="List outlets")
+async def list_outlets(
+    session: SessionDep,
+    scoring: ScoringDep,
+    _reader: Reader,
+    page: PageDep,
+    kind: OutletKind | None = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
+    conflict: Annotated[
+        str | None, Query(max_length=80, description="Only parties to this conflict.")
+    ] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Name or slug contains.")] = None,
+    include_archived: bool = False,
+) -> OutletPage:
+    outlets = await OutletService(session, scoring).repository.page(
+        after=page.after,
+        limit=page.limit,
+        kind=kind.value if kind else None,
+        country=country,
+        conflict=conflict,
+        include_archived=include_archived,
+        query=q,
+    )
+    next_cursor = encode_cursor(outlets[-1].id) if len(outlets) == page.limit else None
+    return OutletPage(items=[outlet_read(outlet) for outlet in outlets], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{outlet_ref}", response_model=OutletRead, responses=problem_responses(404), summary="Get one"
+)
+async def get_outlet(
+    outlet_ref: OutletRef,
+    response: Response,
+    session: SessionDep,
+    scoring: ScoringDep,
+    _reader: Reader,
+) -> OutletRead:
+    outlet = await OutletService(session, scoring).get(outlet_ref)
+    return _with_etag(response, outlet)
+
+
+@router.patch(
+    "/{outlet_ref}",
+    response_model=OutletRead,
+    responses=problem_responses(404, 412, 428),
+    summary="Edit an outlet (If-Match required)",
+)
+async def update_outlet(
+    outlet_ref: OutletRef,
+    body: OutletUpdate,
+    response: Response,
+    session: SessionDep,
+    scoring: ScoringDep,
+    admin: Admin,
+    request_id: RequestIdDep,
+    if_match: IfMatch = None,
+) -> OutletRead:
+    outlet = await OutletService(session, scoring).update(
+        outlet_ref, body, if_match=if_match, actor=admin, request_id=request_id
+    )
+    return _with_etag(response, outlet)
+
+
+@router.post(
+    "/{outlet_ref}/archive",
+    response_model=OutletRead,
+    responses=problem_responses(404, 412),
+    summary="Archive an outlet (it keeps its history; new claims are refused)",
+)
+async def archive_outlet(
+    outlet_ref: OutletRef,
+    response: Response,
+    session: SessionDep,
+    scoring: ScoringDep,
+    admin: Admin,
+    request_id: RequestIdDep,
+    if_match: IfMatch = None,
+) -> OutletRead:
+    outlet = await OutletService(session, scoring).set_archived(
+        outlet_ref, True, if_match=if_match, actor=admin, request_id=request_id
+    )
+    return _with_etag(response, outlet)
+
+
+@router.post(
+    "/{outlet_ref}/unarchive",
+    response_model=OutletRead,
+    responses=problem_responses(404, 412),
+    summary="Bring an archived outlet back",
+)
+async def unarchive_outlet(
+    outlet_ref: OutletRef,
+    response: Response,
+    session: SessionDep,
+    scoring: ScoringDep,
+    admin: Admin,
+    request_id: RequestIdDep,
+    if_match: IfMatch = None,
+) -> OutletRead:
+    outlet = await OutletService(session, scoring).set_archived(
+        outlet_ref, False, if_match=if_match, actor=admin, request_id=request_id
+    )
+    return _with_etag(response, outlet)
+
+
+@router.get(
+    "/{outlet_ref}/reliability",
+    response_model=ReliabilityRead,
+    responses=problem_responses(404),
+    summary="The outlet's track record now (or as of a moment)",
+)
+async def get_reliability(
+    outlet_ref: OutletRef,
+    session: SessionDep,
+    scoring: ScoringDep,
+    _reader: Reader,
+    as_of: Annotated[
+        AwareDatetime | None, Query(description="Count only evidence known by then.")
+    ] = None,
+) -> ReliabilityRead:
+    outlet = await OutletService(session, scoring).get(outlet_ref)
+    return await scoring.reliability(session, outlet, as_of or utcnow())
+
+
+@router.get(
+    "/{outlet_ref}/reliability/history",
+    response_model=ScorePage,
+    responses=problem_responses(404),
+    summary="Every stored reliability of the outlet, oldest first",
+)
+async def reliability_history(
+    outlet_ref: OutletRef,
+    session: SessionDep,
+    scoring: ScoringDep,
+    _reader: Reader,
+    page: PageDep,
+) -> ScorePage:
+    outlet = await OutletService(session, scoring).get(outlet_ref)
+    scores = await ScoreRepository(session).outlet_history(
+        outlet.id, after=page.after, limit=page.limit
+    )
+    next_cursor = encode_cursor(scores[-1].id) if len(scores) == page.limit else None
+    return ScorePage(items=[score_read(score) for score in scores], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{outlet_ref}/records",
+    response_model=OutletRecordPage,
+    responses=problem_responses(404),
+    summary="Historical accuracy records entered for the outlet",
+)
+async def list_records(
+    outlet_ref: OutletRef,
+    session: SessionDep,
+    scoring: ScoringDep,
+    _reader: Reader,
+    page: PageDep,
+) -> OutletRecordPage:
+    records = await OutletService(session, scoring).records(
+        outlet_ref, after=page.after, limit=page.limit
+    )
+    next_cursor = encode_cursor(records[-1].id) if len(records) == page.limit else None
+    return OutletRecordPage(
+        items=[OutletRecordRead.model_validate(record) for record in records],
+        next_cursor=next_cursor,
+    )
+
+
+@router.post(
+    "/{outlet_ref}/records",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OutletRecordRead,
+    responses=problem_responses(404),
+    summary="Add historical accuracy (rating, verified/refuted counts, corrections, retractions)",
+)
+async def add_record(
+    outlet_ref: OutletRef,
+    body: OutletRecordCreate,
+    session: SessionDep,
+    scoring: ScoringDep,
+    admin: Admin,
+    request_id: RequestIdDep,
+) -> OutletRecordRead:
+    record = await OutletService(session, scoring).add_record(
+        outlet_ref, body, actor=admin, request_id=request_id
+    )
+    return OutletRecordRead.model_validate(record)
+
+
+@router.delete(
+    "/{outlet_ref}/records/{record_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(404),
+    summary="Remove a historical record (audited)",
+)
+async def delete_record(
+    outlet_ref: OutletRef,
+    record_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: SessionDep,
+    scoring: ScoringDep,
+    admin: Admin,
+    request_id: RequestIdDep,
+) -> Response:
+    await OutletService(session, scoring).delete_record(
+        outlet_ref, record_id, actor=admin, request_id=request_id
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from service.outlets.models import OutletKind
+from service.schemas import AwareDatetime, PageMeta, Schema, Slug, StrictInput
+
+ConflictName = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+Label = Annotated[str, Field(min_length=1, max_length=120)]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")]
+
+
+class Transparency(StrictInput):
+    """Practices that make an outlet's reporting checkable (unknown when absent)."""
+
+    methodology: bool | None = Field(default=None, description="Publishes how it counts/verifies.")
+    corrections_policy: bool | None = None
+    ownership_disclosed: bool | None = None
+    names_sources: bool | None = None
+
+
+class OutletBase(StrictInput):
+    name: str = Field(min_length=1, max_length=200)
+    kind: OutletKind
+    country: CountryCode | None = None
+    affiliations: list[Label] = Field(default_factory=list, max_length=50)
+    conflict_parties: list[ConflictName] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Conflicts this outlet is a party to (it has a stake in their events).",
+    )
+    on_the_ground: bool | None = Field(default=None, description="Has people where events happen.")
+    transparency: Transparency = Field(default_factory=Transparency)
+    notes: str | None = Field(default=None, max_length=5_000)
+
+
+class OutletCreate(OutletBase):
+    slug: Slug
+
+
+class OutletUpdate(StrictInput):
+    """Fields to change; absent fields stay as they are. Needs If-Match with the current ETag."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: OutletKind | None = None
+    country: CountryCode | None = None
+    affiliations: list[Label] | None = Field(default=None, max_length=50)
+    conflict_parties: list[ConflictName] | None = Field(default=None, max_length=50)
+    on_the_ground: bool | None = None
+    transparency: Transparency | None = None
+    notes: str | None = Field(default=None, max_length=5_000)
+
+    @field_validator("name", "kind", "affiliations", "conflict_parties", "transparency")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
+
+
+class OutletRead(Schema):
+    id: int
+    slug: str
+    name: str
+    kind: str
+    country: str | None
+    affiliations: list[str]
+    conflict_parties: list[str]
+    on_the_ground: bool | None
+    transparency: dict[str, bool | None]
+    notes: str | None
+    archived: bool
+    archived_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class OutletPage(PageMeta):
+    items: list[OutletRead]
+
+
+class OutletRecordCreate(StrictInput):
+    """Historical accuracy from outside the service (a fact-checker's rating, counted reports)."""
+
+    source: str = Field(min_length=1, max_length=200, description="Who produced these figures.")
+    as_of: AwareDatetime = Field(
+        description="When these figures were known (they decay from here)."
+    )
+    external_rating: str | None = Field(
+        default=None,
+        description="Factual-reporting level: very-high, high, mostly-factual, mixed, low, "
+        "very-low.",
+    )
+    verified: int = Field(default=0, ge=0, le=1_000_000)
+    refuted: int = Field(default=0, ge=0, le=1_000_000)
+    corrections: int = Field(default=0, ge=0, le=1_000_000)
+    retractions: int = Field(default=0, ge=0, le=1_000_000)
+    note: str | None = Field(default=None, max_length=5_000)
+
+    @field_validator("external_rating")
+    @classmethod
+    def _known_rating(cls, value: str | None) -> str | None:
+        from scoring.reliability import EXTERNAL_RATING_MEAN
+
+        if value is None:
+            return None
+        key = value.strip().lower().replace(" ", "-").replace("_", "-")
+        if key not in EXTERNAL_RATING_MEAN:
+            raise ValueError(f"must be one of {', '.join(EXTERNAL_RATING_MEAN)}")
+        return key
+
+
+class OutletRecordRead(Schema):
+    id: int
+    outlet_id: int
+    source: str
+    as_of: datetime
+    external_rating: str | None
+    verified: int
+    refuted: int
+    corrections: int
+    retractions: int
+    note: str | None
+    created_at: datetime
+    created_by: str | None
+
+
+class OutletRecordPage(PageMeta):
+    items: list[OutletRecordRead]

@@ -1,0 +1,258 @@
+"""Outlet registry: create, edit with optimistic locking, archive, historical records. Audited."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from service.audit.service import record_audit
+from service.auth.service import Principal
+from service.db import utcnow
+from service.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
+from service.outlets.models import Outlet, OutletRecord
+from service.outlets.repository import OutletRepository
+from service.outlets.schemas import OutletCreate, OutletRecordCreate, OutletUpdate
+from service.scores.service import ScoringService
+from service.scores.track_records import touch_evidence
+
+_SNAPSHOT_FIELDS = (
+    "slug",
+    "name",
+    "kind",
+    "country",
+    "affiliations",
+    "conflict_parties",
+    "on_the_ground",
+    "transparency",
+    "notes",
+    "version",
+)
+
+
+def outlet_snapshot(outlet: Outlet) -> dict[str, Any]:
+    snapshot = {name: getattr(outlet, name) for name in _SNAPSHOT_FIELDS}
+    snapshot["archived_at"] = outlet.archived_at.isoformat() if outlet.archived_at else None
+    return snapshot
+
+
+def etag_for(outlet: Outlet) -> str:
+    return f'"outlet-{outlet.id}-v{outlet.version}"'
+
+
+def version_from_if_match(if_match: str | None, outlet: Outlet) -> None:
+    """Raise unless If-Match names the outlet's current version (or is '*')."""
+    if if_match is None:
+        raise PreconditionRequired(
+            "Updating an outlet needs an If-Match header with the ETag from your last read, "
+            "so that concurrent edits cannot silently overwrite each other."
+        )
+    candidates = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
+    if "*" in candidates or etag_for(outlet) in candidates:
+        return
+    raise PreconditionFailed(
+        f"The outlet has changed since you read it (now version {outlet.version}); "
+        "read it again and re-apply your change."
+    )
+
+
+class OutletService:
+    def __init__(self, session: AsyncSession, scoring: ScoringService) -> None:
+        self.session = session
+        self.scoring = scoring
+        self.repository = OutletRepository(session)
+
+    async def get(self, reference: str) -> Outlet:
+        outlet = (
+            await self.repository.by_id(int(reference))
+            if reference.isdigit()
+            else await self.repository.by_slug(reference)
+        )
+        if outlet is None:
+            raise NotFound(f"No outlet with id or slug '{reference}'.")
+        return outlet
+
+    async def create(
+        self, data: OutletCreate, *, actor: Principal, request_id: str | None
+    ) -> Outlet:
+        if await self.repository.by_slug(data.slug) is not None:
+            raise Conflict(f"An outlet with slug '{data.slug}' already exists.")
+        outlet = Outlet(
+            slug=data.slug,
+            name=data.name,
+            kind=data.kind.value,
+            country=data.country,
+            affiliations=list(data.affiliations),
+            conflict_parties=list(data.conflict_parties),
+            on_the_ground=data.on_the_ground,
+            transparency=data.transparency.model_dump(),
+            notes=data.notes,
+        )
+        try:
+            async with self.session.begin_nested():
+                await self.repository.add(outlet)
+        except IntegrityError as exc:
+            raise Conflict(f"An outlet with slug '{data.slug}' already exists.") from exc
+        await record_audit(
+            self.session,
+            actor=actor,
+            action="outlet.create",
+            subject_type="outlet",
+            subject_id=outlet.id,
+            before=None,
+            after=outlet_snapshot(outlet),
+            request_id=request_id,
+        )
+        return outlet
+
+    async def update(
+        self,
+        reference: str,
+        data: OutletUpdate,
+        *,
+        if_match: str | None,
+        actor: Principal,
+        request_id: str | None,
+    ) -> Outlet:
+        outlet = await self.get(reference)
+        version_from_if_match(if_match, outlet)
+        before = outlet_snapshot(outlet)
+        changes = data.model_dump(exclude_unset=True)
+        if "kind" in changes:
+            changes["kind"] = data.kind.value if data.kind is not None else outlet.kind
+        if "transparency" in changes and data.transparency is not None:
+            changes["transparency"] = data.transparency.model_dump()
+        for name, value in changes.items():
+            setattr(outlet, name, value)
+        outlet.updated_at = utcnow()
+        try:
+            # The version column makes this UPDATE ... WHERE version = :read_version, so a
+            # concurrent writer that got there first turns this flush into a 412, not a lost update.
+            await self.session.flush()
+        except StaleDataError as exc:
+            raise PreconditionFailed(
+                "The outlet was changed by another request at the same time; read it again."
+            ) from exc
+        if before["kind"] != outlet.kind:
+            await touch_evidence(self.session)
+        await record_audit(
+            self.session,
+            actor=actor,
+            action="outlet.update",
+            subject_type="outlet",
+            subject_id=outlet.id,
+            before=before,
+            after=outlet_snapshot(outlet),
+            request_id=request_id,
+        )
+        return outlet
+
+    async def set_archived(
+        self,
+        reference: str,
+        archived: bool,
+        *,
+        if_match: str | None,
+        actor: Principal,
+        request_id: str | None,
+    ) -> Outlet:
+        outlet = await self.get(reference)
+        if if_match is not None:
+            version_from_if_match(if_match, outlet)
+        if (outlet.archived_at is not None) == archived:
+            return outlet
+        before = outlet_snapshot(outlet)
+        outlet.archived_at = utcnow() if archived else None
+        outlet.updated_at = utcnow()
+        try:
+            await self.session.flush()
+        except StaleDataError as exc:
+            raise PreconditionFailed("The outlet was changed concurrently; retry.") from exc
+        await record_audit(
+            self.session,
+            actor=actor,
+            action="outlet.archive" if archived else "outlet.unarchive",
+            subject_type="outlet",
+            subject_id=outlet.id,
+            before=before,
+            after=outlet_snapshot(outlet),
+            request_id=request_id,
+        )
+        return outlet
+
+    async def records(
+        self, reference: str, *, after: int | None, limit: int
+    ) -> Sequence[OutletRecord]:
+        outlet = await self.get(reference)
+        return await self.repository.records(outlet.id, after=after, limit=limit)
+
+    async def add_record(
+        self,
+        reference: str,
+        data: OutletRecordCreate,
+        *,
+        actor: Principal,
+        request_id: str | None,
+    ) -> OutletRecord:
+        outlet = await self.get(reference)
+        record = await self.repository.add_record(
+            OutletRecord(
+                outlet_id=outlet.id,
+                source=data.source,
+                as_of=data.as_of,
+                external_rating=data.external_rating,
+                verified=data.verified,
+                refuted=data.refuted,
+                corrections=data.corrections,
+                retractions=data.retractions,
+                note=data.note,
+                created_by=actor.name,
+            )
+        )
+        await touch_evidence(self.session)
+        await record_audit(
+            self.session,
+            actor=actor,
+            action="outlet_record.create",
+            subject_type="outlet",
+            subject_id=outlet.id,
+            before=None,
+            after=data.model_dump(mode="json") | {"record_id": record.id},
+            request_id=request_id,
+        )
+        await self.scoring.record_outlet_score(self.session, outlet, trigger="record.added")
+        return record
+
+    async def delete_record(
+        self, reference: str, record_id: int, *, actor: Principal, request_id: str | None
+    ) -> None:
+        outlet = await self.get(reference)
+        record = await self.repository.record(outlet.id, record_id)
+        if record is None:
+            raise NotFound(f"Outlet '{reference}' has no record {record_id}.")
+        before = {
+            "record_id": record.id,
+            "source": record.source,
+            "as_of": record.as_of.isoformat(),
+            "external_rating": record.external_rating,
+            "verified": record.verified,
+            "refuted": record.refuted,
+            "corrections": record.corrections,
+            "retractions": record.retractions,
+        }
+        await self.repository.delete_record(record)
+        await touch_evidence(self.session)
+        await record_audit(
+            self.session,
+            actor=actor,
+            action="outlet_record.delete",
+            subject_type="outlet",
+            subject_id=outlet.id,
+            before=before,
+            after=None,
+            request_id=request_id,
+        )
+        await self.scoring.record_outlet_score(self.session, outlet, trigger="record.deleted")

@@ -1,0 +1,88 @@
+"""The schema base and the pieces every domain's schemas share (pagination, timestamps)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from datetime import UTC, datetime
+from typing import Annotated
+
+import orjson
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from service.errors import FieldError, InvalidInput
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+
+class StrictInput(BaseModel):
+    """Input bodies: unknown fields are refused rather than silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: object) -> object:
+        # PostgreSQL text cannot hold NUL; refusing it here keeps both backends alike.
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("text must not contain NUL characters")
+        return value
+
+
+def _aware_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp needs a time zone, e.g. 2017-08-21T22:00:00Z")
+    return value.astimezone(UTC)
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
+
+# Figures beyond this are not counts of anything a newsroom reports, and beyond 2**53 a float
+# would silently lose integer precision.
+MAX_FIGURE = 1e15
+
+
+def _finite_figure(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("figure must be a finite number")
+    return value
+
+
+Figure = Annotated[float, Field(ge=-MAX_FIGURE, le=MAX_FIGURE), AfterValidator(_finite_figure)]
+Slug = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Topic = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps({"after": last_id})).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    """The id a page continues after; a cursor this service did not issue is a 400-class error."""
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+        after = payload["after"]
+    except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
+        raise InvalidInput(
+            "The cursor is not one this service issued; pass next_cursor from a previous page.",
+            errors=[FieldError(loc=["query", "cursor"], message="invalid cursor", type="cursor")],
+        ) from exc
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        raise InvalidInput(
+            "The cursor is not one this service issued; pass next_cursor from a previous page.",
+            errors=[FieldError(loc=["query", "cursor"], message="invalid cursor", type="cursor")],
+        )
+    return after
+
+
+class PageMeta(Schema):
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, IdMixin, utcnow
+
+
+class Score(IdMixin, Base):
+    """An append-only score of a claim or an outlet; the newest row per subject is current."""
+
+    __tablename__ = "scores"
+    __table_args__ = (
+        Index("ix_scores_claim_id_id", "claim_id", "id"),
+        Index("ix_scores_outlet_id_subject_id", "outlet_id", "subject", "id"),
+    )
+
+    subject: Mapped[str] = mapped_column(String(10))
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"))
+    probability: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    level: Mapped[float] = mapped_column(Float)
+    grade: Mapped[str] = mapped_column(String(10))
+    rated: Mapped[bool] = mapped_column(Boolean)
+    method: Mapped[str] = mapped_column(String(40))
+    method_version: Mapped[str] = mapped_column(String(80))
+    as_of: Mapped[datetime]
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    trigger: Mapped[str] = mapped_column(String(40))
+    inputs: Mapped[dict[str, Any]]
+    reasons: Mapped[list[dict[str, Any]]]
+
+
+class Generation(Base):
+    """Monotonic counters bumped in the same transaction as the data they stand for.
+
+    Replicas compare them with what their caches were built from, so a verdict recorded through
+    one replica is seen by the next score computed on any other.
+    """
+
+    __tablename__ = "generations"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

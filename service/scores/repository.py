@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.scores.models import Score
+
+
+class ScoreRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, score: Score) -> Score:
+        self.session.add(score)
+        await self.session.flush()
+        return score
+
+    async def add_all(self, scores: Sequence[Score]) -> None:
+        self.session.add_all(scores)
+        await self.session.flush()
+
+    async def latest_for_claims(self, claim_ids: Sequence[int]) -> dict[int, Score]:
+        """The current (newest) score of each claim, in one query."""
+        if not claim_ids:
+            return {}
+        newest = (
+            select(func.max(Score.id)).where(Score.claim_id.in_(claim_ids)).group_by(Score.claim_id)
+        )
+        latest_ids = (await self.session.execute(newest)).scalars().all()
+        if not latest_ids:
+            return {}
+        rows = await self.session.execute(select(Score).where(Score.id.in_(latest_ids)))
+        return {score.claim_id: score for score in rows.scalars() if score.claim_id is not None}
+
+    async def claim_history(
+        self, claim_id: int, *, after: int | None, limit: int
+    ) -> Sequence[Score]:
+        query = select(Score).where(Score.claim_id == claim_id).order_by(Score.id).limit(limit)
+        if after is not None:
+            query = query.where(Score.id > after)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def outlet_history(
+        self, outlet_id: int, *, after: int | None, limit: int
+    ) -> Sequence[Score]:
+        query = (
+            select(Score)
+            .where(Score.outlet_id == outlet_id, Score.subject == "outlet")
+            .order_by(Score.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(Score.id > after)
+        return (await self.session.execute(query)).scalars().all()

@@ -1,0 +1,211 @@
+"""Claim and outlet scores: computed from track records, stored append-only, read back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scoring.reliability import GRADE_MEANING, Grade, grade_for, reliability_contributions
+from service.db import utcnow
+from service.outlets.models import Outlet
+from service.scores.models import Score
+from service.scores.repository import ScoreRepository
+from service.scores.schemas import Interval, Reason, ReliabilityRead, ScoreRead
+from service.scores.track_records import TrackRecord, TrackRecordStore
+from service.settings import Settings
+
+TRACK_RECORD_METHOD = "track-record"
+TRACK_RECORD_VERSION = "track-record/1"
+
+
+@dataclass(frozen=True)
+class ComputedScore:
+    probability: float
+    low: float
+    high: float
+    level: float
+    grade: str
+    rated: bool
+    method: str
+    method_version: str
+    as_of: datetime
+    inputs: dict[str, Any]
+    reasons: list[dict[str, Any]]
+
+
+def track_record_score(
+    record: TrackRecord, outlet: Outlet | None, settings: Settings
+) -> ComputedScore:
+    """A claim's score from its outlet's reliability at claim time (the cold-start method)."""
+    reliability = record.reliability
+    contributions = reliability_contributions(reliability, record.prior, record.kind)
+    name = outlet.name if outlet is not None else "this outlet"
+    reasons = [
+        {"feature": part.feature, "effect": round(part.effect, 6), "text": part.text}
+        for part in contributions
+    ]
+    reasons.insert(
+        0,
+        {
+            "feature": "method",
+            "effect": 0.0,
+            "text": f"score is {name}'s track record at claim time (no trained model is active)",
+        },
+    )
+    return ComputedScore(
+        probability=reliability.mean,
+        low=reliability.low,
+        high=reliability.high,
+        level=reliability.level,
+        grade=grade_for(reliability.mean, rated=reliability.rated).value,
+        rated=reliability.rated,
+        method=TRACK_RECORD_METHOD,
+        method_version=TRACK_RECORD_VERSION,
+        as_of=record.as_of,
+        inputs={
+            "outlet_id": outlet.id if outlet is not None else None,
+            "outlet_kind": record.kind,
+            "evidence": round(reliability.evidence, 6),
+            "alpha": round(reliability.alpha, 6),
+            "beta": round(reliability.beta, 6),
+            "kind_mean": round(record.prior.kind_mean, 6),
+            "global_mean": round(record.prior.global_mean, 6),
+            "half_life_days": settings.half_life_days,
+            "prior_strength": settings.prior_strength,
+        },
+        reasons=reasons,
+    )
+
+
+def score_row(
+    computed: ComputedScore,
+    *,
+    subject: str,
+    outlet_id: int,
+    claim_id: int | None,
+    trigger: str,
+) -> Score:
+    return Score(
+        subject=subject,
+        claim_id=claim_id,
+        outlet_id=outlet_id,
+        probability=computed.probability,
+        low=computed.low,
+        high=computed.high,
+        level=computed.level,
+        grade=computed.grade,
+        rated=computed.rated,
+        method=computed.method,
+        method_version=computed.method_version,
+        as_of=computed.as_of,
+        computed_at=utcnow(),
+        trigger=trigger,
+        inputs=computed.inputs,
+        reasons=computed.reasons,
+    )
+
+
+def score_read(score: Score) -> ScoreRead:
+    return ScoreRead(
+        id=score.id,
+        subject="claim" if score.subject == "claim" else "outlet",
+        probability=score.probability,
+        interval=Interval(low=score.low, high=score.high, level=score.level),
+        grade=score.grade,
+        grade_meaning=GRADE_MEANING[Grade(score.grade)],
+        rated=score.rated,
+        method=score.method,
+        model_version=score.method_version,
+        as_of=score.as_of,
+        computed_at=score.computed_at,
+        trigger=score.trigger,
+        reasons=[Reason.model_validate(reason) for reason in score.reasons],
+    )
+
+
+def preview_read(computed: ComputedScore) -> ScoreRead:
+    return ScoreRead(
+        id=None,
+        subject="claim",
+        probability=computed.probability,
+        interval=Interval(low=computed.low, high=computed.high, level=computed.level),
+        grade=computed.grade,
+        grade_meaning=GRADE_MEANING[Grade(computed.grade)],
+        rated=computed.rated,
+        method=computed.method,
+        model_version=computed.method_version,
+        as_of=computed.as_of,
+        computed_at=utcnow(),
+        trigger="preview",
+        reasons=[Reason.model_validate(reason) for reason in computed.reasons],
+    )
+
+
+class ScoringService:
+    """Everything that turns evidence into scores; one per process, sharing the evidence store."""
+
+    def __init__(self, settings: Settings, store: TrackRecordStore) -> None:
+        self.settings = settings
+        self.store = store
+
+    async def track_record(
+        self, session: AsyncSession, outlet: Outlet, as_of: datetime
+    ) -> TrackRecord:
+        snapshot = await self.store.snapshot(session)
+        return snapshot.track_record(outlet.id, outlet.kind, as_of, self.settings)
+
+    async def score_claims(
+        self, session: AsyncSession, claims: Sequence[tuple[Outlet, datetime]]
+    ) -> list[ComputedScore]:
+        """Scores for (outlet, published_at) pairs from one evidence snapshot."""
+        snapshot = await self.store.snapshot(session)
+        computed: dict[tuple[int, datetime], ComputedScore] = {}
+        results = []
+        for outlet, published_at in claims:
+            key = (outlet.id, published_at)
+            if key not in computed:
+                record = snapshot.track_record(outlet.id, outlet.kind, published_at, self.settings)
+                computed[key] = track_record_score(record, outlet, self.settings)
+            results.append(computed[key])
+        return results
+
+    async def record_outlet_score(
+        self, session: AsyncSession, outlet: Outlet, *, trigger: str
+    ) -> Score:
+        """Append the outlet's reliability as of now to its score history."""
+        record = await self.track_record(session, outlet, utcnow())
+        computed = track_record_score(record, outlet, self.settings)
+        computed.reasons.pop(0)
+        row = score_row(
+            computed, subject="outlet", outlet_id=outlet.id, claim_id=None, trigger=trigger
+        )
+        return await ScoreRepository(session).add(row)
+
+    async def reliability(
+        self, session: AsyncSession, outlet: Outlet, as_of: datetime
+    ) -> ReliabilityRead:
+        record = await self.track_record(session, outlet, as_of)
+        reliability = record.reliability
+        grade = grade_for(reliability.mean, rated=reliability.rated)
+        return ReliabilityRead(
+            outlet_id=outlet.id,
+            outlet_slug=outlet.slug,
+            kind=outlet.kind,
+            mean=reliability.mean,
+            interval=Interval(low=reliability.low, high=reliability.high, level=reliability.level),
+            grade=grade.value,
+            grade_meaning=GRADE_MEANING[grade],
+            rated=reliability.rated,
+            evidence=reliability.evidence,
+            prior_mean=record.prior.kind_mean,
+            half_life_days=self.settings.half_life_days,
+            as_of=as_of,
+            reasons=[
+                Reason(feature=part.feature, effect=part.effect, text=part.text)
+                for part in reliability_contributions(reliability, record.prior, record.kind)
+            ],
+        )

@@ -1,0 +1,217 @@
+"""The evidence behind every outlet's track record, held in memory and rebuilt when it changes.
+
+Scoring a claim needs the outlet's verdicts and records and the decayed totals of every other
+outlet (its kind's prior). Reading all of that per request would be the slowest part of the
+service, so each process keeps one snapshot and rebuilds it only when the ``evidence``
+generation in the database (bumped in the same transaction as any verdict, record or outlet
+kind change) differs from the one it was built from: one primary-key read per score.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scoring.reliability import (
+    SECONDS_PER_DAY,
+    Evidence,
+    PopulationPrior,
+    Reliability,
+    decayed_counts,
+    decayed_group_totals,
+    evidence_from_history,
+    evidence_from_rating,
+    outlet_reliability,
+    population_prior,
+)
+from service.claims.models import Claim
+from service.outlets.models import Outlet, OutletRecord
+from service.scores.models import Generation
+from service.settings import Settings
+from service.verdicts.models import Verdict
+
+EVIDENCE_GENERATION = "evidence"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_days(moment: datetime) -> float:
+    return (moment - _EPOCH).total_seconds() / SECONDS_PER_DAY
+
+
+async def read_generation(session: AsyncSession, name: str) -> int:
+    value = await session.scalar(select(Generation.value).where(Generation.name == name))
+    return int(value or 0)
+
+
+async def bump_generation(session: AsyncSession, name: str) -> None:
+    """Increment a generation in the caller's transaction (creating it on first use)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Generation).values(name=name, value=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Generation.name], set_={"value": Generation.value + 1}
+    )
+    await session.execute(statement)
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    reliability: Reliability
+    prior: PopulationPrior
+    kind: str
+    as_of: datetime
+
+
+@dataclass
+class EvidenceSnapshot:
+    generation: int
+    outlet_kinds: dict[int, str]
+    by_outlet: dict[int, list[Evidence]]
+    kinds: list[str] = field(default_factory=list)
+    kind_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    successes: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    failures: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    known_at_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @classmethod
+    def build(
+        cls,
+        generation: int,
+        outlet_kinds: dict[int, str],
+        evidence: list[tuple[int, Evidence]],
+    ) -> EvidenceSnapshot:
+        kinds = sorted(set(outlet_kinds.values()))
+        position = {kind: i for i, kind in enumerate(kinds)}
+        by_outlet: dict[int, list[Evidence]] = {}
+        for outlet_id, item in evidence:
+            by_outlet.setdefault(outlet_id, []).append(item)
+        return cls(
+            generation=generation,
+            outlet_kinds=outlet_kinds,
+            by_outlet=by_outlet,
+            kinds=kinds,
+            kind_index=np.array(
+                [position[outlet_kinds[outlet_id]] for outlet_id, _ in evidence], dtype=np.int64
+            ),
+            successes=np.array([item.successes for _, item in evidence], dtype=float),
+            failures=np.array([item.failures for _, item in evidence], dtype=float),
+            known_at_days=np.array([epoch_days(item.known_at) for _, item in evidence]),
+        )
+
+    def track_record(
+        self, outlet_id: int | None, kind: str, as_of: datetime, settings: Settings
+    ) -> TrackRecord:
+        """Reliability of an outlet at ``as_of``: only evidence known by then counts."""
+        n_kinds = len(self.kinds)
+        kind_s, kind_f = decayed_group_totals(
+            self.kind_index,
+            self.successes,
+            self.failures,
+            self.known_at_days,
+            epoch_days(as_of),
+            settings.half_life_days,
+            n_kinds,
+        )
+        own = self.by_outlet.get(outlet_id, []) if outlet_id is not None else []
+        own_s, own_f, _ = decayed_counts(own, as_of, settings.half_life_days)
+        # The outlet's evidence sits in the totals of the kind it had when the snapshot was built.
+        own_in_kind = outlet_id is not None and self.outlet_kinds.get(outlet_id) == kind
+        kind_position = self.kinds.index(kind) if kind in self.kinds else None
+        prior = population_prior(
+            kind_successes=float(kind_s[kind_position]) if kind_position is not None else 0.0,
+            kind_failures=float(kind_f[kind_position]) if kind_position is not None else 0.0,
+            all_successes=float(kind_s.sum()),
+            all_failures=float(kind_f.sum()),
+            own_successes=own_s if own_in_kind else 0.0,
+            own_failures=own_f if own_in_kind else 0.0,
+            strength=settings.prior_strength,
+        )
+        reliability = outlet_reliability(
+            own,
+            as_of,
+            kind_mean=prior.kind_mean,
+            half_life_days=settings.half_life_days,
+            prior_strength=settings.prior_strength,
+            level=settings.credible_level,
+            min_rated_evidence=settings.min_rated_evidence,
+        )
+        return TrackRecord(reliability=reliability, prior=prior, kind=kind, as_of=as_of)
+
+
+class TrackRecordStore:
+    """One per process; see the module docstring for when it rebuilds."""
+
+    def __init__(self) -> None:
+        self._snapshot: EvidenceSnapshot | None = None
+        self._lock = asyncio.Lock()
+
+    def invalidate(self) -> None:
+        self._snapshot = None
+
+    async def snapshot(self, session: AsyncSession) -> EvidenceSnapshot:
+        generation = await read_generation(session, EVIDENCE_GENERATION)
+        current = self._snapshot
+        if current is not None and current.generation == generation:
+            return current
+        async with self._lock:
+            current = self._snapshot
+            if current is not None and current.generation == generation:
+                return current
+            current = await _load_snapshot(session, generation)
+            self._snapshot = current
+            return current
+
+
+async def _load_snapshot(session: AsyncSession, generation: int) -> EvidenceSnapshot:
+    outlet_kinds = dict((await session.execute(select(Outlet.id, Outlet.kind))).all())
+    evidence: list[tuple[int, Evidence]] = []
+    verdict_rows = await session.execute(
+        select(Claim.outlet_id, Verdict.rating, Verdict.decided_at)
+        .join(Claim, Claim.id == Verdict.claim_id)
+        .order_by(Verdict.id)
+    )
+    for outlet_id, rating, decided_at in verdict_rows.all():
+        item = evidence_from_rating(rating, decided_at)
+        if item is not None:
+            evidence.append((outlet_id, item))
+    record_rows = await session.execute(select(OutletRecord).order_by(OutletRecord.id))
+    for record in record_rows.scalars():
+        evidence.append(
+            (
+                record.outlet_id,
+                evidence_from_history(
+                    known_at=record.as_of,
+                    verified=record.verified,
+                    refuted=record.refuted,
+                    corrections=record.corrections,
+                    retractions=record.retractions,
+                    external_rating=record.external_rating,
+                    label=f"record from {record.source}",
+                ),
+            )
+        )
+    return EvidenceSnapshot.build(generation, outlet_kinds, evidence)
+
+
+async def touch_evidence(session: AsyncSession) -> None:
+    """Mark every track record stale (call in the transaction that changed the evidence)."""
+    await bump_generation(session, EVIDENCE_GENERATION)
+
+
+__all__ = [
+    "EVIDENCE_GENERATION",
+    "EvidenceSnapshot",
+    "TrackRecord",
+    "TrackRecordStore",
+    "bump_generation",
+    "epoch_days",
+    "read_generation",
+    "touch_evidence",
+]

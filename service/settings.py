@@ -1,0 +1,52 @@
+"""The service's one settings class: every knob, read from CREDSCORE_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CREDSCORE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default="sqlite:///./credscore.db",
+        description="SQLAlchemy URL: sqlite:///PATH (default) or postgresql://USER@HOST/DB.",
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    log_level: LogLevel = "INFO"
+    access_log: bool = True
+
+    max_body_bytes: int = Field(default=2_000_000, ge=1_024)
+    max_batch_claims: int = Field(default=1_000, ge=1, le=10_000)
+    page_size_default: int = Field(default=50, ge=1)
+    page_size_max: int = Field(default=500, ge=1)
+    max_claim_text_chars: int = Field(default=10_000, ge=1)
+    # Published-at timestamps further ahead than this are refused as clock errors.
+    max_future_skew_seconds: int = Field(default=300, ge=0)
+
+    half_life_days: float = Field(default=730.0, gt=0)
+    prior_strength: float = Field(default=4.0, gt=0)
+    credible_level: float = Field(default=0.90, gt=0, lt=1)
+    min_rated_evidence: float = Field(default=1.0, ge=0)
+
+    # A verified API key is trusted this long without asking the database again; revocation
+    # reaches other replicas within this window (the replica that revokes forgets at once).
+    auth_cache_seconds: float = Field(default=5.0, ge=0)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.verdicts.models import Verdict
+
+
+class VerdictRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, verdict: Verdict) -> Verdict:
+        self.session.add(verdict)
+        await self.session.flush()
+        return verdict
+
+    async def for_claim(self, claim_id: int, *, after: int | None, limit: int) -> Sequence[Verdict]:
+        statement = (
+            select(Verdict).where(Verdict.claim_id == claim_id).order_by(Verdict.id).limit(limit)
+        )
+        if after is not None:
+            statement = statement.where(Verdict.id > after)
+        return (await self.session.execute(statement)).scalars().all()

@@ -1,0 +1,99 @@
+"""Verdicts: what a claim turned out to be. Each one updates its outlet's track record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.audit.service import record_audit
+from service.auth.service import Principal
+from service.claims.models import Claim
+from service.claims.repository import ClaimRepository
+from service.db import utcnow
+from service.errors import FieldError, InvalidInput, NotFound
+from service.outlets.repository import OutletRepository
+from service.scores.models import Score
+from service.scores.service import ScoringService
+from service.scores.track_records import touch_evidence
+from service.settings import Settings
+from service.verdicts.models import Verdict
+from service.verdicts.repository import VerdictRepository
+from service.verdicts.schemas import VerdictCreate
+
+
+class VerdictService:
+    def __init__(self, session: AsyncSession, scoring: ScoringService, settings: Settings) -> None:
+        self.session = session
+        self.scoring = scoring
+        self.settings = settings
+        self.repository = VerdictRepository(session)
+
+    async def _claim(self, claim_id: int) -> Claim:
+        claim = await ClaimRepository(self.session).by_id(claim_id)
+        if claim is None:
+            raise NotFound(f"No claim with id {claim_id}.")
+        return claim
+
+    async def list(self, claim_id: int, *, after: int | None, limit: int) -> Sequence[Verdict]:
+        await self._claim(claim_id)
+        return await self.repository.for_claim(claim_id, after=after, limit=limit)
+
+    async def record(
+        self, claim_id: int, data: VerdictCreate, *, actor: Principal, request_id: str | None
+    ) -> tuple[Verdict, Score]:
+        """Store the verdict and append the outlet's new reliability to its history.
+
+        Claims scored later see the verdict once their claim time is past ``decided_at``;
+        scores already stored stay as they were (they are history).
+        """
+        claim = await self._claim(claim_id)
+        latest_allowed = utcnow() + timedelta(seconds=self.settings.max_future_skew_seconds)
+        if data.decided_at > latest_allowed:
+            raise InvalidInput(
+                "decided_at lies in the future.",
+                errors=[
+                    FieldError(
+                        loc=["body", "decided_at"], message="in the future", type="future_timestamp"
+                    )
+                ],
+            )
+        if data.decided_at < claim.published_at:
+            raise InvalidInput(
+                "A verdict cannot be decided before the claim was published.",
+                errors=[
+                    FieldError(
+                        loc=["body", "decided_at"],
+                        message=f"before the claim's published_at {claim.published_at.isoformat()}",
+                        type="before_claim",
+                    )
+                ],
+            )
+        verdict = await self.repository.add(
+            Verdict(
+                claim_id=claim.id,
+                rating=data.rating.value,
+                source=data.source,
+                decided_at=data.decided_at,
+                note=data.note,
+                created_by=actor.name,
+            )
+        )
+        await touch_evidence(self.session)
+        await record_audit(
+            self.session,
+            actor=actor,
+            action="verdict.create",
+            subject_type="claim",
+            subject_id=claim.id,
+            before=None,
+            after=data.model_dump(mode="json") | {"verdict_id": verdict.id},
+            request_id=request_id,
+        )
+        outlet = await OutletRepository(self.session).by_id(claim.outlet_id)
+        assert outlet is not None, "claims reference outlets by foreign key"
+        score = await self.scoring.record_outlet_score(
+            self.session, outlet, trigger="verdict.recorded"
+        )
+        return verdict, score
