@@ -24,9 +24,7 @@ import numpy as np
 from scoring.reconcile import ClaimTable, TruthDiscovery
 
 
-def synthetic(
-    n_sources: int, n_claims: int, seed: int
-) -> tuple[ClaimTable, np.ndarray]:
+def synthetic(n_sources: int, n_claims: int, seed: int) -> tuple[ClaimTable, np.ndarray]:
     rng = np.random.default_rng(seed)
     n_events = n_claims // 10
     truth = np.round(rng.lognormal(10.0, 1.5, n_events))
@@ -53,7 +51,6 @@ def synthetic(
     copy_group = np.full(n_claims, -1, dtype=np.int64)
     copies = np.flatnonzero(rng.random(n_claims) < 0.05)
     copy_group[copies] = np.arange(copies.shape[0])
-    copied = np.concatenate((copies, copies))
     copy_event = np.concatenate((event[copies], event[copies]))
     copy_source = np.concatenate((source[copies], rng.integers(0, n_sources, copies.shape[0])))
     table = ClaimTable(
@@ -68,7 +65,6 @@ def synthetic(
         copy_groups=tuple(f"g{i}" for i in range(copies.shape[0])),
         categorical_events=np.zeros(n_events, dtype=bool),
     )
-    del copied
     return table, truth
 
 

@@ -538,11 +538,18 @@ class CompiledClaimModel:
             if k > 1
             else np.zeros(len(rows))
         )
-        record_var = np.array(
+        # mean over folds of (slope_o sd_o)^2 + (slope_t sd_t)^2, with sd_t = 0 without a topic.
+        outlet_sd = np.array(
             [
-                float(np.mean(self._track_record_sd(context, row) ** 2))
-                for context, row in zip(contexts, rows, strict=True)
+                _UNIFORM_SD if context.outlet_record is None else _beta_sd(context.outlet_record)
+                for context in contexts
             ]
+        )
+        topic_sd = np.array(
+            [0.0 if row.topic_record is None else _beta_sd(row.topic_record) for row in rows]
+        )
+        record_var = outlet_sd**2 * float(np.mean(self.outlet_slope**2)) + topic_sd**2 * float(
+            np.mean(self.topic_slope**2)
         )
         sd = np.sqrt(model_var + record_var)[:, np.newaxis]
         down = self.binary.proba(binary - self.z * sd)[:, 1]

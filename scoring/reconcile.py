@@ -102,7 +102,8 @@ class NumericClaim:
     def bounds(self) -> tuple[float, float]:
         if self.value is not None:
             return float(self.value), float(self.value)
-        assert self.low is not None and self.high is not None
+        assert self.low is not None
+        assert self.high is not None
         return float(self.low), float(self.high)
 
     @property
@@ -229,8 +230,8 @@ class ClaimTable:
         return int(self.event.shape[0])
 
     @classmethod
-    def from_events(cls, events: Mapping[Hashable, Sequence[Claim]]) -> ClaimTable:
-        """Flatten ``{event: [claims]}``; each event's claims must be all numeric or all categorical."""
+    def from_events(cls, events: Mapping[Any, Sequence[Claim]]) -> ClaimTable:
+        """Flatten ``{event: [claims]}``; one event's claims are all numeric or all categorical."""
         event_keys = tuple(events)
         source_index: dict[str, int] = {}
         group_index: dict[str, int] = {}
@@ -290,7 +291,8 @@ def _relative_gap(a: FloatArray, b: FloatArray) -> FloatArray:
     """|a - b| relative to the larger magnitude; 0 when both are 0."""
     scale = np.maximum(np.abs(a), np.abs(b))
     diff = np.abs(a - b)
-    return np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    gap: FloatArray = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    return gap
 
 
 @dataclass(frozen=True)
@@ -314,7 +316,7 @@ class _Structure:
     cand_value: FloatArray
     cand_starts: IntArray  # first candidate of each event that has claims
     cand_segment: IntArray  # index into cand_starts of each candidate
-    n_false: FloatArray  # plausible false values of each claim's event
+    n_false: FloatArray  # false values a source could have given, per claim
     indep_cand: IntArray  # (independent report, candidate) pair of each claim
     # Interval support: sorted claim orders and, per candidate, positions in them.
     lo_order: IntArray
@@ -381,7 +383,7 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
 
     def fit(
         self,
-        claims: ClaimTable | Mapping[Hashable, Sequence[Claim]],
+        claims: ClaimTable | Mapping[Any, Sequence[Claim]],
         priors: Mapping[str, SourcePrior] | None = None,
         source_groups: Mapping[str, str] | None = None,
     ) -> Self:
@@ -401,14 +403,16 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         accuracy = prior_mean.copy()
         group_mean = np.full(int(learned_group.max(initial=-1)) + 1, NEUTRAL_RELIABILITY)
         has_group = learned_group >= 0
-        evidence = np.zeros(n_sources)
+        evidence: FloatArray = np.zeros(n_sources)
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007 - n_iter is reported
             votes = self._votes(structure, accuracy)
             support = self._support(structure, votes)
             posterior, loo = self._posteriors(structure, votes, support)
             informative = (structure.indep_count[structure.event] >= 2).astype(np.float64)
-            evidence = np.bincount(structure.source, informative, minlength=n_sources)
+            evidence = np.bincount(structure.source, informative, minlength=n_sources).astype(
+                np.float64
+            )
             correct = np.bincount(structure.source, informative * loo, minlength=n_sources)
             if group_mean.shape[0]:
                 # A group's mean is pooled over its members' claims, shrunk to neutral.
@@ -528,7 +532,11 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         cand_starts = _segment_starts(cand_event)
         cand_segment = np.cumsum(np.isin(np.arange(cand_event.shape[0]), cand_starts)) - 1
         n_cand_event = np.bincount(cand_event, minlength=n_events)
-        n_false = (np.maximum(n_cand_event[event] - 1, 2)).astype(np.float64)
+        # ACCU's n is the number of false values a source could have given. The claimed figures
+        # other than the true one are a lower bound; one more stands for those nobody claimed.
+        # With n = distinct - 1, fresh sources in a two-figure event would cast no vote at all,
+        # and agreement among them could never teach the estimator anything.
+        n_false = n_cand_event[event].astype(np.float64)
         _, indep_cand = np.unique(indep * np.int64(cand_value.shape[0]) + cand, return_inverse=True)
 
         # Support of a candidate v from claim [lo, hi] of its event: full when lo <= v <= hi,
@@ -608,7 +616,8 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         # Cumulative sums of floats leave dust where the two counts should cancel.
         exact = np.maximum(exact, 0.0)
         near = np.maximum(near, exact)
-        return exact + self.near_support * (near - exact)
+        support: FloatArray = exact + self.near_support * (near - exact)
+        return support
 
     def _posteriors(
         self, s: _Structure, votes: FloatArray, support: FloatArray

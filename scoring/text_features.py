@@ -129,10 +129,12 @@ class TextFeatures:
     @property
     def specificity(self) -> int:
         """How many kinds of checkable detail the claim carries (0 to 5)."""
-        return sum(
-            1
-            for count in (self.figures, self.places, self.dates, self.people, self.attributions)
-            if count > 0
+        return (
+            (self.figures > 0)
+            + (self.places > 0)
+            + (self.dates > 0)
+            + (self.people > 0)
+            + (self.attributions > 0)
         )
 
 

@@ -16,7 +16,7 @@ from service.db import create_engine, create_sessionmaker
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.events.router import router as events_router
 from service.health.router import router as health_router
-from service.logging import RequestContextMiddleware, configure_logging
+from service.logging import BodySizeLimitMiddleware, RequestContextMiddleware, configure_logging
 from service.outlets.router import router as outlets_router
 from service.scores.service import ScoringService
 from service.scores.track_records import TrackRecordStore
@@ -52,12 +52,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     app.state.scoring = ScoringService(settings, TrackRecordStore())
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     for router in (
         health_router,

@@ -11,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.reliability import Rating
 from service.auth.service import Principal
 from service.claims.schemas import ClaimCreate, FigureIn
 from service.claims.service import ClaimService
+from service.db import utcnow
 from service.events.schemas import EventCreate
 from service.events.service import EventService
 from service.outlets.models import OutletKind
@@ -213,35 +215,39 @@ async def load_demo(
     for slug, record in RECORDS.items():
         await outlets_service.add_record(slug, record, actor=actor, request_id=None)
 
+    # Two eras of invented history: one before the 2017 story, and the two years before today,
+    # so that both the story's claims and claims posted now have a record to stand on.
+    eras = (_at("2015-03-01T12:00:00"), utcnow().replace(microsecond=0) - timedelta(days=730))
     past_claims = 0
-    for slug, ratings in PAST_VERDICTS.items():
-        for index, rating in enumerate(ratings):
-            published = _at("2015-03-01T12:00:00") + timedelta(days=45 * index)
-            stored, _ = await claims.create(
-                [
-                    ClaimCreate(
-                        outlet_slug=slug,
-                        text=f"Past report {index + 1} by {outlets[slug].name} ({ILLUSTRATIVE})",
-                        published_at=published,
-                        topic="civilian-casualties",
-                    )
-                ],
-                submitter=actor,
-                idempotency_key=None,
-                batch=False,
-            )
-            await verdicts.record(
-                stored[0].claim.id,
-                VerdictCreate(
-                    rating=rating,  # type: ignore[arg-type]
-                    source="illustrative fact-check desk",
-                    decided_at=published + timedelta(days=30),
-                    note=ILLUSTRATIVE,
-                ),
-                actor=actor,
-                request_id=None,
-            )
-            past_claims += 1
+    for era_start in eras:
+        for slug, ratings in PAST_VERDICTS.items():
+            for index, rating in enumerate(ratings):
+                published = era_start + timedelta(days=45 * index)
+                stored, _ = await claims.create(
+                    [
+                        ClaimCreate(
+                            outlet_slug=slug,
+                            text=f"Past report by {outlets[slug].name} ({ILLUSTRATIVE})",
+                            published_at=published,
+                            topic="civilian-casualties",
+                        )
+                    ],
+                    submitter=actor,
+                    idempotency_key=None,
+                    batch=False,
+                )
+                await verdicts.record(
+                    stored[0].claim.id,
+                    VerdictCreate(
+                        rating=Rating(rating),
+                        source="illustrative fact-check desk",
+                        decided_at=published + timedelta(days=30),
+                        note=ILLUSTRATIVE,
+                    ),
+                    actor=actor,
+                    request_id=None,
+                )
+                past_claims += 1
 
     events_service = EventService(session)
     events = {

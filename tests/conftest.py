@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from service.app import create_app
@@ -72,16 +72,23 @@ def database_url(
         yield f"sqlite:///{path}"
         return
     url: str = request.getfixturevalue("postgres_database")
+    cleaner: Engine = request.getfixturevalue("postgres_cleaner")
     yield url
-    _truncate_all(url)
+    _empty_all_tables(cleaner)
 
 
-def _truncate_all(url: str) -> None:
-    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+@pytest.fixture(scope="session")
+def postgres_cleaner(postgres_database: str) -> Iterator[Engine]:
+    engine = create_engine(make_url(postgres_database).set(drivername="postgresql+psycopg"))
+    yield engine
     engine.dispose()
+
+
+def _empty_all_tables(engine: Engine) -> None:
+    # DELETE beats TRUNCATE on tables this small: TRUNCATE rewrites files, ~0.2 s per test.
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 @pytest.fixture
@@ -140,5 +147,3 @@ async def submit_headers(app: Any) -> dict[str, str]:
 async def read_headers(app: Any) -> dict[str, str]:
     key = await make_key(app, "test-reader", ["read"])
     return {"Authorization": f"Bearer {key}"}
-
-

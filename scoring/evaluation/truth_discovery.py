@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from scoring.reconcile import ClaimTable, TruthDiscovery
 
@@ -306,7 +307,8 @@ def load_book_truth(path: Path | str) -> dict[str, frozenset[str]]:
     return truth
 
 
-def _book_table(claims: Sequence[tuple[str, str, frozenset[str]]]) -> ClaimTable:
+def book_table(claims: Sequence[tuple[str, str, frozenset[str]]]) -> ClaimTable:
+    """Book claims as categorical events: one per ISBN, the author-set key as the answer."""
     events: dict[str, int] = {}
     sources: dict[str, int] = {}
     categories: dict[str, int] = {}
@@ -397,8 +399,8 @@ def truthfinder(
     imp_weight = np.asarray(weights, dtype=np.float64)
     n_sources = len(source_index)
     claims_per_source = np.bincount(source_of_claim, minlength=n_sources)
-    trust = np.full(n_sources, initial_trust)
-    confidence = np.zeros(n_facts)
+    trust: npt.NDArray[np.float64] = np.full(n_sources, initial_trust)
+    confidence: npt.NDArray[np.float64] = np.zeros(n_facts)
     for _ in range(max_iter):
         tau = -np.log(np.clip(1.0 - trust, 1e-12, None))
         sigma = np.bincount(fact_of_claim, tau[source_of_claim], minlength=n_facts)
@@ -406,8 +408,8 @@ def truthfinder(
             imp_target, imp_weight * sigma[imp_from], minlength=n_facts
         )
         confidence = 1.0 / (1.0 + np.exp(-dampening * adjusted))
-        new_trust = np.bincount(source_of_claim, confidence[fact_of_claim], minlength=n_sources)
-        new_trust = new_trust / np.maximum(claims_per_source, 1)
+        summed = np.bincount(source_of_claim, confidence[fact_of_claim], minlength=n_sources)
+        new_trust = summed / np.maximum(claims_per_source, 1).astype(np.float64)
         change = float(np.max(np.abs(new_trust - trust), initial=0.0))
         trust = new_trust
         if change < tol:
@@ -442,7 +444,7 @@ def evaluate_book(
     truth = load_book_truth(truth_path)
     _progress(f"fitting on {len(claims)} claims")
     fit_started = time.perf_counter()
-    table = _book_table(claims)
+    table = book_table(claims)
     model = (estimator or TruthDiscovery()).fit(table)
     credscore_seconds = time.perf_counter() - fit_started
     by_key = {author_key(a): a for _, _, a in claims}

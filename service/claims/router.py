@@ -151,7 +151,7 @@ async def list_claims(
         AwareDatetime | None, Query(description="Only claims published at or after this.")
     ] = None,
 ) -> ClaimPage:
-    stored = await ClaimService(session, scoring, settings).list(
+    stored = await ClaimService(session, scoring, settings).page(
         after=page.after,
         limit=page.limit,
         outlet_ref=outlet,

@@ -57,7 +57,7 @@ class ClaimService:
             raise NotFound(f"No claim with id {claim_id}.")
         return (await self._with_outlets_and_scores([claim]))[0]
 
-    async def list(
+    async def page(
         self,
         *,
         after: int | None,

@@ -53,7 +53,7 @@ async def list_events(
     topic: Topic | None = None,
     conflict: Annotated[str | None, Query(max_length=80)] = None,
 ) -> EventPage:
-    events = await EventService(session).list(
+    events = await EventService(session).page(
         after=page.after, limit=page.limit, topic=topic, conflict=conflict
     )
     next_cursor = encode_cursor(events[-1].id) if len(events) == page.limit else None
@@ -76,7 +76,7 @@ async def get_event(
     _reader: Reader,
 ) -> EventDetail:
     event = await EventService(session).get(event_id)
-    stored = await ClaimService(session, scoring, settings).list(
+    stored = await ClaimService(session, scoring, settings).page(
         after=None,
         limit=EVENT_CLAIMS_SHOWN + 1,
         outlet_ref=None,

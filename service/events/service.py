@@ -23,7 +23,7 @@ class EventService:
             raise NotFound(f"No event with id {event_id}.")
         return event
 
-    async def list(
+    async def page(
         self, *, after: int | None, limit: int, topic: str | None, conflict: str | None
     ) -> Sequence[Event]:
         return await self.repository.page(after=after, limit=limit, topic=topic, conflict=conflict)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +42,7 @@ class OutletRepository:
         include_archived: bool = False,
         query: str | None = None,
     ) -> Sequence[Outlet]:
-        statement: Select[tuple[Outlet]] = select(Outlet).order_by(Outlet.id).limit(limit)
+        statement = select(Outlet).order_by(Outlet.id).limit(limit)
         if after is not None:
             statement = statement.where(Outlet.id > after)
         if kind is not None:
@@ -62,7 +63,7 @@ class OutletRepository:
         dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
         if dialect == "postgresql":
             return Outlet.conflict_parties.op("@>")(func.jsonb_build_array(conflict))
-        members = select(literal_column("value")).select_from(
+        members: Select[Any] = select(literal_column("value")).select_from(
             func.json_each(Outlet.conflict_parties)
         )
         return members.where(literal_column("value") == conflict).exists()

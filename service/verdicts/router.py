@@ -63,7 +63,7 @@ async def list_verdicts(
     _reader: Reader,
     page: PageDep,
 ) -> VerdictPage:
-    verdicts = await VerdictService(session, scoring, settings).list(
+    verdicts = await VerdictService(session, scoring, settings).page(
         claim_id, after=page.after, limit=page.limit
     )
     next_cursor = encode_cursor(verdicts[-1].id) if len(verdicts) == page.limit else None

@@ -36,7 +36,7 @@ class VerdictService:
             raise NotFound(f"No claim with id {claim_id}.")
         return claim
 
-    async def list(self, claim_id: int, *, after: int | None, limit: int) -> Sequence[Verdict]:
+    async def page(self, claim_id: int, *, after: int | None, limit: int) -> Sequence[Verdict]:
         await self._claim(claim_id)
         return await self.repository.for_claim(claim_id, after=after, limit=limit)
 

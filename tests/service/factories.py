@@ -32,14 +32,19 @@ def claim_body(outlet_slug: str = "test-wire", **overrides: Any) -> dict[str, An
 async def create_outlet(
     client: httpx.AsyncClient, headers: dict[str, str], slug: str = "test-wire", **overrides: Any
 ) -> dict[str, Any]:
-    response = await client.post("/v1/outlets", json=outlet_body(slug, **overrides), headers=headers)
+    response = await client.post(
+        "/v1/outlets", json=outlet_body(slug, **overrides), headers=headers
+    )
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
 
 
 async def create_claim(
-    client: httpx.AsyncClient, headers: dict[str, str], outlet_slug: str = "test-wire", **overrides: Any
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    outlet_slug: str = "test-wire",
+    **overrides: Any,
 ) -> dict[str, Any]:
     response = await client.post(
         "/v1/claims", json=claim_body(outlet_slug, **overrides), headers=headers

@@ -1,0 +1,277 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from scoring.claim_model import (
+    SERVICE_LABELS,
+    ClaimModel,
+    cold_start_score,
+)
+from scoring.evaluation.metrics import binary_metrics, expected_calibration_error
+from scoring.features import ClaimContext
+from scoring.reliability import Grade, posterior
+
+WORDS = ("troops", "advanced", "civilians", "killed", "village", "strike", "convoy", "night")
+
+
+def make_claims(
+    n: int, seed: int, *, dated: bool = False
+) -> tuple[list[ClaimContext], list[str], np.ndarray]:
+    """Claims whose P(holds up) follows a known logistic model.
+
+    Signal: a good track record raises it, being a party to the conflict and the word
+    "reportedly" lower it. Labels: held-up claims are "true" or "mostly-true", others "mixed",
+    "mostly-false" or "false" (so the service's half credit for "mixed" is exercised).
+    """
+    rng = np.random.default_rng(seed)
+    contexts: list[ClaimContext] = []
+    labels: list[str] = []
+    truth = np.empty(n)
+    start = datetime(2020, 1, 1)
+    for i in range(n):
+        party = bool(rng.random() < 0.35)
+        hedged = bool(rng.random() < 0.3)
+        successes = float(rng.integers(0, 40))
+        failures = float(rng.integers(0, 40))
+        record = posterior(successes, failures, 0.5)
+        logit = 6.0 * (record.mean - 0.5) - 1.6 * party - 1.2 * hedged + 0.4
+        p = 1.0 / (1.0 + np.exp(-logit))
+        truth[i] = p
+        words = list(rng.choice(WORDS, size=4))
+        if hedged:
+            words.insert(1, "reportedly")
+        held = rng.random() < p
+        labels.append(
+            str(rng.choice(["true", "mostly-true"]))
+            if held
+            else str(rng.choice(["mixed", "mostly-false", "false"], p=[0.2, 0.4, 0.4]))
+        )
+        contexts.append(
+            ClaimContext(
+                text=" ".join(words) + f" near the river, {rng.integers(2, 90)} people",
+                outlet=f"outlet-{i % 25}",
+                outlet_kind=str(rng.choice(["wire", "state_media", "ngo_monitor"])),
+                topics=("conflict",),
+                published_at=start + timedelta(hours=i) if dated else None,
+                party_to_conflict=party,
+                outlet_record=record,
+            )
+        )
+    return contexts, labels, truth
+
+
+def credit(labels: list[str]) -> np.ndarray:
+    table = {"true": 1.0, "mostly-true": 1.0, "mixed": 0.5}
+    return np.array([table.get(label, 0.0) for label in labels])
+
+
+@pytest.fixture(scope="module")
+def fitted() -> ClaimModel:
+    contexts, labels, _ = make_claims(1500, seed=1)
+    return ClaimModel(cv=3, holdout_fraction=0.2, random_state=0).fit(contexts, labels)
+
+
+@pytest.fixture(scope="module")
+def fresh() -> tuple[list[ClaimContext], list[str], np.ndarray]:
+    return make_claims(1500, seed=2)
+
+
+def with_changes(context: ClaimContext, **changes: object) -> ClaimContext:
+    fields = {name: getattr(context, name) for name in context.__slots__}
+    fields.update(changes)
+    return ClaimContext(**fields)  # type: ignore[arg-type]
+
+
+def test_learns_the_synthetic_signal(fitted: ClaimModel, fresh) -> None:
+    contexts, labels, truth = fresh
+    held = (credit(labels) >= 1.0).astype(float)
+    p = fitted.predict_holds_up(contexts)
+    assert binary_metrics(held, p)["roc_auc"] > 0.8
+    # Tracks the true probabilities, not just their order.
+    assert np.corrcoef(p, truth)[0, 1] > 0.85
+    base = with_changes(contexts[0], party_to_conflict=False, text="troops killed 5 people")
+    party = with_changes(base, party_to_conflict=True)
+    hedged = with_changes(base, text="troops reportedly killed 5 people")
+    good = with_changes(base, outlet_record=posterior(38.0, 2.0, 0.5))
+    bad = with_changes(base, outlet_record=posterior(2.0, 38.0, 0.5))
+    p_base, p_party, p_hedged, p_good, p_bad = fitted.predict_holds_up(
+        [base, party, hedged, good, bad]
+    )
+    assert p_party < p_base - 0.1
+    assert p_hedged < p_base - 0.05
+    assert p_good > p_bad + 0.4
+
+
+def test_calibration_is_sane(fitted: ClaimModel, fresh) -> None:
+    contexts, _, truth = fresh
+    p = fitted.predict_holds_up(contexts)
+    # Against the known true probabilities: a calibrated model's errors are small and unbiased.
+    assert abs(p.mean() - truth.mean()) < 0.03
+    assert np.mean(np.abs(p - truth)) < 0.08
+    outcomes = np.random.default_rng(3).random(truth.size) < truth
+    assert expected_calibration_error(outcomes.astype(float), p) < 0.07
+    assert fitted.calibration_method_ == "sigmoid"  # 1,200 claims / 3 folds < 1,000 per fold
+
+
+def test_holdout_metrics_recorded(fitted: ClaimModel) -> None:
+    metrics = fitted.metrics_
+    assert metrics is not None
+    assert metrics["n_holdout"] == 300
+    assert metrics["holdout"] == "stratified random"
+    for key in ("accuracy", "macro_f1", "roc_auc", "brier", "log_loss", "ece"):
+        assert 0.0 <= float(metrics[key]) <= 1.0 or key == "log_loss"
+    assert float(metrics["roc_auc"]) > 0.8
+    assert fitted.n_train_ == 1500  # refit on everything after the held-out run
+
+
+def test_class_probabilities_are_ordered_and_normalised(fitted: ClaimModel, fresh) -> None:
+    contexts, labels, _ = fresh
+    proba = fitted.predict_proba(contexts[:200])
+    assert proba.shape == (200, len(SERVICE_LABELS))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert list(fitted.classes_) == list(SERVICE_LABELS)
+    strong = with_changes(contexts[0], party_to_conflict=False, outlet_record=posterior(40, 0, 0.5))
+    weak = with_changes(contexts[0], party_to_conflict=True, outlet_record=posterior(0, 40, 0.5))
+    p_strong, p_weak = fitted.predict_proba([strong, weak])
+    held = [0, 1]  # true, mostly-true
+    assert p_strong[held].sum() > 0.7
+    assert p_weak[held].sum() < 0.3
+    assert set(fitted.predict(contexts[:50])) <= set(SERVICE_LABELS)
+
+
+def test_fast_path_agrees_with_scikit_learn_path(fitted: ClaimModel, fresh) -> None:
+    contexts = fresh[0][:400]
+    slow = fitted.predict_holds_up(contexts)
+    slow_classes = fitted.predict_proba(contexts)
+    batch = fitted.score_claims(contexts)
+    np.testing.assert_allclose(batch.probability, slow, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(batch.class_probabilities, slow_classes, rtol=0, atol=1e-9)
+    single = np.array([fitted.compiled_.holds_up_one(c) for c in contexts])
+    np.testing.assert_allclose(single, slow, rtol=0, atol=1e-9)
+    scored = [fitted.score_claim(c, explain=0) for c in contexts[:100]]
+    np.testing.assert_allclose([s.probability for s in scored], slow[:100], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        [[s.class_probabilities[label] for label in SERVICE_LABELS] for s in scored],
+        slow_classes[:100],
+        rtol=0,
+        atol=1e-9,
+    )
+    np.testing.assert_allclose([s.low for s in scored], batch.low[:100], atol=1e-9)
+    np.testing.assert_allclose([s.high for s in scored], batch.high[:100], atol=1e-9)
+
+
+def test_fast_path_agrees_with_isotonic_calibration_and_character_ngrams() -> None:
+    contexts, labels, _ = make_claims(2200, seed=4)
+    model = ClaimModel(
+        cv=2,
+        calibration="auto",
+        char_ngram_range=(2, 4),
+        holdout_fraction=0.0,
+        isotonic_min_samples=1000,
+    ).fit(contexts, labels)
+    assert model.calibration_method_ == "isotonic"
+    test_contexts = make_claims(300, seed=5)[0]
+    slow = model.predict_holds_up(test_contexts)
+    np.testing.assert_allclose(model.score_claims(test_contexts).probability, slow, atol=1e-9)
+    single = [model.compiled_.holds_up_one(c) for c in test_contexts]
+    np.testing.assert_allclose(single, slow, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        model.score_claims(test_contexts).class_probabilities,
+        model.predict_proba(test_contexts),
+        atol=1e-9,
+    )
+
+
+def test_explanations_name_the_right_features_with_the_right_signs(
+    fitted: ClaimModel, fresh
+) -> None:
+    context = with_changes(
+        fresh[0][0],
+        party_to_conflict=True,
+        outlet_record=posterior(36.0, 4.0, 0.5),
+        text="troops reportedly killed civilians near the river, 20 people",
+    )
+    contributions = {c.group: c for c in fitted.explain(context, top=5)}
+    assert contributions["party_to_conflict"].effect < -0.05
+    assert contributions["party_to_conflict"].description == "outlet is a party to this conflict"
+    assert contributions["outlet_record"].effect > 0.05
+    assert contributions["outlet_record"].description.startswith("outlet's track record: 86%")
+    wording = contributions.get("wording")
+    assert wording is not None
+    assert wording.effect < 0
+    assert "'reportedly'" in wording.description
+    effects = [abs(c.effect) for c in fitted.explain(context, top=5)]
+    assert effects == sorted(effects, reverse=True)
+    not_party = with_changes(context, party_to_conflict=False)
+    assert {c.group: c for c in fitted.explain(not_party, top=8)}["party_to_conflict"].effect > 0
+
+
+def test_interval_contains_score_and_widens_with_a_thin_record(fitted: ClaimModel, fresh) -> None:
+    base = with_changes(fresh[0][0], party_to_conflict=False)
+    thick = fitted.score_claim(with_changes(base, outlet_record=posterior(300.0, 100.0, 0.5)))
+    thin = fitted.score_claim(with_changes(base, outlet_record=posterior(3.0, 1.0, 0.5)))
+    for score in (thick, thin):
+        assert score.low <= score.probability <= score.high
+        assert score.model_sd > 0
+    assert thin.track_record_sd > 3 * thick.track_record_sd
+    assert (thin.high - thin.low) > (thick.high - thick.low) + 0.05
+    batch = fitted.score_claims(fresh[0][:300])
+    assert np.all(batch.low <= batch.probability + 1e-12)
+    assert np.all(batch.probability <= batch.high + 1e-12)
+
+
+def test_grade_bands_and_unrated_outlets(fitted: ClaimModel, fresh) -> None:
+    context = with_changes(fresh[0][0], outlet_record=posterior(39.0, 1.0, 0.5))
+    score = fitted.score_claim(context)
+    assert score.grade is not Grade.UNRATED
+    no_record = fitted.score_claim(with_changes(context, outlet_record=None))
+    assert no_record.grade is Grade.UNRATED
+    assert fitted.score_claims([context]).grades[0] is score.grade
+
+
+def test_time_ordered_split_holds_out_the_latest_claims() -> None:
+    contexts, labels, _ = make_claims(900, seed=6, dated=True)
+    shuffled = np.random.default_rng(0).permutation(len(contexts))
+    model = ClaimModel(cv=3, holdout_fraction=0.25, refit=False).fit(
+        [contexts[i] for i in shuffled], [labels[i] for i in shuffled]
+    )
+    assert model.time_ordered_
+    assert model.metrics_ is not None
+    assert model.metrics_["holdout"] == "latest by date"
+    assert model.metrics_["n_holdout"] == 225
+    assert model.n_train_ == 675  # refit=False keeps the model that was measured
+
+
+def test_estimator_conventions(fitted: ClaimModel) -> None:
+    params = fitted.get_params()
+    assert params["cv"] == 3
+    copy = clone(fitted)
+    assert copy.get_params() == params
+    assert not hasattr(copy, "compiled_")
+    model = ClaimModel(labels=("yes", "no"), holds_up={"yes": 1.0}, holdout_fraction=0.0, cv=2)
+    contexts, _, _ = make_claims(60, seed=7)
+    assert model.fit(contexts, ["yes", "no"] * 30) is model
+
+
+def test_bad_input_is_refused() -> None:
+    contexts, labels, _ = make_claims(40, seed=8)
+    with pytest.raises(ValueError, match="not one of"):
+        ClaimModel(cv=2).fit(contexts, ["bogus"] * 40)
+    with pytest.raises(ValueError, match="not in labels"):
+        ClaimModel(holds_up={"nope": 1.0}).fit(contexts, labels)
+    with pytest.raises(ValueError, match="different lengths"):
+        ClaimModel().fit(contexts, labels[:-1])
+
+
+def test_cold_start_score_uses_the_track_record() -> None:
+    record = posterior(30.0, 10.0, 0.5)
+    score = cold_start_score(ClaimContext(text="t", outlet="x", outlet_record=record))
+    assert score.probability == pytest.approx(record.mean)
+    assert (score.low, score.high) == pytest.approx((record.low, record.high))
+    unknown = cold_start_score(ClaimContext(text="t", outlet="x"))
+    assert unknown.grade is Grade.UNRATED
+    assert unknown.probability == pytest.approx(0.5)

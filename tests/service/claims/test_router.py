@@ -1,0 +1,290 @@
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from service.claims.models import Claim
+from service.scores.models import Score
+from tests.service.factories import claim_body, create_claim, create_outlet
+
+
+async def count(session: Any, model: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model)))
+
+
+class TestCreateClaim:
+    async def test_claim_comes_back_scored_and_explained(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        response = await client.post(
+            "/v1/claims",
+            json=claim_body(figure={"value": 12, "unit": "people"}, topic="civilian-casualties"),
+            headers=admin_headers,
+        )
+        assert response.status_code == 201
+        claim = response.json()
+        assert claim["outlet_slug"] == "test-wire"
+        assert claim["figure"] == {"value": 12.0, "low": None, "high": None, "unit": "people"}
+        score = claim["score"]
+        assert (
+            0 <= score["interval"]["low"] <= score["probability"] <= score["interval"]["high"] <= 1
+        )
+        assert score["grade"] == "unrated"
+        assert score["model_version"] == "track-record/1"
+        assert score["trigger"] == "claim.created"
+        assert score["as_of"].startswith("2024-05-01T12:00:00")
+        features = [reason["feature"] for reason in score["reasons"]]
+        assert features[:3] == ["method", "global_baseline", "outlet_kind_prior"]
+        assert "unrated" in features
+
+    async def test_submit_scope_suffices(
+        self,
+        client: httpx.AsyncClient,
+        admin_headers: dict[str, str],
+        submit_headers: dict[str, str],
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        response = await client.post("/v1/claims", json=claim_body(), headers=submit_headers)
+        assert response.status_code == 201
+
+    async def test_unknown_outlet_and_event_are_422_and_nothing_is_stored(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+    ) -> None:
+        response = await client.post(
+            "/v1/claims", json=claim_body("nobody", event_id=77), headers=admin_headers
+        )
+        assert response.status_code == 422
+        errors = {tuple(error["loc"]): error["type"] for error in response.json()["errors"]}
+        assert errors == {
+            ("body", "outlet_slug"): "unknown_outlet",
+            ("body", "event_id"): "unknown_event",
+        }
+        assert await count(session, Claim) == 0
+
+    @pytest.mark.parametrize(
+        ("overrides", "loc"),
+        [
+            ({"published_at": "2024-05-01T12:00:00"}, ["body", "published_at"]),
+            ({"published_at": "2999-01-01T00:00:00Z"}, ["body", "published_at"]),
+            ({"text": ""}, ["body", "text"]),
+            ({"text": "a\u0000b"}, ["body", "text"]),
+            ({"figure": {"value": 1e300}}, ["body", "figure", "value"]),
+            ({"figure": {"low": 10, "high": 5}}, ["body", "figure"]),
+            ({"figure": {"low": 10}}, ["body", "figure"]),
+            ({"outlet_id": 1}, ["body"]),
+            ({"topic": "Not A Slug"}, ["body", "topic"]),
+        ],
+    )
+    async def test_invalid_input_is_422_with_location(
+        self,
+        client: httpx.AsyncClient,
+        admin_headers: dict[str, str],
+        session: Any,
+        overrides: dict[str, Any],
+        loc: list[Any],
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        response = await client.post(
+            "/v1/claims", json=claim_body(**overrides), headers=admin_headers
+        )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert any(error["loc"][: len(loc)] == loc for error in response.json()["errors"])
+        assert await count(session, Claim) == 0
+
+    async def test_nan_figure_is_refused(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        raw = (
+            '{"outlet_slug": "test-wire", "text": "x", "published_at": "2024-05-01T12:00:00Z",'
+            ' "figure": {"value": NaN}}'
+        )
+        response = await client.post(
+            "/v1/claims", content=raw, headers=admin_headers | {"content-type": "application/json"}
+        )
+        assert response.status_code in (400, 422)
+        assert await count(session, Claim) == 0
+
+
+class TestIdempotency:
+    async def test_retry_returns_the_same_claim(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        headers = admin_headers | {"Idempotency-Key": "wire-123"}
+        first = await client.post("/v1/claims", json=claim_body(), headers=headers)
+        second = await client.post("/v1/claims", json=claim_body(), headers=headers)
+        assert first.status_code == 201
+        assert second.status_code == 200
+        assert second.headers["Idempotent-Replayed"] == "true"
+        assert second.json() == first.json()
+        assert await count(session, Claim) == 1
+        assert await count(session, Score) == 1
+
+    async def test_same_key_other_body_is_422(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        headers = admin_headers | {"Idempotency-Key": "wire-123"}
+        await client.post("/v1/claims", json=claim_body(), headers=headers)
+        other = await client.post(
+            "/v1/claims", json=claim_body(text="Another claim"), headers=headers
+        )
+        assert other.status_code == 422
+        assert other.json()["type"] == "/problems/idempotency-key-reused"
+        assert await count(session, Claim) == 1
+
+    async def test_keys_are_per_api_key(
+        self,
+        client: httpx.AsyncClient,
+        admin_headers: dict[str, str],
+        submit_headers: dict[str, str],
+        session: Any,
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        await client.post(
+            "/v1/claims", json=claim_body(), headers=admin_headers | {"Idempotency-Key": "k"}
+        )
+        await client.post(
+            "/v1/claims", json=claim_body(), headers=submit_headers | {"Idempotency-Key": "k"}
+        )
+        assert await count(session, Claim) == 2
+
+
+class TestBatch:
+    async def test_all_valid_are_stored_with_scores(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        await create_outlet(client, admin_headers, "other-wire")
+        claims = [
+            claim_body("test-wire" if i % 2 else "other-wire", text=f"claim {i}") for i in range(30)
+        ]
+        response = await client.post(
+            "/v1/claims/batch", json={"claims": claims}, headers=admin_headers
+        )
+        assert response.status_code == 201
+        items = response.json()["items"]
+        assert [item["text"] for item in items] == [f"claim {i}" for i in range(30)]
+        assert all(item["score"]["id"] for item in items)
+        assert await count(session, Claim) == 30
+
+    async def test_one_bad_item_stores_nothing_and_names_each(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        claims = [claim_body(text=f"claim {i}") for i in range(5)]
+        claims[1]["outlet_slug"] = "nobody"
+        claims[3]["published_at"] = "2999-01-01T00:00:00Z"
+        response = await client.post(
+            "/v1/claims/batch", json={"claims": claims}, headers=admin_headers
+        )
+        assert response.status_code == 422
+        problem = response.json()
+        assert "2 of 5 claims are invalid" in problem["detail"]
+        assert {tuple(error["loc"][:3]) for error in problem["errors"]} == {
+            ("body", "claims", 1),
+            ("body", "claims", 3),
+        }
+        assert await count(session, Claim) == 0
+
+    async def test_schema_errors_carry_the_item_index(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        claims = [claim_body(), claim_body(text=123)]
+        response = await client.post(
+            "/v1/claims/batch", json={"claims": claims}, headers=admin_headers
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"][:4] == ["body", "claims", 1, "text"]
+
+    async def test_too_many_is_422_and_empty_is_422(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        too_many = {"claims": [claim_body()] * 1001}
+        response = await client.post("/v1/claims/batch", json=too_many, headers=admin_headers)
+        assert response.status_code == 422
+        assert "at most 1000" in response.json()["detail"]
+        empty = await client.post("/v1/claims/batch", json={"claims": []}, headers=admin_headers)
+        assert empty.status_code == 422
+
+    async def test_batch_retry_is_idempotent(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        body = {"claims": [claim_body(text=f"c{i}") for i in range(3)]}
+        headers = admin_headers | {"Idempotency-Key": "batch-1"}
+        first = await client.post("/v1/claims/batch", json=body, headers=headers)
+        second = await client.post("/v1/claims/batch", json=body, headers=headers)
+        assert second.status_code == 200
+        assert second.json() == first.json()
+        assert await count(session, Claim) == 3
+
+
+class TestReadClaims:
+    async def test_get_list_filters_and_history(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], read_headers: dict[str, str]
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        await create_outlet(client, admin_headers, "other-wire")
+        event = (await client.post("/v1/events", json={"title": "E"}, headers=admin_headers)).json()
+        first = await create_claim(client, admin_headers, published_at="2024-01-01T00:00:00Z")
+        second = await create_claim(
+            client, admin_headers, "other-wire", event_id=event["id"], topic="elections"
+        )
+        fetched = await client.get(f"/v1/claims/{first['id']}", headers=read_headers)
+        assert fetched.json() == first
+
+        async def ids(**params: Any) -> list[int]:
+            page = await client.get("/v1/claims", params=params, headers=read_headers)
+            assert page.status_code == 200, page.text
+            return [item["id"] for item in page.json()["items"]]
+
+        assert await ids() == [first["id"], second["id"]]
+        assert await ids(outlet="other-wire") == [second["id"]]
+        assert await ids(event_id=event["id"]) == [second["id"]]
+        assert await ids(topic="elections") == [second["id"]]
+        assert await ids(since="2024-03-01T00:00:00Z") == [second["id"]]
+        assert await ids(outlet="nobody") == []
+        first_page = (await client.get("/v1/claims?limit=1", headers=read_headers)).json()
+        second_page = (
+            await client.get(
+                f"/v1/claims?limit=1&cursor={first_page['next_cursor']}", headers=read_headers
+            )
+        ).json()
+        assert [item["id"] for item in second_page["items"]] == [second["id"]]
+
+        history = (
+            await client.get(f"/v1/claims/{first['id']}/scores", headers=read_headers)
+        ).json()
+        assert [item["id"] for item in history["items"]] == [first["score"]["id"]]
+
+    async def test_unknown_claim_is_404_and_bad_id_is_422(
+        self, client: httpx.AsyncClient, read_headers: dict[str, str]
+    ) -> None:
+        assert (await client.get("/v1/claims/999", headers=read_headers)).status_code == 404
+        assert (await client.get("/v1/claims/abc", headers=read_headers)).status_code == 422
+        huge = await client.get(f"/v1/claims/{10**30}", headers=read_headers)
+        assert huge.status_code == 422
+
+
+class TestPreview:
+    async def test_preview_scores_without_storing(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        stored = await create_claim(client, admin_headers)
+        response = await client.post("/v1/score", json=claim_body(), headers=admin_headers)
+        assert response.status_code == 200
+        preview = response.json()
+        assert preview["id"] is None
+        assert preview["trigger"] == "preview"
+        assert preview["probability"] == stored["score"]["probability"]
+        assert await count(session, Claim) == 1
+        assert await count(session, Score) == 1
