@@ -46,6 +46,7 @@ Pure Python + numpy + scipy + scikit-learn: no FastAPI, no SQLAlchemy.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -419,11 +420,8 @@ class CompiledClaimModel:
                     char_ngrams(row.text, char_range) if char_index and char_range else (),
                 ),
             ):
-                found: dict[int, int] = {}
-                for gram in grams:
-                    column = index.get(gram)
-                    if column is not None:
-                        found[column] = found.get(column, 0) + 1
+                # Column indices are never 0 (the numeric block comes first).
+                found = Counter(filter(None, map(index.get, grams)))
                 row_ids.extend([i] * len(found))
                 columns.extend(found)
                 counts.extend(found.values())

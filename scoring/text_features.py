@@ -99,12 +99,15 @@ _PHRASES = re.compile(
 # Capitalised names on the original text, in one pass: a place after a preposition, a titled
 # person, or a run of two or more capitalised words not at the start (a name, roughly).
 _NAMES = re.compile(
-    r"(?P<place>\b(?:in|at|near|outside|from|across|into|(?:north|south|east|west)\s+of)\s+"
+    # The lookahead lets the engine skip words that cannot start any alternative.
+    r"\b(?=[A-Zianofsew])(?:"
+    r"(?P<place>(?:in|at|near|outside|from|across|into|(?:north|south|east|west)\s+of)\s+"
     r"(?:the\s+)?[A-Z][a-z]+)"
-    r"|(?P<person>\b(?:Mr|Mrs|Ms|Dr|Gen|Gov|Sen|Rep|Col|Capt|Lt|Sgt|President|Senator|Governor|"
+    r"|(?P<person>(?:Mr|Mrs|Ms|Dr|Gen|Gov|Sen|Rep|Col|Capt|Lt|Sgt|President|Senator|Governor|"
     r"Minister|General|Mayor|Judge|Speaker|Secretary|Commander|Spokesman|Spokeswoman)\.?\s+"
     r"[A-Z][a-z]+)"
     r"|(?P<run>(?<=[a-z,;:]\s)[A-Z][a-z]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z]+)+)"
+    r")"
 )
 # scikit-learn's default token pattern: the words of the model's n-grams and of the cues above.
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -147,16 +150,12 @@ def text_features(text: str, tokens: list[str] | None = None) -> TextFeatures:
     """Specificity, hedging, absolutes and length of ``text`` (``tokens``: its ``tokenize``)."""
     lowered = text.lower()
     words = _TOKEN.findall(lowered) if tokens is None else tokens
-    figures = hedges = absolutes = dates = places = 0
     signals = _WORD_SIGNALS
-    for word in words:
-        signal = signals.get(word)
-        if signal is not None:
-            figures += signal[0]
-            hedges += signal[1]
-            absolutes += signal[2]
-            dates += signal[3]
-            places += signal[4]
+    hits = [signals[word] for word in words if word in signals]
+    if hits:
+        figures, hedges, absolutes, dates, places = map(sum, zip(*hits, strict=True))
+    else:
+        figures = hedges = absolutes = dates = places = 0
     digit_figures = len(_DIGIT_FIGURE.findall(text))
     if digit_figures:
         figures += digit_figures
@@ -212,9 +211,8 @@ def ngrams_of_tokens(tokens: list[str], ngram_range: tuple[int, int] = (1, 2)) -
     if low == 1 and high == 1:
         return tokens
     grams: list[str] = list(tokens) if low == 1 else []
-    count = len(tokens)
     for n in range(max(low, 2), high + 1):
-        grams.extend(" ".join(tokens[i : i + n]) for i in range(count - n + 1))
+        grams.extend(map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False)))
     return grams
 
 

@@ -16,6 +16,8 @@ from service.db import create_engine, create_sessionmaker
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.events.router import router as events_router
 from service.health.router import router as health_router
+from service.jobs.handlers import build_handlers
+from service.jobs.runner import JobRunner
 from service.logging import BodySizeLimitMiddleware, RequestContextMiddleware, configure_logging
 from service.outlets.router import router as outlets_router
 from service.scores.service import ScoringService
@@ -42,9 +44,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.jobs = JobRunner(
+            app.state.sessionmaker,
+            build_handlers(app.state.scoring),
+            poll_seconds=settings.jobs_poll_seconds,
+        )
+        if settings.jobs_enabled:
+            app.state.jobs.start()
         try:
             yield
         finally:
+            await app.state.jobs.stop()
             await engine.dispose()
 
     app = FastAPI(

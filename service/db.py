@@ -146,3 +146,5 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+            if session.info.pop("credscore.wake_worker", False):
+                request.app.state.jobs.wake()

@@ -4,7 +4,8 @@ from service.audit.models import AuditEntry
 from service.auth.models import ApiKey
 from service.claims.models import Claim
 from service.db import Base
-from service.events.models import Event
+from service.events.models import Event, EventConsensus
+from service.jobs.models import Job
 from service.outlets.models import Outlet, OutletRecord
 from service.scores.models import Generation, Score
 from service.verdicts.models import Verdict
@@ -15,7 +16,9 @@ __all__ = [
     "Base",
     "Claim",
     "Event",
+    "EventConsensus",
     "Generation",
+    "Job",
     "Outlet",
     "OutletRecord",
     "Score",

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     credible_level: float = Field(default=0.90, gt=0, lt=1)
     min_rated_evidence: float = Field(default=1.0, ge=0)
 
+    # The background worker (re-scoring, reconciliation) runs in every API process.
+    jobs_enabled: bool = True
+    jobs_poll_seconds: float = Field(default=2.0, gt=0)
+
     # A verified API key is trusted this long without asking the database again; revocation
     # reaches other replicas within this window (the replica that revokes forgets at once).
     auth_cache_seconds: float = Field(default=5.0, ge=0)

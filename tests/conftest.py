@@ -98,6 +98,8 @@ def settings(database_url: str) -> Settings:
         environment="test",
         log_level="WARNING",
         auth_cache_seconds=0,
+        # Tests run background jobs explicitly (app.state.jobs.drain()) to observe each step.
+        jobs_enabled=False,
     )
 
 

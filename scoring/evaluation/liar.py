@@ -64,6 +64,7 @@ COUNT_COLUMNS: Final = ("barely_true", "false", "half_true", "mostly_true", "pan
 # A numeric feature whose rank correlation with a count-derived quantity exceeds this is treated
 # as derived from the leaky counts. Honest leave-one-out records stay well below (see tests).
 LEAKAGE_CORRELATION: Final = 0.97
+LEAKAGE_SMOOTHING: Final = (1.0, 2.0, 4.0, 8.0)
 
 # The model's configuration for LIAR, tuned on train -> valid only.
 LIAR_MODEL_PARAMS: Final[Mapping[str, Any]] = {
@@ -262,7 +263,13 @@ def _count_derived(rows: Sequence[LiarRow]) -> dict[str, np.ndarray]:
         {f"{name} share": counts[:, i] / safe_total for i, name in enumerate(COUNT_COLUMNS)}
     )
     # LIAR has no "true" column: half-true and mostly-true are the held-up part it records.
-    derived["held-up share"] = (counts[:, 2] + counts[:, 3]) / safe_total
+    held = counts[:, 2] + counts[:, 3]
+    derived["held-up share"] = held / safe_total
+    # The same rate smoothed toward one half, as a track record built from the counts would be.
+    for strength in LEAKAGE_SMOOTHING:
+        derived[f"held-up rate smoothed by {strength:g}"] = (held + strength / 2) / (
+            total + strength
+        )
     return derived
 
 

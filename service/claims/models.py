@@ -27,6 +27,10 @@ class Claim(IdMixin, Base):
     figure_low: Mapped[float | None] = mapped_column(Float)
     figure_high: Mapped[float | None] = mapped_column(Float)
     figure_unit: Mapped[str | None] = mapped_column(String(40))
+    # A syndicated copy of another claim: reconciliation counts the two as one report.
+    copy_of_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    # Set when evidence behind the current score changed and a re-score is queued.
+    score_stale_since: Mapped[datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     submitted_by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))

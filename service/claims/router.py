@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
+from service.claims.repository import ClaimRepository
 from service.claims.schemas import (
     ClaimBatchCreate,
     ClaimBatchRead,
@@ -21,7 +22,8 @@ from service.dependencies import (
     SettingsDep,
     Submitter,
 )
-from service.errors import problem_responses
+from service.errors import NotFound, problem_responses
+from service.http_caching import POLL_CACHE, not_modified
 from service.schemas import AwareDatetime, Topic, encode_cursor
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ScorePage, ScoreRead
@@ -59,8 +61,10 @@ def claim_read(stored: StoredClaim) -> ClaimRead:
         )
         if has_figure
         else None,
+        copy_of_claim_id=claim.copy_of_claim_id,
         created_at=claim.created_at,
         score=score_read(stored.score) if stored.score is not None else None,
+        score_stale=claim.score_stale_since is not None,
     )
 
 
@@ -166,16 +170,27 @@ async def list_claims(
 @router.get(
     "/v1/claims/{claim_id}",
     response_model=ClaimRead,
-    responses=problem_responses(404),
-    summary="Get a claim with its current score",
+    responses=problem_responses(404) | {304: {"description": "Unchanged since the ETag sent."}},
+    summary="Get a claim with its current score (ETag; If-None-Match gives 304)",
 )
 async def get_claim(
     claim_id: ClaimId,
+    request: Request,
+    response: Response,
     session: SessionDep,
     scoring: ScoringDep,
     settings: SettingsDep,
     _reader: Reader,
-) -> ClaimRead:
+) -> Response | ClaimRead:
+    # Pollers revalidate with If-None-Match: answer 304 from one indexed query.
+    version = await ClaimRepository(session).version(claim_id)
+    if version is None:
+        raise NotFound(f"No claim with id {claim_id}.")
+    etag = f'"claim-{claim_id}-s{version[0]}-{int(version[1])}"'
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": POLL_CACHE})
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = POLL_CACHE
     return claim_read(await ClaimService(session, scoring, settings).get(claim_id))
 
 

@@ -55,6 +55,10 @@ class ClaimCreate(StrictInput):
     event_id: DatabaseId | None = Field(default=None, description="The event the claim is about.")
     topic: Topic | None = None
     figure: FigureIn | None = None
+    copy_of_claim_id: DatabaseId | None = Field(
+        default=None,
+        description="This claim repeats (syndicates) that claim: they count as one report.",
+    )
 
     @model_validator(mode="after")
     def _one_outlet_reference(self) -> ClaimCreate:
@@ -78,8 +82,12 @@ class ClaimRead(Schema):
     published_at: datetime
     topic: str | None
     figure: FigureRead | None
+    copy_of_claim_id: int | None
     created_at: datetime
     score: ScoreRead | None = Field(description="The current score; history under /scores.")
+    score_stale: bool = Field(
+        description="True while a re-score is queued because evidence behind the score changed."
+    )
 
 
 class ClaimBatchRead(Schema):

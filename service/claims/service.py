@@ -19,6 +19,7 @@ from service.db import utcnow
 from service.errors import FieldError, InvalidInput, NotFound
 from service.events.models import Event
 from service.events.repository import EventRepository
+from service.jobs.service import RECONCILE_EVENT, enqueue, mark_events_stale
 from service.outlets.models import Outlet
 from service.outlets.repository import OutletRepository
 from service.scores.models import Score
@@ -135,6 +136,7 @@ class ClaimService:
                 figure_low=item.figure.low if item.figure else None,
                 figure_high=item.figure.high if item.figure else None,
                 figure_unit=item.figure.unit if item.figure else None,
+                copy_of_claim_id=item.copy_of_claim_id,
                 idempotency_key=keys[index] if keys else None,
                 request_fingerprint=prints[index],
                 submitted_by_key_id=submitter.key_id,
@@ -166,6 +168,10 @@ class ClaimService:
             for claim, result in zip(claims, computed, strict=True)
         ]
         await self.scores.add_all(scores)
+        event_ids = {item.event_id for item in items if item.event_id is not None}
+        if event_ids:
+            await mark_events_stale(self.session, event_ids)
+            await enqueue(self.session, RECONCILE_EVENT, event_ids, "claim.created")
         return [
             StoredClaim(claim, outlet, score)
             for claim, outlet, score in zip(claims, outlets, scores, strict=True)
@@ -197,6 +203,9 @@ class ClaimService:
         by_slug = await outlet_repository.by_slugs([i.outlet_slug for i in items if i.outlet_slug])
         events = await EventRepository(self.session).by_ids(
             [i.event_id for i in items if i.event_id]
+        )
+        copied = await self.claims.existing_ids(
+            [i.copy_of_claim_id for i in items if i.copy_of_claim_id]
         )
         latest_allowed = utcnow() + timedelta(seconds=self.settings.max_future_skew_seconds)
         errors: list[FieldError] = []
@@ -230,6 +239,14 @@ class ClaimService:
                         loc=[*loc, "event_id"],
                         message=f"no event {item.event_id}",
                         type="unknown_event",
+                    )
+                )
+            if item.copy_of_claim_id is not None and item.copy_of_claim_id not in copied:
+                errors.append(
+                    FieldError(
+                        loc=[*loc, "copy_of_claim_id"],
+                        message=f"no claim {item.copy_of_claim_id}",
+                        type="unknown_claim",
                     )
                 )
             if item.published_at > latest_allowed:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, IdMixin, TimestampMixin
+from service.db import Base, IdMixin, TimestampMixin, utcnow
 
 
 class Event(IdMixin, TimestampMixin, Base):
@@ -23,3 +24,33 @@ class Event(IdMixin, TimestampMixin, Base):
     topic: Mapped[str | None] = mapped_column(String(80), index=True)
     # The conflict the event belongs to: outlets that are a party to it have a stake in it.
     conflict: Mapped[str | None] = mapped_column(String(80), index=True)
+    # The status of the newest consensus (history in event_consensus), for filtering lists.
+    consensus_status: Mapped[str | None] = mapped_column(String(20), index=True)
+    # Set while a re-reconciliation is queued: the stored consensus may be out of date.
+    consensus_stale_since: Mapped[datetime | None]
+
+    @property
+    def consensus_stale(self) -> bool:
+        return self.consensus_stale_since is not None
+
+
+class EventConsensus(IdMixin, Base):
+    """One reconciliation of an event's claims; append-only, the newest row is current."""
+
+    __tablename__ = "event_consensus"
+    __table_args__ = (Index("ix_event_consensus_event_id_id", "event_id", "id"),)
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    trigger: Mapped[str] = mapped_column(String(40))
+    method_version: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    estimate: Mapped[float | None] = mapped_column(Float)
+    estimate_label: Mapped[str | None] = mapped_column(String(300))
+    low: Mapped[float | None] = mapped_column(Float)
+    high: Mapped[float | None] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float)
+    independent_reports: Mapped[int] = mapped_column(Integer)
+    claims: Mapped[list[dict[str, Any]]]
+    sources: Mapped[list[dict[str, Any]]]

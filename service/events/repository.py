@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.events.models import Event
+from service.events.models import Event, EventConsensus
 
 
 class EventRepository:
@@ -28,6 +28,7 @@ class EventRepository:
         limit: int,
         topic: str | None = None,
         conflict: str | None = None,
+        status: str | None = None,
     ) -> Sequence[Event]:
         statement = select(Event).order_by(Event.id).limit(limit)
         if after is not None:
@@ -36,9 +37,32 @@ class EventRepository:
             statement = statement.where(Event.topic == topic)
         if conflict is not None:
             statement = statement.where(Event.conflict == conflict)
+        if status is not None:
+            statement = statement.where(Event.consensus_status == status)
         return (await self.session.execute(statement)).scalars().all()
 
     async def add(self, event: Event) -> Event:
         self.session.add(event)
         await self.session.flush()
         return event
+
+    async def latest_consensus(self, event_id: int) -> EventConsensus | None:
+        return await self.session.scalar(
+            select(EventConsensus)
+            .where(EventConsensus.event_id == event_id)
+            .order_by(EventConsensus.id.desc())
+            .limit(1)
+        )
+
+    async def consensus_history(
+        self, event_id: int, *, after: int | None, limit: int
+    ) -> Sequence[EventConsensus]:
+        statement = (
+            select(EventConsensus)
+            .where(EventConsensus.event_id == event_id)
+            .order_by(EventConsensus.id)
+            .limit(limit)
+        )
+        if after is not None:
+            statement = statement.where(EventConsensus.id > after)
+        return (await self.session.execute(statement)).scalars().all()

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from scoring.reconcile import STATUS_MEANING, Status
 from service.claims.router import claim_read
 from service.claims.service import ClaimService
 from service.dependencies import (
@@ -16,14 +17,26 @@ from service.dependencies import (
     Submitter,
 )
 from service.errors import problem_responses
-from service.events.schemas import EventCreate, EventDetail, EventPage, EventRead
+from service.events.models import Event, EventConsensus
+from service.events.schemas import (
+    ConsensusClaim,
+    ConsensusPage,
+    ConsensusRead,
+    ConsensusSource,
+    EventCreate,
+    EventDetail,
+    EventPage,
+    EventRead,
+)
 from service.events.service import EventService
+from service.http_caching import POLL_CACHE, not_modified
 from service.schemas import Topic, encode_cursor
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
 EventId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 EVENT_CLAIMS_SHOWN = 500
+ConsensusStatus = Status
 
 
 @router.post(
@@ -52,9 +65,16 @@ async def list_events(
     page: PageDep,
     topic: Topic | None = None,
     conflict: Annotated[str | None, Query(max_length=80)] = None,
+    status: Annotated[
+        ConsensusStatus | None, Query(description="Only events whose consensus has this status.")
+    ] = None,
 ) -> EventPage:
     events = await EventService(session).page(
-        after=page.after, limit=page.limit, topic=topic, conflict=conflict
+        after=page.after,
+        limit=page.limit,
+        topic=topic,
+        conflict=conflict,
+        status=status.value if status else None,
     )
     next_cursor = encode_cursor(events[-1].id) if len(events) == page.limit else None
     return EventPage(
@@ -90,4 +110,83 @@ async def get_event(
             "claims": [claim_read(item) for item in stored[:EVENT_CLAIMS_SHOWN]],
             "claims_truncated": len(stored) > EVENT_CLAIMS_SHOWN,
         }
+    )
+
+
+def consensus_read(event: Event, row: EventConsensus | None) -> ConsensusRead:
+    if row is None:
+        status = "pending" if event.consensus_stale else Status.INSUFFICIENT.value
+        return ConsensusRead(
+            id=None,
+            event_id=event.id,
+            status=status,
+            status_meaning="queued for computation"
+            if status == "pending"
+            else STATUS_MEANING[Status.INSUFFICIENT],
+            estimate=None,
+            interval=None,
+            confidence=0.0,
+            independent_reports=0,
+            stale=event.consensus_stale,
+            method_version=None,
+            computed_at=None,
+            trigger=None,
+            claims=[],
+            sources=[],
+        )
+    return ConsensusRead(
+        id=row.id,
+        event_id=event.id,
+        status=row.status,
+        status_meaning=STATUS_MEANING[Status(row.status)],
+        estimate=row.estimate,
+        interval={"low": row.low, "high": row.high}
+        if row.low is not None and row.high is not None
+        else None,
+        confidence=row.confidence,
+        independent_reports=row.independent_reports,
+        stale=event.consensus_stale,
+        method_version=row.method_version,
+        computed_at=row.computed_at,
+        trigger=row.trigger,
+        claims=[ConsensusClaim.model_validate(item) for item in row.claims],
+        sources=[ConsensusSource.model_validate(item) for item in row.sources],
+    )
+
+
+@router.get(
+    "/{event_id}/consensus",
+    response_model=ConsensusRead,
+    responses=problem_responses(404),
+    summary="What the event's claims support: estimate, range, status, per-claim/per-source detail",
+)
+async def get_consensus(
+    event_id: EventId, request: Request, response: Response, session: SessionDep, _reader: Reader
+) -> Response | ConsensusRead:
+    service = EventService(session)
+    event = await service.get(event_id)
+    row = await service.repository.latest_consensus(event.id)
+    etag = f'W/"consensus-{event.id}-{row.id if row else 0}-{int(event.consensus_stale)}"'
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": POLL_CACHE})
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = POLL_CACHE
+    return consensus_read(event, row)
+
+
+@router.get(
+    "/{event_id}/consensus/history",
+    response_model=ConsensusPage,
+    responses=problem_responses(404),
+    summary="Every consensus computed for the event, oldest first",
+)
+async def consensus_history(
+    event_id: EventId, session: SessionDep, _reader: Reader, page: PageDep
+) -> ConsensusPage:
+    service = EventService(session)
+    event = await service.get(event_id)
+    rows = await service.repository.consensus_history(event.id, after=page.after, limit=page.limit)
+    next_cursor = encode_cursor(rows[-1].id) if len(rows) == page.limit else None
+    return ConsensusPage(
+        items=[consensus_read(event, row) for row in rows], next_cursor=next_cursor
     )

@@ -46,6 +46,10 @@ class EventRead(Schema):
     window_end: datetime | None
     topic: str | None
     conflict: str | None
+    consensus_status: str | None = Field(
+        description="consensus, contested or insufficient (null until first computed)."
+    )
+    consensus_stale: bool = Field(description="True while a recomputation is queued.")
     created_at: datetime
     updated_at: datetime
 
@@ -57,3 +61,45 @@ class EventPage(PageMeta):
 class EventDetail(EventRead):
     claims: list[ClaimRead] = Field(description="The event's claims (first 500), oldest first.")
     claims_truncated: bool = Field(description="True when there are more; page /v1/claims.")
+
+
+class ConsensusClaim(Schema):
+    claim_id: int
+    outlet_id: int
+    outlet_slug: str
+    value: float | None
+    low: float | None
+    high: float | None
+    agreement: float = Field(description="0..1: how far the claim agrees with the consensus.")
+    relative_distance: float = Field(description="Distance from the estimate, relative to it.")
+    weight: float = Field(description="The vote this claim cast.")
+    party: bool = Field(description="The outlet is a party to the event's conflict.")
+
+
+class ConsensusSource(Schema):
+    outlet_id: int
+    outlet_slug: str
+    outlet_name: str
+    weight: float = Field(description="How much the outlet's word counted here.")
+    party: bool
+
+
+class ConsensusRead(Schema):
+    id: int | None = Field(description="Null before anything was computed.")
+    event_id: int
+    status: str = Field(description="consensus, contested, insufficient, or pending.")
+    status_meaning: str
+    estimate: float | None
+    interval: dict[str, float] | None = Field(description="{low, high} of the credible reports.")
+    confidence: float = Field(description="Posterior weight of the estimate among the figures.")
+    independent_reports: int
+    stale: bool = Field(description="True while a recomputation is queued.")
+    method_version: str | None
+    computed_at: datetime | None
+    trigger: str | None
+    claims: list[ConsensusClaim]
+    sources: list[ConsensusSource]
+
+
+class ConsensusPage(PageMeta):
+    items: list[ConsensusRead]

@@ -24,9 +24,17 @@ class EventService:
         return event
 
     async def page(
-        self, *, after: int | None, limit: int, topic: str | None, conflict: str | None
+        self,
+        *,
+        after: int | None,
+        limit: int,
+        topic: str | None,
+        conflict: str | None,
+        status: str | None = None,
     ) -> Sequence[Event]:
-        return await self.repository.page(after=after, limit=limit, topic=topic, conflict=conflict)
+        return await self.repository.page(
+            after=after, limit=limit, topic=topic, conflict=conflict, status=status
+        )
 
     async def create(self, data: EventCreate, *, actor: Principal, request_id: str | None) -> Event:
         event = await self.repository.add(Event(**data.model_dump()))

@@ -39,6 +39,8 @@ class Outlet(IdMixin, TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(40), index=True)
     country: Mapped[str | None] = mapped_column(String(2))
     affiliations: Mapped[list[str]] = mapped_column(default=list)
+    # Outlets with one owner are not independent: their reports on an event count once.
+    owner: Mapped[str | None] = mapped_column(String(200))
     # Conflicts this outlet is a party to (matched against an event's conflict).
     conflict_parties: Mapped[list[str]] = mapped_column(default=list)
     on_the_ground: Mapped[bool | None]

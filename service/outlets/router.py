@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
 from service.db import utcnow
 from service.dependencies import (
@@ -14,6 +14,7 @@ from service.dependencies import (
     SessionDep,
 )
 from service.errors import problem_responses
+from service.http_caching import POLL_CACHE, not_modified
 from service.outlets.models import Outlet, OutletKind
 from service.outlets.schemas import (
     OutletCreate,
@@ -29,6 +30,7 @@ from service.schemas import AwareDatetime, encode_cursor
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ReliabilityRead, ScorePage
 from service.scores.service import score_read
+from service.scores.track_records import EVIDENCE_GENERATION, read_generation
 
 router = APIRouter(prefix="/v1/outlets", tags=["outlets"])
 
@@ -184,14 +186,25 @@ async def unarchive_outlet(
 )
 async def get_reliability(
     outlet_ref: OutletRef,
+    request: Request,
+    response: Response,
     session: SessionDep,
     scoring: ScoringDep,
     _reader: Reader,
     as_of: Annotated[
         AwareDatetime | None, Query(description="Count only evidence known by then.")
     ] = None,
-) -> ReliabilityRead:
+) -> Response | ReliabilityRead:
     outlet = await OutletService(session, scoring).get(outlet_ref)
+    generation = await read_generation(session, EVIDENCE_GENERATION)
+    # Weak: without as_of the value decays by the minute, but within a day by far less than
+    # anything a dashboard shows; a new verdict or record changes the generation at once.
+    moment = as_of.isoformat() if as_of else utcnow().strftime("%Y%m%d")
+    etag = f'W/"reliability-{outlet.id}-v{outlet.version}-g{generation}-{moment}"'
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": POLL_CACHE})
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = POLL_CACHE
     return await scoring.reliability(session, outlet, as_of or utcnow())
 
 

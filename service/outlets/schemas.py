@@ -27,6 +27,11 @@ class OutletBase(StrictInput):
     kind: OutletKind
     country: CountryCode | None = None
     affiliations: list[Label] = Field(default_factory=list, max_length=50)
+    owner: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Owning group; outlets with one owner count once when reconciling.",
+    )
     conflict_parties: list[ConflictName] = Field(
         default_factory=list,
         max_length=50,
@@ -48,6 +53,7 @@ class OutletUpdate(StrictInput):
     kind: OutletKind | None = None
     country: CountryCode | None = None
     affiliations: list[Label] | None = Field(default=None, max_length=50)
+    owner: str | None = Field(default=None, max_length=200)
     conflict_parties: list[ConflictName] | None = Field(default=None, max_length=50)
     on_the_ground: bool | None = None
     transparency: Transparency | None = None
@@ -68,6 +74,7 @@ class OutletRead(Schema):
     kind: str
     country: str | None
     affiliations: list[str]
+    owner: str | None
     conflict_parties: list[str]
     on_the_ground: bool | None
     transparency: dict[str, bool | None]

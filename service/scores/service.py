@@ -209,3 +209,60 @@ class ScoringService:
                 for part in reliability_contributions(reliability, record.prior, record.kind)
             ],
         )
+
+
+async def rescore_open_claims(
+    session: AsyncSession,
+    scoring: ScoringService,
+    outlet_id: int,
+    *,
+    trigger: str,
+    queued_before: datetime,
+    chunk: int = 1_000,
+) -> int:
+    """Re-score an outlet's open claims with everything known now; returns new score rows.
+
+    A claim whose score would not change gets no new row (history stays meaningful), but its
+    stale flag is cleared either way.
+    """
+    from service.claims.repository import ClaimRepository
+    from service.outlets.repository import OutletRepository
+
+    outlet = await OutletRepository(session).by_id(outlet_id)
+    if outlet is None:
+        return 0
+    claims_repository = ClaimRepository(session)
+    scores = ScoreRepository(session)
+    now = utcnow()
+    written = 0
+    after = 0
+    while True:
+        claims = await claims_repository.open_claims(outlet_id, after=after, limit=chunk)
+        if not claims:
+            return written
+        computed = await scoring.score_claims(session, [(outlet, now) for _ in claims])
+        current = await scores.latest_for_claims([claim.id for claim in claims])
+        rows = [
+            score_row(
+                result, subject="claim", outlet_id=outlet_id, claim_id=claim.id, trigger=trigger
+            )
+            for claim, result in zip(claims, computed, strict=True)
+            if _changed(current.get(claim.id), result)
+        ]
+        await scores.add_all(rows)
+        await claims_repository.clear_stale(
+            [claim.id for claim in claims], queued_before=queued_before
+        )
+        written += len(rows)
+        after = claims[-1].id
+
+
+def _changed(current: Score | None, computed: ComputedScore) -> bool:
+    if current is None:
+        return True
+    return (
+        abs(current.probability - computed.probability) > 1e-9
+        or abs(current.low - computed.low) > 1e-9
+        or abs(current.high - computed.high) > 1e-9
+        or current.method_version != computed.method_version
+    )

@@ -13,6 +13,7 @@ from service.claims.models import Claim
 from service.claims.repository import ClaimRepository
 from service.db import utcnow
 from service.errors import FieldError, InvalidInput, NotFound
+from service.jobs.service import RESCORE_OUTLET, enqueue, mark_events_stale
 from service.outlets.repository import OutletRepository
 from service.scores.models import Score
 from service.scores.service import ScoringService
@@ -96,4 +97,11 @@ class VerdictService:
         score = await self.scoring.record_outlet_score(
             self.session, outlet, trigger="verdict.recorded"
         )
+        # Everything else the verdict affects is recomputed in the background; until then the
+        # open claims of the outlet show as stale.
+        claims = ClaimRepository(self.session)
+        await claims.mark_stale(outlet_id=outlet.id)
+        # The outlet's events are re-reconciled once its claims are re-scored (by that job).
+        await mark_events_stale(self.session, await claims.event_ids_of_outlet(outlet.id))
+        await enqueue(self.session, RESCORE_OUTLET, [outlet.id], "verdict.recorded")
         return verdict, score

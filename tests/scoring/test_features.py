@@ -1,4 +1,5 @@
 import math
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,12 @@ def test_thin_topic_falls_back_to_outlet_and_thick_topic_stands() -> None:
     outlet = posterior(80.0, 20.0, 0.5)  # mean ~0.79
     thin = posterior(0.0, 1.0, 0.5)  # one failed claim on the topic
     thick = posterior(10.0, 90.0, 0.5)  # a long bad record on the topic
-    base = {"text": "t", "outlet": "x", "outlet_record": outlet, "topics": ("health",)}
+    base: dict[str, Any] = {
+        "text": "t",
+        "outlet": "x",
+        "outlet_record": outlet,
+        "topics": ("health",),
+    }
     thin_topic = topic_reliability(ClaimContext(**base, topic_records={"health": thin}))
     thick_topic = topic_reliability(ClaimContext(**base, topic_records={"health": thick}))
     assert thin_topic is not None

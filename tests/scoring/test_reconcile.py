@@ -364,3 +364,82 @@ def test_categorical_estimate_is_a_claimed_value(pairs: list[tuple[str, str]]) -
     result = reconcile([CategoricalClaim(source, value) for source, value in pairs])
     assert result.estimate in {value for _, value in pairs}
     assert all(a in (0.0, 1.0) for a in result.agreements)
+
+
+# -- synthetic world with copiers and vandals ----------------------------------------------------
+
+
+def _copier_world(seed: int, copier_share: float) -> tuple[ClaimTable, np.ndarray]:
+    """Events reported by two to six sources. Honest sources give the truth with their accuracy,
+    else a near miss; vandals give figures far off; copiers repeat a report made before them in
+    the same event, mistakes included."""
+    rng = np.random.default_rng(seed)
+    n_sources, n_events = 300, 3000
+    accuracy = rng.beta(6.0, 2.0, n_sources)
+    kind = rng.random(n_sources)
+    vandal = kind < 0.05
+    copier = (kind >= 0.05) & (kind < 0.05 + copier_share)
+    activity = rng.pareto(1.2, n_sources) + 1.0
+    truth = np.round(rng.lognormal(9.0, 1.5, n_events))
+    events: list[int] = []
+    sources: list[int] = []
+    values: list[float] = []
+    for e in range(n_events):
+        k = int(rng.integers(2, 7))
+        who = rng.choice(n_sources, size=k, replace=False, p=activity / activity.sum())
+        given: list[float] = []
+        for s in sorted(who.tolist(), key=lambda s: bool(copier[s])):
+            if copier[s] and given:
+                value = given[int(rng.integers(len(given)))]
+            elif vandal[s]:
+                value = float(np.round(truth[e] * rng.choice([0.01, 10.0, 100.0])))
+            elif rng.random() < accuracy[s]:
+                value = float(truth[e])
+            else:
+                miss = 0.03 * int(rng.integers(1, 4)) * float(rng.choice([-1.0, 1.0]))
+                value = float(np.round(truth[e] * (1.0 + miss)))
+            given.append(value)
+            events.append(e)
+            sources.append(s)
+            values.append(value)
+    n = len(values)
+    low = np.asarray(values)
+    table = ClaimTable(
+        event=np.asarray(events, dtype=np.int64),
+        source=np.asarray(sources, dtype=np.int64),
+        low=low,
+        high=low.copy(),
+        copy_group=np.full(n, -1, dtype=np.int64),
+        party=np.zeros(n, dtype=bool),
+        events=tuple(range(n_events)),
+        sources=tuple(f"s{i}" for i in range(n_sources)),
+        copy_groups=(),
+        categorical_events=np.zeros(n_events, dtype=bool),
+    )
+    return table, truth
+
+
+def _majority_exact(table: ClaimTable, truth: np.ndarray) -> float:
+    counts: dict[int, dict[float, int]] = {}
+    for e, v in zip(table.event.tolist(), table.low.tolist(), strict=True):
+        counts.setdefault(e, {})
+        counts[e][v] = counts[e].get(v, 0) + 1
+    chosen = [
+        min(c.items(), key=lambda item: (-item[1], item[0]))[0] for _, c in sorted(counts.items())
+    ]
+    return float(np.mean(np.asarray(chosen) == truth))
+
+
+def test_synthetic_world_beats_majority_and_copy_detection_helps_with_copiers() -> None:
+    # Measured (seed 1): without copiers 0.932 vs majority 0.903; with 30% copiers 0.866 by
+    # default, 0.895 with copy detection on (copy_prior=0.05), majority 0.844.
+    clean, clean_truth = _copier_world(1, 0.0)
+    plain = TruthDiscovery().fit(clean)
+    assert float(np.mean(plain.estimates_ == clean_truth)) > _majority_exact(clean, clean_truth)
+    table, truth = _copier_world(1, 0.3)
+    default = float(np.mean(TruthDiscovery().fit(table).estimates_ == truth))
+    detected = TruthDiscovery(copy_prior=0.05).fit(table)
+    with_detection = float(np.mean(detected.estimates_ == truth))
+    assert with_detection > default > _majority_exact(table, truth)
+    assert detected.source_copying_.shape == (len(table.sources),)
+    assert ((detected.source_copying_ >= 0) & (detected.source_copying_ <= 1)).all()

@@ -1,0 +1,30 @@
+"""What each kind of background job does: the verdict feedback loop."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.claims.repository import ClaimRepository
+from service.events.consensus import ConsensusService
+from service.jobs.models import Job
+from service.jobs.runner import Handler
+from service.jobs.service import RECONCILE_EVENT, RESCORE_OUTLET, enqueue, mark_events_stale
+from service.scores.service import ScoringService, rescore_open_claims
+
+
+def build_handlers(scoring: ScoringService) -> dict[str, Handler]:
+    async def rescore_outlet(session: AsyncSession, job: Job) -> None:
+        await rescore_open_claims(
+            session, scoring, job.target_id, trigger=job.reason, queued_before=job.created_at
+        )
+        # The outlet's new record changes its weight in every event it reported on.
+        event_ids = await ClaimRepository(session).event_ids_of_outlet(job.target_id)
+        await mark_events_stale(session, event_ids)
+        await enqueue(session, RECONCILE_EVENT, event_ids, job.reason)
+
+    async def reconcile_event(session: AsyncSession, job: Job) -> None:
+        await ConsensusService(session, scoring).recompute(
+            job.target_id, trigger=job.reason, queued_before=job.created_at
+        )
+
+    return {RESCORE_OUTLET: rescore_outlet, RECONCILE_EVENT: reconcile_event}

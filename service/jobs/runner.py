@@ -1,0 +1,155 @@
+"""The background worker: runs queued jobs outside any request, in every replica.
+
+A job is claimed with a conditional UPDATE (pending -> running), so two workers (two replicas,
+or the loop and a test's drain) never run it twice. Each job runs in its own transaction; a
+failure is recorded and retried a few times, and never touches the request path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.db import utcnow
+from service.jobs.models import Job
+
+logger = logging.getLogger("credscore.jobs")
+
+Handler = Callable[[AsyncSession, Job], Awaitable[None]]
+MAX_ATTEMPTS = 3
+# A job left "running" this long was abandoned by a worker that died; it is queued again.
+ABANDONED_AFTER = timedelta(minutes=10)
+
+
+class JobRunner:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        handlers: dict[str, Handler],
+        *,
+        poll_seconds: float = 2.0,
+        batch_size: int = 20,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.handlers = handlers
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run_forever(), name="credscore-jobs")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            self._wake.clear()
+            try:
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The database may be down; the next poll tries again.
+                logger.warning("job loop iteration failed", exc_info=True)
+
+    async def drain(self, max_jobs: int | None = None) -> int:
+        """Run pending jobs until none is left (or ``max_jobs`` ran); returns how many ran."""
+        done = 0
+        while max_jobs is None or done < max_jobs:
+            batch = await self._pending_ids()
+            if not batch:
+                return done
+            for job_id in batch:
+                if await self._run_one(job_id):
+                    done += 1
+        return done
+
+    async def _superseded(self, session: AsyncSession, job: Job) -> bool:
+        """A newer pending job for the same target will redo this work with fresher data."""
+        newer = await session.scalar(
+            select(Job.id)
+            .where(
+                Job.kind == job.kind,
+                Job.target_id == job.target_id,
+                Job.status == "pending",
+                Job.id > job.id,
+            )
+            .limit(1)
+        )
+        return newer is not None
+
+    async def _pending_ids(self) -> list[int]:
+        async with self.sessionmaker() as session:
+            await session.execute(
+                update(Job)
+                .where(Job.status == "running", Job.started_at < utcnow() - ABANDONED_AFTER)
+                .values(status="pending")
+            )
+            await session.commit()
+            rows = await session.execute(
+                select(Job.id)
+                .where(Job.status == "pending")
+                .order_by(Job.id)
+                .limit(self.batch_size)
+            )
+            return list(rows.scalars())
+
+    async def _run_one(self, job_id: int) -> bool:
+        async with self.sessionmaker() as session:
+            claimed = await session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == "pending")
+                .values(status="running", started_at=utcnow(), attempts=Job.attempts + 1)
+            )
+            await session.commit()
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+        async with self.sessionmaker() as session:
+            job = await session.get(Job, job_id)
+            assert job is not None
+            if await self._superseded(session, job):
+                job.status = "done"
+                job.finished_at = utcnow()
+                job.error = "superseded by a newer job for the same target"
+                await session.commit()
+                return True
+            handler = self.handlers.get(job.kind)
+            try:
+                if handler is None:
+                    raise LookupError(f"no handler for job kind {job.kind!r}")
+                await handler(session, job)
+                job.status = "done"
+                job.finished_at = utcnow()
+                job.error = None
+                await session.commit()
+                return True
+            except Exception as exc:
+                await session.rollback()
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+                logger.warning("job %s failed: %s", job_id, error, exc_info=True)
+        async with self.sessionmaker() as session:
+            job = await session.get(Job, job_id)
+            assert job is not None
+            job.status = "failed" if job.attempts >= MAX_ATTEMPTS else "pending"
+            job.error = error
+            job.finished_at = utcnow() if job.status == "failed" else None
+            await session.commit()
+        return True
