@@ -33,6 +33,19 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# `make bench [JSON=FILE] [PROFILE=1]`: the HTTP load benchmark against PostgreSQL (bench/README.md).
+BENCH_WORKERS ?= 2
+BENCH_SECONDS ?= 12
+JSON ?=
+PROFILE ?=
+
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; } \
+		|| { echo "wrk is needed: apt-get install wrk"; exit 1; }
+	@$(if $(PROFILE),$(BIN)/py-spy --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet py-spy,true)
+	$(BIN)/python bench/http_load.py --workers $(BENCH_WORKERS) --duration $(BENCH_SECONDS) \
+		$(if $(JSON),--json $(JSON)) $(if $(PROFILE),--profile)
+
 eval-liar: $(STAMP)
 	$(BIN)/credscore eval liar --train ../shared/data/liar/train.tsv --test ../shared/data/liar/valid.tsv
 

@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -435,6 +436,28 @@ def load_verdicts(base: str, key: str, loaded: LoadedClaims, count: int, seed: i
     run_parallel(work, record, 4)
 
 
+def wait_for_jobs(database_url: str, limit_seconds: float = 600) -> tuple[int, float]:
+    """Wait until the background jobs the verdicts queued (re-scoring) are done, so they do not
+    run inside the measured windows; returns how many jobs there were and the seconds waited."""
+    started = time.perf_counter()
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        exists = connection.execute("SELECT to_regclass('jobs') IS NOT NULL").fetchone()
+        if not exists or not exists[0]:
+            return 0, 0.0
+        while True:
+            row = connection.execute(
+                "SELECT count(*) FILTER (WHERE status IN ('pending', 'running')), count(*) "
+                "FROM jobs"
+            ).fetchone()
+            open_jobs, total = (int(row[0]), int(row[1])) if row else (0, 0)
+            waited = time.perf_counter() - started
+            if open_jobs == 0 or waited > limit_seconds:
+                if open_jobs:
+                    log(f"{open_jobs} background jobs still open after {waited:.0f} s")
+                return total, waited
+            time.sleep(1)
+
+
 def poll_targets(base: str, key: str, ids: list[int]) -> list[tuple[int, str]]:
     http = client(base, key)
     return [
@@ -781,6 +804,9 @@ def package_of(name: str) -> str:
     return path.split("/", 1)[0].removesuffix(".py")
 
 
+_PROCESS_FRAME = re.compile(r'process \d+:"[^"]*";?')
+
+
 def fold(raw: Path) -> tuple[Counter[str], Counter[str], Counter[str], int]:
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
@@ -790,6 +816,7 @@ def fold(raw: Path) -> tuple[Counter[str], Counter[str], Counter[str], int]:
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
+        stack = _PROCESS_FRAME.sub("", stack)
         count = int(count_text)
         frames = [
             frame_name(frame)
@@ -811,7 +838,7 @@ def print_profile(label: str, folded: tuple[Counter[str], Counter[str], Counter[
     if not total:
         print(f"\nprofile {label}: no samples")
         return
-    print(f"\nprofile {label}: {total:,} samples of the API workers (py-spy, 200 Hz, on-CPU)")
+    print(f"\nprofile {label}: {total:,} samples of the API workers holding the GIL (py-spy)")
     print("  self time by package:")
     for name, count in packages.most_common(12):
         print(f"    {100 * count / total:5.1f}%  {name}")
@@ -880,6 +907,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile-seconds", type=float, default=12.0)
     parser.add_argument("--keep", action="store_true", help="keep the database and the work dir")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--max-seconds", type=int, default=1800, help="give up (and clean up) after this long"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     args.batch_connections = args.batch_connections or 2 * args.workers
@@ -898,8 +928,21 @@ def work_dir(keep: bool) -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
 
 
+class BenchTimeout(Exception):
+    pass
+
+
+def _give_up(signum: int, _frame: object) -> None:
+    raise BenchTimeout(f"stopped by signal {signum} (time limit or SIGTERM)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Bounded in time: SIGALRM (and SIGTERM) unwind through the finally blocks below, which
+    # stop the server and drop the database.
+    signal.signal(signal.SIGALRM, _give_up)
+    signal.signal(signal.SIGTERM, _give_up)
+    signal.alarm(args.max_seconds)
     if shutil.which("wrk") is None:
         log("wrk is missing: apt-get install -y wrk (make bench installs it)")
         return 2
@@ -967,6 +1010,8 @@ def run(
     started = time.perf_counter()
     load_verdicts(base, key, loaded, args.verdicts, args.seed)
     log(f"{args.verdicts:,} verdicts in {time.perf_counter() - started:.1f} s")
+    jobs, waited = wait_for_jobs(database_url)
+    log(f"{jobs:,} background jobs (re-scoring after verdicts) done after {waited:.1f} s more")
     (data_dir / "slugs.txt").write_text("\n".join(slugs) + "\n")
     polls = poll_targets(base, key, random.Random(args.seed).sample(loaded.ids, 256))
     with_etag = sum(1 for _, etag in polls if etag)
@@ -1014,6 +1059,7 @@ def run(
         "claims_loaded": len(loaded.ids),
         "claims_stored_at_end": stored,
         "verdicts": args.verdicts,
+        "background_jobs_before_runs": jobs,
         "load_claims_per_s": round(load_rate, 1),
         "poll_targets_with_etag": with_etag,
         "cpus": os.cpu_count(),

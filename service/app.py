@@ -19,6 +19,8 @@ from service.health.router import router as health_router
 from service.jobs.handlers import build_handlers
 from service.jobs.runner import JobRunner
 from service.logging import BodySizeLimitMiddleware, RequestContextMiddleware, configure_logging
+from service.models.launcher import TrainingLauncher
+from service.models.router import router as models_router
 from service.outlets.router import router as outlets_router
 from service.scores.service import ScoringService
 from service.scores.track_records import TrackRecordStore
@@ -49,11 +51,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             build_handlers(app.state.scoring),
             poll_seconds=settings.jobs_poll_seconds,
         )
+        app.state.training = TrainingLauncher(settings, app.state.sessionmaker)
         if settings.jobs_enabled:
             app.state.jobs.start()
         try:
             yield
         finally:
+            await app.state.training.stop()
             await app.state.jobs.stop()
             await engine.dispose()
 
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         claims_router,
         verdicts_router,
         events_router,
+        models_router,
         auth_router,
     ):
         app.include_router(router)

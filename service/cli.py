@@ -114,6 +114,78 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_with_session(settings, work))
 
 
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from service.models.service import ModelService
+    from service.models.training import TrainingError, train_model
+
+    if args.model_id is None:
+        try:
+            params = json.loads(args.params) if args.params else {}
+            from service.models.schemas import ModelTrainRequest
+
+            request = ModelTrainRequest(params=params, activate=args.activate)
+        except ValueError as exc:
+            _err(f"invalid --params: {exc}")
+            return 2
+
+        async def queue(session: Any) -> int:
+            model = await ModelService(session).queue(
+                request.params, activate=request.activate, actor=None
+            )
+            return model.id
+
+        model_id = asyncio.run(_with_session(settings, queue))
+        _err(f"queued model {model_id}")
+    else:
+        model_id = args.model_id
+    try:
+        model = asyncio.run(train_model(settings, model_id, echo=True))
+    except TrainingError as exc:
+        _err(f"training failed: {exc}")
+        return 1
+    metrics = model.metrics or {}
+    shown = ("accuracy", "roc_auc", "brier", "log_loss", "ece")
+    _err("held-out " + ", ".join(f"{k} {metrics[k]:.4f}" for k in shown if k in metrics))
+    print(model.version, flush=True)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from service.models.service import ModelService, displayed_status
+
+    async def work(session: Any) -> int:
+        service = ModelService(session)
+        if args.models_command == "activate":
+            model = await service.activate(args.model_id, actor=None)
+            _err(f"{model.version} is now active")
+        elif args.models_command == "rollback":
+            model = await service.rollback(actor=None)
+            active = await service.active()
+            _err(
+                f"rolled back from {model.version}; active: {active.version if active else 'none'}"
+            )
+        for model in await service.page(after=None, limit=1000):
+            metrics = model.metrics or {}
+            auc = metrics.get("roc_auc")
+            print(
+                f"{model.id}\t{model.version}\t{displayed_status(model)}"
+                f"\t{'active' if model.active else ''}\t"
+                f"{f'auc={auc:.4f}' if isinstance(auc, float) else ''}",
+                flush=True,
+            )
+        return 0
+
+    from service.errors import CredscoreError
+
+    try:
+        return asyncio.run(_with_session(settings, work))
+    except CredscoreError as exc:
+        _err(exc.detail)
+        return 1
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     runner: Callable[[argparse.Namespace], int] = args.eval_run
     return runner(args)
@@ -180,6 +252,22 @@ def build_parser() -> argparse.ArgumentParser:
     create_key.add_argument("--name", required=True)
     create_key.add_argument("--scopes", required=True, help="comma-separated: read,submit,admin")
     create_key.set_defaults(handler=cmd_create_api_key)
+
+    train = subparsers.add_parser(
+        "train", help="train a claim model from the verdicts in the database (progress on stderr)"
+    )
+    train.add_argument("--activate", action="store_true", help="activate it when ready")
+    train.add_argument("--params", help="JSON of model parameters, e.g. '{\"C\": 0.5}'")
+    train.add_argument("--model-id", type=int, help="train this queued registry row (internal)")
+    train.set_defaults(handler=cmd_train)
+
+    models = subparsers.add_parser("models", help="list, activate or roll back claim models")
+    models_commands = models.add_subparsers(dest="models_command")
+    models_commands.add_parser("list", help="list models (the default)")
+    activate = models_commands.add_parser("activate", help="activate a ready model")
+    activate.add_argument("model_id", type=int)
+    models_commands.add_parser("rollback", help="re-activate the previously active model")
+    models.set_defaults(handler=cmd_models)
 
     _add_eval_commands(subparsers)
     return parser

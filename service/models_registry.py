@@ -6,6 +6,7 @@ from service.claims.models import Claim
 from service.db import Base
 from service.events.models import Event, EventConsensus
 from service.jobs.models import Job
+from service.models.models import ModelVersion
 from service.outlets.models import Outlet, OutletRecord
 from service.scores.models import Generation, Score
 from service.verdicts.models import Verdict
@@ -19,6 +20,7 @@ __all__ = [
     "EventConsensus",
     "Generation",
     "Job",
+    "ModelVersion",
     "Outlet",
     "OutletRecord",
     "Score",

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     jobs_enabled: bool = True
     jobs_poll_seconds: float = Field(default=2.0, gt=0)
 
+    # Tests and demos only: hold a training run this long before it reads any data.
+    training_delay_seconds: float = Field(default=0.0, ge=0, le=600)
+
     # A verified API key is trusted this long without asking the database again; revocation
     # reaches other replicas within this window (the replica that revokes forgets at once).
     auth_cache_seconds: float = Field(default=5.0, ge=0)

@@ -46,7 +46,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     admin_url = make_url(_postgres_admin_url()).set(drivername="postgresql+psycopg")
-    name = f"credscore_test_{_worker_suffix()}"
+    # The pid keeps concurrent runs on one server (two checkouts, a developer and CI) apart.
+    name = f"credscore_test_{_worker_suffix()}_{os.getpid()}"
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
@@ -59,6 +60,8 @@ def postgres_database() -> Iterator[str]:
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 

@@ -97,8 +97,39 @@ class ClaimService:
         ]
 
     async def preview(self, item: ClaimCreate) -> ComputedScore:
-        outlets, _ = await self._resolve([item], loc_prefix=["body"], batch=False)
-        return (await self.scoring.score_claims(self.session, [(outlets[0], item.published_at)]))[0]
+        outlets, events = await self._resolve([item], loc_prefix=["body"], batch=False)
+        # Scored exactly as a stored claim would be, but never added to the session.
+        transient = self._claim_row(item, outlets[0], events, key=None, print_=None, submitter=None)
+        computed = await self.scoring.score_claims(
+            self.session, [transient], {outlets[0].id: outlets[0]}
+        )
+        return computed[0]
+
+    @staticmethod
+    def _claim_row(
+        item: ClaimCreate,
+        outlet: Outlet,
+        events: dict[int, Event],
+        *,
+        key: str | None,
+        print_: str | None,
+        submitter: Principal | None,
+    ) -> Claim:
+        return Claim(
+            outlet_id=outlet.id,
+            event_id=item.event_id,
+            text=item.text,
+            published_at=item.published_at,
+            topic=item.topic or (events[item.event_id].topic if item.event_id else None),
+            figure_value=item.figure.value if item.figure else None,
+            figure_low=item.figure.low if item.figure else None,
+            figure_high=item.figure.high if item.figure else None,
+            figure_unit=item.figure.unit if item.figure else None,
+            copy_of_claim_id=item.copy_of_claim_id,
+            idempotency_key=key,
+            request_fingerprint=print_,
+            submitted_by_key_id=submitter.key_id if submitter else None,
+        )
 
     async def create(
         self,
@@ -126,20 +157,13 @@ class ClaimService:
         loc_prefix: list[str | int] = ["body", "claims"] if batch else ["body"]
         outlets, events = await self._resolve(items, loc_prefix=loc_prefix, batch=batch)
         claims = [
-            Claim(
-                outlet_id=outlet.id,
-                event_id=item.event_id,
-                text=item.text,
-                published_at=item.published_at,
-                topic=item.topic or (events[item.event_id].topic if item.event_id else None),
-                figure_value=item.figure.value if item.figure else None,
-                figure_low=item.figure.low if item.figure else None,
-                figure_high=item.figure.high if item.figure else None,
-                figure_unit=item.figure.unit if item.figure else None,
-                copy_of_claim_id=item.copy_of_claim_id,
-                idempotency_key=keys[index] if keys else None,
-                request_fingerprint=prints[index],
-                submitted_by_key_id=submitter.key_id,
+            self._claim_row(
+                item,
+                outlet,
+                events,
+                key=keys[index] if keys else None,
+                print_=prints[index],
+                submitter=submitter,
             )
             for index, (item, outlet) in enumerate(zip(items, outlets, strict=True))
         ]
@@ -154,8 +178,7 @@ class ClaimService:
                     return replay, True
             raise
         computed = await self.scoring.score_claims(
-            self.session,
-            [(outlet, item.published_at) for item, outlet in zip(items, outlets, strict=True)],
+            self.session, claims, {outlet.id: outlet for outlet in outlets}
         )
         scores = [
             score_row(

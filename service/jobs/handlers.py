@@ -9,7 +9,8 @@ from service.events.consensus import ConsensusService
 from service.jobs.models import Job
 from service.jobs.runner import Handler
 from service.jobs.service import RECONCILE_EVENT, RESCORE_OUTLET, enqueue, mark_events_stale
-from service.scores.service import ScoringService, rescore_open_claims
+from service.outlets.repository import OutletRepository
+from service.scores.service import ScoringService, rescore_claims, rescore_open_claims
 
 
 def build_handlers(scoring: ScoringService) -> dict[str, Handler]:
@@ -25,6 +26,20 @@ def build_handlers(scoring: ScoringService) -> dict[str, Handler]:
     async def reconcile_event(session: AsyncSession, job: Job) -> None:
         await ConsensusService(session, scoring).recompute(
             job.target_id, trigger=job.reason, queued_before=job.created_at
+        )
+        # A claim's distance from the consensus is a feature of the model (not of the track
+        # record): with a model active, the event's open claims are re-scored.
+        if not await scoring.model_active(session):
+            return
+        claims = await ClaimRepository(session).open_claims_of_event(job.target_id)
+        outlets = await OutletRepository(session).by_ids([claim.outlet_id for claim in claims])
+        await rescore_claims(
+            session,
+            scoring,
+            claims,
+            outlets,
+            trigger="consensus.updated",
+            queued_before=job.created_at,
         )
 
     return {RESCORE_OUTLET: rescore_outlet, RECONCILE_EVENT: reconcile_event}

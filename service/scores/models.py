@@ -29,6 +29,7 @@ class Score(IdMixin, Base):
     rated: Mapped[bool] = mapped_column(Boolean)
     method: Mapped[str] = mapped_column(String(40))
     method_version: Mapped[str] = mapped_column(String(80))
+    model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
     as_of: Mapped[datetime]
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     trigger: Mapped[str] = mapped_column(String(40))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,17 +10,31 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.claim_model import ClaimScore
+from scoring.features import ClaimContext
 from scoring.reliability import GRADE_MEANING, Grade, grade_for, reliability_contributions
+from service.claims.models import Claim
 from service.db import utcnow
+from service.models.store import MODEL_GENERATION, LoadedModel, ModelStore
 from service.outlets.models import Outlet
+from service.scores.inputs import claim_context, scoring_inputs
 from service.scores.models import Score
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import Interval, Reason, ReliabilityRead, ScoreRead
-from service.scores.track_records import TrackRecord, TrackRecordStore
+from service.scores.track_records import (
+    EVIDENCE_GENERATION,
+    EvidenceSnapshot,
+    TrackRecord,
+    TrackRecordStore,
+    read_generations,
+)
 from service.settings import Settings
 
 TRACK_RECORD_METHOD = "track-record"
 TRACK_RECORD_VERSION = "track-record/1"
+MODEL_METHOD = "claim-model"
+# How many contributions each model score lists as its reasons.
+REASONS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,58 @@ class ComputedScore:
     as_of: datetime
     inputs: dict[str, Any]
     reasons: list[dict[str, Any]]
+    model_version_id: int | None = None
+
+
+def model_score(
+    result: ClaimScore,
+    loaded: LoadedModel,
+    context: ClaimContext,
+    record: TrackRecord,
+    level: float,
+) -> ComputedScore:
+    """A claim's score from the active model, with its largest contributions as reasons."""
+    reasons = [
+        {
+            "feature": "method",
+            "effect": 0.0,
+            "text": f"scored by model {loaded.version}",
+        }
+    ]
+    reasons += [
+        {
+            "feature": contribution.group,
+            "effect": round(contribution.effect, 6),
+            "text": contribution.description,
+        }
+        for contribution in result.contributions
+    ]
+    reliability = record.reliability
+    return ComputedScore(
+        probability=result.probability,
+        low=result.low,
+        high=result.high,
+        level=level,
+        grade=result.grade.value,
+        rated=reliability.rated,
+        method=MODEL_METHOD,
+        method_version=loaded.version,
+        as_of=record.as_of,
+        inputs={
+            "outlet_record_mean": round(reliability.mean, 6),
+            "outlet_record_evidence": round(reliability.evidence, 6),
+            "party_to_conflict": context.party_to_conflict,
+            "consensus_distance": context.consensus_distance,
+            "independent_corroborations": context.independent_corroborations,
+            "model_sd": round(result.model_sd, 6),
+            "track_record_sd": round(result.track_record_sd, 6),
+            "class_probabilities": {
+                label: round(value, 6) for label, value in result.class_probabilities.items()
+            },
+        },
+        reasons=reasons,
+        model_version_id=loaded.id,
+    )
 
 
 def track_record_score(
@@ -101,6 +168,7 @@ def score_row(
         rated=computed.rated,
         method=computed.method,
         method_version=computed.method_version,
+        model_version_id=computed.model_version_id,
         as_of=computed.as_of,
         computed_at=utcnow(),
         trigger=trigger,
@@ -146,32 +214,88 @@ def preview_read(computed: ComputedScore) -> ScoreRead:
 
 
 class ScoringService:
-    """Everything that turns evidence into scores; one per process, sharing the evidence store."""
+    """Everything that turns evidence into scores; one per process, sharing its caches."""
 
-    def __init__(self, settings: Settings, store: TrackRecordStore) -> None:
+    def __init__(
+        self, settings: Settings, store: TrackRecordStore, models: ModelStore | None = None
+    ) -> None:
         self.settings = settings
         self.store = store
+        self.models = models or ModelStore()
+
+    async def _state(self, session: AsyncSession) -> tuple[EvidenceSnapshot, LoadedModel | None]:
+        generations = await read_generations(session, (EVIDENCE_GENERATION, MODEL_GENERATION))
+        snapshot = await self.store.snapshot(session, generations[EVIDENCE_GENERATION])
+        loaded = await self.models.current(session, generations[MODEL_GENERATION])
+        return snapshot, loaded
+
+    async def model_active(self, session: AsyncSession) -> bool:
+        _, loaded = await self._state(session)
+        return loaded is not None
 
     async def track_record(
         self, session: AsyncSession, outlet: Outlet, as_of: datetime
     ) -> TrackRecord:
-        snapshot = await self.store.snapshot(session)
+        snapshot, _ = await self._state(session)
         return snapshot.track_record(outlet.id, outlet.kind, as_of, self.settings)
 
     async def score_claims(
-        self, session: AsyncSession, claims: Sequence[tuple[Outlet, datetime]]
+        self,
+        session: AsyncSession,
+        claims: Sequence[Claim],
+        outlets: dict[int, Outlet],
+        *,
+        as_of: datetime | None = None,
     ) -> list[ComputedScore]:
-        """Scores for (outlet, published_at) pairs from one evidence snapshot."""
-        snapshot = await self.store.snapshot(session)
-        computed: dict[tuple[int, datetime], ComputedScore] = {}
-        results = []
-        for outlet, published_at in claims:
-            key = (outlet.id, published_at)
-            if key not in computed:
-                record = snapshot.track_record(outlet.id, outlet.kind, published_at, self.settings)
-                computed[key] = track_record_score(record, outlet, self.settings)
-            results.append(computed[key])
-        return results
+        """Scores for claims from one evidence snapshot and the active model (if any).
+
+        Each claim's track record is taken at ``as_of`` (default: the claim's own time).
+        """
+        snapshot, loaded = await self._state(session)
+        records = [
+            snapshot.track_record(
+                claim.outlet_id,
+                outlets[claim.outlet_id].kind,
+                as_of or claim.published_at,
+                self.settings,
+            )
+            for claim in claims
+        ]
+        if loaded is None:
+            fallback_reason = self.models.load_error
+            results = [
+                track_record_score(record, outlets[claim.outlet_id], self.settings)
+                for claim, record in zip(claims, records, strict=True)
+            ]
+            if fallback_reason:
+                for result in results:
+                    result.reasons[0]["text"] += f"; {fallback_reason}"
+            return results
+        inputs = await scoring_inputs(session, claims, outlets)
+        contexts = [
+            claim_context(
+                item,
+                record.reliability,
+                snapshot.topic_records(
+                    item.outlet.id,
+                    (item.claim.topic,) if item.claim.topic else (),
+                    record.as_of,
+                    record.reliability.mean,
+                    self.settings,
+                ),
+            )
+            for item, record in zip(inputs, records, strict=True)
+        ]
+        compiled = loaded.model.compiled_
+        # Model scoring is CPU work: keep it off the event loop.
+        scored = await asyncio.to_thread(
+            lambda: [compiled.score_one(context, explain=REASONS_SHOWN) for context in contexts]
+        )
+        level = float(loaded.model.interval_level)
+        return [
+            model_score(result, loaded, context, record, level)
+            for result, context, record in zip(scored, contexts, records, strict=True)
+        ]
 
     async def record_outlet_score(
         self, session: AsyncSession, outlet: Outlet, *, trigger: str
@@ -211,6 +335,41 @@ class ScoringService:
         )
 
 
+async def rescore_claims(
+    session: AsyncSession,
+    scoring: ScoringService,
+    claims: Sequence[Claim],
+    outlets: dict[int, Outlet],
+    *,
+    trigger: str,
+    queued_before: datetime,
+) -> int:
+    """Re-score claims with everything known now; returns how many new score rows were written.
+
+    A claim whose score would not change gets no new row (history stays meaningful), but its
+    stale flag is cleared either way.
+    """
+    from service.claims.repository import ClaimRepository
+
+    if not claims:
+        return 0
+    scores = ScoreRepository(session)
+    computed = await scoring.score_claims(session, claims, outlets, as_of=utcnow())
+    current = await scores.latest_for_claims([claim.id for claim in claims])
+    rows = [
+        score_row(
+            result, subject="claim", outlet_id=claim.outlet_id, claim_id=claim.id, trigger=trigger
+        )
+        for claim, result in zip(claims, computed, strict=True)
+        if _changed(current.get(claim.id), result)
+    ]
+    await scores.add_all(rows)
+    await ClaimRepository(session).clear_stale(
+        [claim.id for claim in claims], queued_before=queued_before
+    )
+    return len(rows)
+
+
 async def rescore_open_claims(
     session: AsyncSession,
     scoring: ScoringService,
@@ -220,41 +379,27 @@ async def rescore_open_claims(
     queued_before: datetime,
     chunk: int = 1_000,
 ) -> int:
-    """Re-score an outlet's open claims with everything known now; returns new score rows.
-
-    A claim whose score would not change gets no new row (history stays meaningful), but its
-    stale flag is cleared either way.
-    """
+    """Re-score an outlet's open claims (those without a verdict), a chunk at a time."""
     from service.claims.repository import ClaimRepository
     from service.outlets.repository import OutletRepository
 
     outlet = await OutletRepository(session).by_id(outlet_id)
     if outlet is None:
         return 0
-    claims_repository = ClaimRepository(session)
-    scores = ScoreRepository(session)
-    now = utcnow()
+    repository = ClaimRepository(session)
     written = 0
     after = 0
-    while True:
-        claims = await claims_repository.open_claims(outlet_id, after=after, limit=chunk)
-        if not claims:
-            return written
-        computed = await scoring.score_claims(session, [(outlet, now) for _ in claims])
-        current = await scores.latest_for_claims([claim.id for claim in claims])
-        rows = [
-            score_row(
-                result, subject="claim", outlet_id=outlet_id, claim_id=claim.id, trigger=trigger
-            )
-            for claim, result in zip(claims, computed, strict=True)
-            if _changed(current.get(claim.id), result)
-        ]
-        await scores.add_all(rows)
-        await claims_repository.clear_stale(
-            [claim.id for claim in claims], queued_before=queued_before
+    while claims := await repository.open_claims(outlet_id, after=after, limit=chunk):
+        written += await rescore_claims(
+            session,
+            scoring,
+            claims,
+            {outlet.id: outlet},
+            trigger=trigger,
+            queued_before=queued_before,
         )
-        written += len(rows)
         after = claims[-1].id
+    return written
 
 
 def _changed(current: Score | None, computed: ComputedScore) -> bool:

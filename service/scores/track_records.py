@@ -30,6 +30,7 @@ from scoring.reliability import (
     evidence_from_rating,
     outlet_reliability,
     population_prior,
+    posterior,
 )
 from service.claims.models import Claim
 from service.outlets.models import Outlet, OutletRecord
@@ -48,6 +49,16 @@ def epoch_days(moment: datetime) -> float:
 async def read_generation(session: AsyncSession, name: str) -> int:
     value = await session.scalar(select(Generation.value).where(Generation.name == name))
     return int(value or 0)
+
+
+async def read_generations(session: AsyncSession, names: tuple[str, ...]) -> dict[str, int]:
+    """Several generations in one query (missing ones are 0)."""
+    rows = await session.execute(
+        select(Generation.name, Generation.value).where(Generation.name.in_(names))
+    )
+    values = dict.fromkeys(names, 0)
+    values.update({name: int(value) for name, value in rows.all()})
+    return values
 
 
 async def bump_generation(session: AsyncSession, name: str) -> None:
@@ -74,6 +85,7 @@ class EvidenceSnapshot:
     generation: int
     outlet_kinds: dict[int, str]
     by_outlet: dict[int, list[Evidence]]
+    by_outlet_topic: dict[tuple[int, str], list[Evidence]] = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)
     kind_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     successes: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -86,16 +98,22 @@ class EvidenceSnapshot:
         generation: int,
         outlet_kinds: dict[int, str],
         evidence: list[tuple[int, Evidence]],
+        topics: list[str | None] | None = None,
     ) -> EvidenceSnapshot:
         kinds = sorted(set(outlet_kinds.values()))
         position = {kind: i for i, kind in enumerate(kinds)}
         by_outlet: dict[int, list[Evidence]] = {}
-        for outlet_id, item in evidence:
+        by_outlet_topic: dict[tuple[int, str], list[Evidence]] = {}
+        for index, (outlet_id, item) in enumerate(evidence):
             by_outlet.setdefault(outlet_id, []).append(item)
+            topic = topics[index] if topics is not None else None
+            if topic:
+                by_outlet_topic.setdefault((outlet_id, topic), []).append(item)
         return cls(
             generation=generation,
             outlet_kinds=outlet_kinds,
             by_outlet=by_outlet,
+            by_outlet_topic=by_outlet_topic,
             kinds=kinds,
             kind_index=np.array(
                 [position[outlet_kinds[outlet_id]] for outlet_id, _ in evidence], dtype=np.int64
@@ -144,6 +162,34 @@ class EvidenceSnapshot:
         )
         return TrackRecord(reliability=reliability, prior=prior, kind=kind, as_of=as_of)
 
+    def topic_records(
+        self,
+        outlet_id: int,
+        topics: tuple[str, ...],
+        as_of: datetime,
+        outlet_mean: float,
+        settings: Settings,
+    ) -> dict[str, Reliability]:
+        """The outlet's verdicts on each topic, on a prior at the outlet's own mean."""
+        records = {}
+        for topic in topics:
+            items = self.by_outlet_topic.get((outlet_id, topic))
+            if not items:
+                continue
+            successes, failures, breakdown = decayed_counts(items, as_of, settings.half_life_days)
+            if successes + failures <= 0:
+                continue
+            records[topic] = posterior(
+                successes,
+                failures,
+                min(max(outlet_mean, 1e-6), 1 - 1e-6),
+                settings.prior_strength,
+                level=settings.credible_level,
+                min_rated_evidence=settings.min_rated_evidence,
+                breakdown=breakdown,
+            )
+        return records
+
 
 class TrackRecordStore:
     """One per process; see the module docstring for when it rebuilds."""
@@ -155,8 +201,7 @@ class TrackRecordStore:
     def invalidate(self) -> None:
         self._snapshot = None
 
-    async def snapshot(self, session: AsyncSession) -> EvidenceSnapshot:
-        generation = await read_generation(session, EVIDENCE_GENERATION)
+    async def snapshot(self, session: AsyncSession, generation: int) -> EvidenceSnapshot:
         current = self._snapshot
         if current is not None and current.generation == generation:
             return current
@@ -172,15 +217,17 @@ class TrackRecordStore:
 async def _load_snapshot(session: AsyncSession, generation: int) -> EvidenceSnapshot:
     outlet_kinds = dict((await session.execute(select(Outlet.id, Outlet.kind))).all())
     evidence: list[tuple[int, Evidence]] = []
+    topics: list[str | None] = []
     verdict_rows = await session.execute(
-        select(Claim.outlet_id, Verdict.rating, Verdict.decided_at)
+        select(Claim.outlet_id, Claim.topic, Verdict.rating, Verdict.decided_at)
         .join(Claim, Claim.id == Verdict.claim_id)
         .order_by(Verdict.id)
     )
-    for outlet_id, rating, decided_at in verdict_rows.all():
+    for outlet_id, topic, rating, decided_at in verdict_rows.all():
         item = evidence_from_rating(rating, decided_at)
         if item is not None:
             evidence.append((outlet_id, item))
+            topics.append(topic)
     record_rows = await session.execute(select(OutletRecord).order_by(OutletRecord.id))
     for record in record_rows.scalars():
         evidence.append(
@@ -197,7 +244,8 @@ async def _load_snapshot(session: AsyncSession, generation: int) -> EvidenceSnap
                 ),
             )
         )
-    return EvidenceSnapshot.build(generation, outlet_kinds, evidence)
+        topics.append(None)
+    return EvidenceSnapshot.build(generation, outlet_kinds, evidence, topics)
 
 
 async def touch_evidence(session: AsyncSession) -> None:

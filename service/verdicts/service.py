@@ -60,9 +60,9 @@ class VerdictService:
                     )
                 ],
             )
-        if data.decided_at < claim.published_at:
+        if data.decided_at <= claim.published_at:
             raise InvalidInput(
-                "A verdict cannot be decided before the claim was published.",
+                "A verdict must be decided after the claim was published.",
                 errors=[
                     FieldError(
                         loc=["body", "decided_at"],

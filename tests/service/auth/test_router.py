@@ -54,6 +54,13 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/events/1", "read", None),
     ("GET", "/v1/events/1/consensus", "read", None),
     ("GET", "/v1/events/1/consensus/history", "read", None),
+    ("GET", "/v1/models", "admin", None),
+    ("POST", "/v1/models", "admin", {"activate": False}),
+    ("GET", "/v1/models/active", "admin", None),
+    ("POST", "/v1/models/rollback", "admin", None),
+    ("GET", "/v1/models/1", "admin", None),
+    ("POST", "/v1/models/1/activate", "admin", None),
+    ("POST", "/v1/models/1/cancel", "admin", None),
     ("GET", "/v1/api-keys", "admin", None),
     ("POST", "/v1/api-keys", "admin", {"name": "k", "scopes": ["read"]}),
     ("DELETE", "/v1/api-keys/999", "admin", None),
@@ -78,6 +85,7 @@ def _template(path: str) -> str:
         "/v1/claims/1": "/v1/claims/{claim_id}",
         "/v1/events/1": "/v1/events/{event_id}",
         "/v1/api-keys/999": "/v1/api-keys/{key_id}",
+        "/v1/models/1": "/v1/models/{model_id}",
         "/records/1": "/records/{record_id}",
     }
     for concrete, template in replacements.items():

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
+
+from service.dependencies import Admin, PageDep, RequestIdDep, SessionDep
+from service.errors import Conflict, problem_responses
+from service.models.models import ModelVersion
+from service.models.schemas import ActiveModelRead, ModelPage, ModelRead, ModelTrainRequest
+from service.models.service import TRAINING_STATES, ModelService, displayed_status
+from service.schemas import encode_cursor
+
+router = APIRouter(prefix="/v1/models", tags=["models"])
+
+ModelId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def model_read(model: ModelVersion) -> ModelRead:
+    read = ModelRead.model_validate(model, from_attributes=True)
+    return read.model_copy(update={"status": displayed_status(model)})
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ModelRead,
+    responses=problem_responses(),
+    summary="Train a new claim model in the background (poll GET /v1/models/{id})",
+)
+async def train(
+    body: ModelTrainRequest,
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+    session: SessionDep,
+    admin: Admin,
+) -> ModelRead:
+    model = await ModelService(session).queue(body.params, activate=body.activate, actor=admin)
+    # Runs after the response's transaction committed, so the child process finds its row.
+    background.add_task(request.app.state.training.launch, model.id)
+    response.headers["Location"] = f"/v1/models/{model.id}"
+    return model_read(model)
+
+
+@router.get("", response_model=ModelPage, responses=problem_responses(), summary="List models")
+async def list_models(session: SessionDep, _admin: Admin, page: PageDep) -> ModelPage:
+    models = await ModelService(session).page(after=page.after, limit=page.limit)
+    next_cursor = encode_cursor(models[-1].id) if len(models) == page.limit else None
+    return ModelPage(items=[model_read(model) for model in models], next_cursor=next_cursor)
+
+
+@router.get(
+    "/active",
+    response_model=ActiveModelRead,
+    responses=problem_responses(),
+    summary="What scores claims now, and whether this process has it loaded",
+)
+async def active_model(request: Request, session: SessionDep, _admin: Admin) -> ActiveModelRead:
+    active = await ModelService(session).active()
+    store = request.app.state.scoring.models
+    loaded = store.loaded
+    return ActiveModelRead(
+        model=model_read(active) if active else None,
+        method="claim-model" if active else "track-record",
+        loaded_in_this_process=bool(active and loaded and loaded.id == active.id),
+        load_error=store.load_error,
+    )
+
+
+@router.post(
+    "/rollback",
+    response_model=ModelRead,
+    responses=problem_responses(409),
+    summary="Re-activate the previously active model (or return to track-record scoring)",
+)
+async def rollback(session: SessionDep, admin: Admin, request_id: RequestIdDep) -> ModelRead:
+    return model_read(await ModelService(session).rollback(actor=admin, request_id=request_id))
+
+
+@router.get(
+    "/{model_id}",
+    response_model=ModelRead,
+    responses=problem_responses(404),
+    summary="A model's status, progress, metrics and versions",
+)
+async def get_model(model_id: ModelId, session: SessionDep, _admin: Admin) -> ModelRead:
+    return model_read(await ModelService(session).get(model_id))
+
+
+@router.post(
+    "/{model_id}/activate",
+    response_model=ModelRead,
+    responses=problem_responses(404, 409),
+    summary="Make this ready model the one that scores claims",
+)
+async def activate(
+    model_id: ModelId, session: SessionDep, admin: Admin, request_id: RequestIdDep
+) -> ModelRead:
+    model = await ModelService(session).activate(model_id, actor=admin, request_id=request_id)
+    return model_read(model)
+
+
+@router.post(
+    "/{model_id}/cancel",
+    response_model=ModelRead,
+    responses=problem_responses(404, 409),
+    summary="Stop a queued or running training run (the active model is untouched)",
+)
+async def cancel(
+    model_id: ModelId, request: Request, session: SessionDep, _admin: Admin
+) -> ModelRead:
+    model = await ModelService(session).get(model_id)
+    if model.status not in TRAINING_STATES:
+        raise Conflict(f"Model {model.version} is {model.status}; only training runs can stop.")
+    request.app.state.training.kill(model.id)
+    model.status = "cancelled"
+    model.error = "cancelled by an admin"
+    await session.flush()
+    return model_read(model)

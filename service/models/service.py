@@ -1,0 +1,154 @@
+"""The model registry: queue training runs, activate, roll back. Audited."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+
+from scoring.artifacts import ArtifactError, check_compatible, read_header
+from service.audit.service import record_audit
+from service.auth.service import Principal
+from service.db import utcnow
+from service.errors import Conflict, NotFound
+from service.models.models import ModelVersion
+from service.models.store import MODEL_GENERATION
+from service.scores.track_records import bump_generation
+
+# A training run that has not reported for this long is shown as stalled (its process died).
+STALLED_AFTER = timedelta(seconds=60)
+TRAINING_STATES = ("queued", "training")
+
+
+def displayed_status(model: ModelVersion) -> str:
+    if model.status in TRAINING_STATES:
+        last_sign = model.heartbeat_at or model.created_at
+        if utcnow() - last_sign > STALLED_AFTER:
+            return "stalled"
+    return model.status
+
+
+def snapshot(model: ModelVersion) -> dict[str, Any]:
+    return {"version": model.version, "status": model.status, "active": model.active}
+
+
+class ModelService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, model_id: int) -> ModelVersion:
+        model = await self.session.get(ModelVersion, model_id)
+        if model is None:
+            raise NotFound(f"No model with id {model_id}.")
+        return model
+
+    async def page(self, *, after: int | None, limit: int) -> Sequence[ModelVersion]:
+        statement = select(ModelVersion).order_by(ModelVersion.id).limit(limit)
+        if after is not None:
+            statement = statement.where(ModelVersion.id > after)
+        return (await self.session.execute(statement)).scalars().all()
+
+    async def active(self) -> ModelVersion | None:
+        return await self.session.scalar(
+            select(ModelVersion).where(ModelVersion.active.is_(True)).limit(1)
+        )
+
+    async def queue(
+        self, params: dict[str, Any], *, activate: bool, actor: Principal | None
+    ) -> ModelVersion:
+        model = ModelVersion(
+            version=f"claim-model/pending-{utcnow().timestamp():.6f}",
+            status="queued",
+            params={"model": params, "activate": activate},
+            created_by=actor.name if actor else "cli",
+        )
+        self.session.add(model)
+        await self.session.flush()
+        model.version = f"claim-model/{model.id}"
+        await self.session.flush()
+        await record_audit(
+            self.session,
+            actor=actor,
+            action="model.train",
+            subject_type="model",
+            subject_id=model.id,
+            before=None,
+            after=snapshot(model) | {"params": params, "activate": activate},
+            request_id=None,
+        )
+        return model
+
+    async def activate(
+        self, model_id: int, *, actor: Principal | None, request_id: str | None = None
+    ) -> ModelVersion:
+        model = await self.session.scalar(
+            select(ModelVersion)
+            .options(undefer(ModelVersion.artifact))
+            .where(ModelVersion.id == model_id)
+        )
+        if model is None:
+            raise NotFound(f"No model with id {model_id}.")
+        if model.status != "ready" or model.artifact is None:
+            raise Conflict(
+                f"Model {model.version} is {model.status}; only a ready model can be active."
+            )
+        try:
+            header, _ = read_header(model.artifact)
+            check_compatible(header)
+        except ArtifactError as exc:
+            raise Conflict(f"Model {model.version} cannot be activated: {exc}") from exc
+        return await self._make_active(model, actor=actor, request_id=request_id)
+
+    async def _make_active(
+        self, model: ModelVersion | None, *, actor: Principal | None, request_id: str | None
+    ) -> ModelVersion:
+        current = await self.active()
+        before = snapshot(current) if current else None
+        await self.session.execute(
+            update(ModelVersion).where(ModelVersion.active.is_(True)).values(active=False)
+        )
+        if model is not None:
+            model.active = True
+            model.activated_at = utcnow()
+        await self.session.flush()
+        await bump_generation(self.session, MODEL_GENERATION)
+        await record_audit(
+            self.session,
+            actor=actor,
+            action="model.activate" if model is not None else "model.deactivate",
+            subject_type="model",
+            subject_id=model.id if model is not None else (current.id if current else 0),
+            before=before,
+            after=snapshot(model) if model is not None else None,
+            request_id=request_id,
+        )
+        if model is None:
+            assert current is not None
+            return current
+        return model
+
+    async def rollback(
+        self, *, actor: Principal | None, request_id: str | None = None
+    ) -> ModelVersion:
+        """Re-activate the model active before the current one; with none, go back to cold start."""
+        current = await self.active()
+        if current is None:
+            raise Conflict("No model is active: nothing to roll back.")
+        previous = await self.session.scalar(
+            select(ModelVersion)
+            .where(
+                ModelVersion.id != current.id,
+                ModelVersion.status == "ready",
+                ModelVersion.activated_at.is_not(None),
+            )
+            .order_by(ModelVersion.activated_at.desc())
+            .limit(1)
+        )
+        if previous is None:
+            await self._make_active(None, actor=actor, request_id=request_id)
+            return current
+        return await self.activate(previous.id, actor=actor, request_id=request_id)
