@@ -27,7 +27,7 @@ async def verdicted_history(
     await create_outlet(client, headers, "careful-wire", kind="wire")
     await create_outlet(client, headers, "loose-tabloid", kind="online")
     for slug, rating, text in (
-        ("careful-wire", "true", "Officials said 12 people were injured, according to the ministry."),
+        ("careful-wire", "true", "Officials said 12 were injured, according to the ministry."),
         ("loose-tabloid", "false", "Everyone knows they never tell the truth about anything!"),
     ):
         claims = [
