@@ -489,6 +489,11 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def api_cpu_ms(self) -> float:
+        """API CPU per request (per claim for the batch): steadier than req/s on a busy box."""
+        return 1000 * self.cpu.get("api", 0.0) / self.rate if self.rate else 0.0
+
+    @property
     def errors(self) -> int:
         bad = sum(
             count
@@ -697,7 +702,11 @@ def print_table(results: dict[str, Result], header: str) -> None:
         codes = ", ".join(f"{code}: {count:,}" for code, count in sorted(result.statuses.items()))
         cpu = " ".join(f"{tier} {value:.2f}" for tier, value in result.cpu.items())
         notes = f"  ({'; '.join(result.notes)})" if result.notes else ""
-        print(f"  {result.name:<9} {codes:<26} healthz {result.ceiling:>6,.0f}  {cpu}{notes}")
+        print(
+            f"  {result.name:<9} {codes:<24} healthz {result.ceiling:>6,.0f}  "
+            f"API CPU {result.api_cpu_ms:5.2f} ms/{'claim' if result.name == 'batch' else 'req'}"
+            f"  {cpu}{notes}"
+        )
 
 
 def json_document(results: dict[str, Result], run: dict[str, Any]) -> dict[str, Any]:
@@ -716,6 +725,9 @@ def json_document(results: dict[str, Result], run: dict[str, Any]) -> dict[str, 
             "healthz_paired_rps": round(result.ceiling, 1),
             "status_codes": result.statuses,
             "cpu_cores": result.cpu,
+            "api_cpu_ms_per_" + ("claim" if result.name == "batch" else "request"): round(
+                result.api_cpu_ms, 3
+            ),
         }
     document["run"] = run
     return document
@@ -732,7 +744,7 @@ def py_spy() -> str | None:
 
 def profile(
     mode: str, server: Server, key: str, data_dir: Path, args: argparse.Namespace, spy: str
-) -> tuple[Counter[str], Counter[str], Counter[str], int]:
+) -> Profile:
     """Sample every worker (py-spy --subprocesses) while wrk drives ``mode``."""
     raw = data_dir / f"profile-{mode}.txt"
     seconds = args.profile_seconds
@@ -775,7 +787,7 @@ def profile(
         loader.join()
     if spied.returncode != 0 or not raw.exists():
         log(f"py-spy failed ({spied.returncode}): {spied.stderr[-1000:]}")
-        return Counter(), Counter(), Counter(), 0
+        return Profile()
     return fold(raw)
 
 
@@ -807,11 +819,30 @@ def package_of(name: str) -> str:
 _PROCESS_FRAME = re.compile(r'process \d+:"[^"]*";?')
 
 
-def fold(raw: Path) -> tuple[Counter[str], Counter[str], Counter[str], int]:
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    packages: Counter[str] = Counter()
-    total = 0
+# py-spy's --gil still reports some threads parked in these waits (idle thread-pool threads, the
+# uvicorn supervisor's pipe); they are counted apart, not as work.
+IDLE_LEAVES = frozenset(
+    {
+        "threading.py:Condition.wait",
+        "threading.py:Event.wait",
+        "multiprocessing/connection.py:Connection._recv",
+        "multiprocessing/connection.py:Connection._poll",
+        "selectors.py:EpollSelector.select",
+    }
+)
+
+
+@dataclass
+class Profile:
+    own: Counter[str] = field(default_factory=Counter)
+    inclusive: Counter[str] = field(default_factory=Counter)
+    packages: Counter[str] = field(default_factory=Counter)
+    total: int = 0
+    idle: int = 0
+
+
+def fold(raw: Path) -> Profile:
+    profile = Profile()
     for line in raw.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
@@ -825,20 +856,31 @@ def fold(raw: Path) -> tuple[Counter[str], Counter[str], Counter[str], int]:
         ]
         if not frames:
             continue
-        total += count
-        own[frames[-1]] += count
-        packages[package_of(frames[-1])] += count
+        if frames[-1] in IDLE_LEAVES:
+            profile.idle += count
+            continue
+        profile.total += count
+        profile.own[frames[-1]] += count
+        profile.packages[package_of(frames[-1])] += count
         for name in set(frames):
-            inclusive[name] += count
-    return own, inclusive, packages, total
+            profile.inclusive[name] += count
+    return profile
 
 
-def print_profile(label: str, folded: tuple[Counter[str], Counter[str], Counter[str], int]) -> None:
-    own, inclusive, packages, total = folded
+def print_profile(label: str, profile: Profile) -> None:
+    own, inclusive, packages, total = (
+        profile.own,
+        profile.inclusive,
+        profile.packages,
+        profile.total,
+    )
     if not total:
         print(f"\nprofile {label}: no samples")
         return
-    print(f"\nprofile {label}: {total:,} samples of the API workers holding the GIL (py-spy)")
+    print(
+        f"\nprofile {label}: {total:,} samples of the API workers at work (py-spy --gil, "
+        f"200 Hz; {profile.idle:,} samples of idle waits left out)"
+    )
     print("  self time by package:")
     for name, count in packages.most_common(12):
         print(f"    {100 * count / total:5.1f}%  {name}")

@@ -83,35 +83,50 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     from service.auth.models import ApiKey
     from service.auth.schemas import Scope
     from service.auth.service import Principal, create_key
-    from service.db import utcnow
+    from service.db import create_engine, create_sessionmaker, utcnow
     from service.demo import demo_present, load_demo
+    from service.jobs.handlers import build_handlers
+    from service.jobs.runner import JobRunner
     from service.scores.service import ScoringService
     from service.scores.track_records import TrackRecordStore
 
-    async def work(session: Any) -> int:
-        # Earlier demo keys are revoked so that exactly one printed demo key works.
-        await session.execute(
-            update(ApiKey)
-            .where(ApiKey.name == DEMO_ADMIN_KEY_NAME, ApiKey.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
-        key, secret = await create_key(
-            session, name=DEMO_ADMIN_KEY_NAME, scopes=[Scope.READ, Scope.SUBMIT, Scope.ADMIN]
-        )
-        if await demo_present(session):
-            _err("demo data already loaded; issued a new demo admin key")
-        else:
-            _err("loading the Raqqa demo (illustrative data, not real ratings) ...")
-            actor = Principal(key.id, key.name, frozenset(key.scopes))
-            counts = await load_demo(
-                session, ScoringService(settings, TrackRecordStore()), settings, actor
-            )
-            _err("loaded " + ", ".join(f"{value} {name}" for name, value in counts.items()))
-        _err("demo admin API key (read, submit, admin):")
-        print(secret, flush=True)
-        return 0
+    scoring = ScoringService(settings, TrackRecordStore())
 
-    return asyncio.run(_with_session(settings, work))
+    async def seed() -> str:
+        engine = create_engine(settings)
+        try:
+            sessionmaker = create_sessionmaker(engine)
+            async with sessionmaker() as session:
+                # Earlier demo keys are revoked so that exactly one printed demo key works.
+                await session.execute(
+                    update(ApiKey)
+                    .where(ApiKey.name == DEMO_ADMIN_KEY_NAME, ApiKey.revoked_at.is_(None))
+                    .values(revoked_at=utcnow())
+                )
+                key, secret = await create_key(
+                    session,
+                    name=DEMO_ADMIN_KEY_NAME,
+                    scopes=[Scope.READ, Scope.SUBMIT, Scope.ADMIN],
+                )
+                if await demo_present(session):
+                    _err("demo data already loaded; issued a new demo admin key")
+                else:
+                    _err("loading the Raqqa demo (illustrative data, not real ratings) ...")
+                    actor = Principal(key.id, key.name, frozenset(key.scopes))
+                    counts = await load_demo(session, scoring, settings, actor)
+                    _err("loaded " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+                await session.commit()
+            # Reconcile the demo's events now, so the first look at them shows a consensus.
+            ran = await JobRunner(sessionmaker, build_handlers(scoring)).drain()
+            _err(f"ran {ran} background job(s) (re-scoring, event consensus)")
+            return secret
+        finally:
+            await engine.dispose()
+
+    secret = asyncio.run(seed())
+    _err("demo admin API key (read, submit, admin):")
+    print(secret, flush=True)
+    return 0
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:

@@ -136,6 +136,17 @@ RAQQA_STRIKES = EventCreate(
     topic="civilian-casualties",
     conflict=CONFLICT,
 )
+RAQQA_DISPLACED = EventCreate(
+    title="People displaced from Raqqa's old city, week of 2017-08-21",
+    description="Two well-rated sources give far-apart counts. " + ILLUSTRATIVE,
+    quantity_kind="displaced_people",
+    unit="people",
+    place="Raqqa, Syria",
+    window_start=_at("2017-08-21T00:00:00"),
+    window_end=_at("2017-08-27T23:59:59"),
+    topic="displacement",
+    conflict=CONFLICT,
+)
 RAQQA_GROUND = EventCreate(
     title="Ground lost or held in Raqqa, August 2017",
     description=ILLUSTRATIVE,
@@ -187,6 +198,20 @@ STORY = [
         None,
         "2017-08-22T15:00:00",
         "strikes",
+    ),
+    DemoStory(
+        "About 8,000 people fled the old city this week, our network counted.",
+        "rbss",
+        8_000,
+        "2017-08-27T12:00:00",
+        "displaced",
+    ),
+    DemoStory(
+        "More than 25,000 people were displaced from the old city in seven days.",
+        "sohr",
+        25_000,
+        "2017-08-27T14:00:00",
+        "displaced",
     ),
     DemoStory(
         "ISIS has not retaken one inch of ground from our partner forces in Raqqa.",
@@ -252,6 +277,7 @@ async def load_demo(
     events_service = EventService(session)
     events = {
         "strikes": await events_service.create(RAQQA_STRIKES, actor=actor, request_id=None),
+        "displaced": await events_service.create(RAQQA_DISPLACED, actor=actor, request_id=None),
         "ground": await events_service.create(RAQQA_GROUND, actor=actor, request_id=None),
     }
     for item in STORY:

@@ -10,10 +10,11 @@ from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.auth.rate_limit import RateLimiter, retry_after_header
 from service.auth.schemas import Scope
 from service.auth.service import KeyCache, Principal, authenticate
 from service.db import get_session
-from service.errors import Forbidden, Unauthorized
+from service.errors import Forbidden, RateLimited, Unauthorized
 from service.schemas import decode_cursor
 from service.scores.service import ScoringService
 from service.settings import Settings
@@ -52,6 +53,13 @@ async def current_principal(
     cache: KeyCache = request.app.state.key_cache
     principal = await authenticate(session, cache, presented)
     request.scope.setdefault("state", {})["key_name"] = principal.name
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.retry_after(principal.key_id)
+    if wait > 0:
+        raise RateLimited(
+            "This API key is over its rate limit; slow down.",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
     return principal
 
 

@@ -114,6 +114,11 @@ class InvalidInput(CredscoreError):
     slug = "invalid-input"
 
 
+class RateLimited(CredscoreError):
+    status_code = 429
+    slug = "too-many-requests"
+
+
 class ServiceUnavailable(CredscoreError):
     status_code = 503
     slug = "service-unavailable"
@@ -269,6 +274,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         400: "Malformed request (for instance, a body that is not JSON).",
         401: "Missing, unknown or revoked API key.",
         403: "The API key lacks the scope this operation needs.",
+        429: "Rate limit of the API key reached; retry after `Retry-After` seconds.",
         422: "Invalid input; `errors` lists each field.",
         503: "The database is unreachable; retry after `Retry-After` seconds.",
     }.items()

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # Tests and demos only: hold a training run this long before it reads any data.
     training_delay_seconds: float = Field(default=0.0, ge=0, le=600)
 
+    # Per-key rate limit (token bucket per replica); 0 turns it off.
+    rate_limit_per_minute: int = Field(default=0, ge=0)
+    rate_limit_burst: int = Field(default=20, ge=1)
+
     # A verified API key is trusted this long without asking the database again; revocation
     # reaches other replicas within this window (the replica that revokes forgets at once).
     auth_cache_seconds: float = Field(default=5.0, ge=0)

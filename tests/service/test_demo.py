@@ -59,6 +59,16 @@ async def test_demo_answers(demo: tuple[httpx.AsyncClient, dict[str, str]]) -> N
     figures = sorted(c["figure"]["value"] for c in event["claims"] if c["figure"])
     assert figures == [37, 42, 78]
 
+    # seed-demo ran the reconciliation: near the independent sources, state media flagged.
+    raqqa = (await client.get("/v1/events/1/consensus", headers=headers)).json()
+    assert raqqa["status"] == "consensus"
+    assert 37 <= raqqa["estimate"] <= 42
+    sources = {source["outlet_slug"]: source for source in raqqa["sources"]}
+    assert sources["sana"]["party"] is True
+    assert sources["sana"]["weight"] < sources["sohr"]["weight"] / 2
+    displaced = (await client.get("/v1/events/2/consensus", headers=headers)).json()
+    assert displaced["status"] == "contested"
+
     now = datetime.now(UTC).replace(microsecond=0)
     state = await post_claim(client, headers, "sana", (now - timedelta(minutes=3)).isoformat())
     monitor = await post_claim(client, headers, "sohr", (now - timedelta(minutes=3)).isoformat())
