@@ -15,6 +15,7 @@ from service.auth.service import KeyCache
 from service.claims.router import router as claims_router
 from service.db import create_engine, create_sessionmaker
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from service.dashboard.router import router as dashboard_router
 from service.events.router import router as events_router
 from service.health.router import router as health_router
 from service.jobs.handlers import build_handlers
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events_router,
         models_router,
         auth_router,
+        dashboard_router,
     ):
         app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
