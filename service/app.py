@@ -13,9 +13,9 @@ from service.auth.rate_limit import RateLimiter
 from service.auth.router import router as auth_router
 from service.auth.service import KeyCache
 from service.claims.router import router as claims_router
+from service.dashboard.router import router as dashboard_router
 from service.db import create_engine, create_sessionmaker
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
-from service.dashboard.router import router as dashboard_router
 from service.events.router import router as events_router
 from service.health.router import router as health_router
 from service.jobs.handlers import build_handlers

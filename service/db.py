@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Integer, MetaData, event
+from sqlalchemy import JSON, DateTime, Integer, MetaData, Select, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -148,3 +148,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
             if session.info.pop("credscore.wake_worker", False):
                 request.app.state.jobs.wake()
+
+
+SelectT = TypeVar("SelectT", bound=Select[Any])
+
+
+def keyset(statement: SelectT, column: Any, *, after: int | None, limit: int) -> SelectT:
+    """One page of a list ordered by an increasing id: rows after ``after``, at most ``limit``."""
+    statement = statement.order_by(column).limit(limit)
+    if after is not None:
+        statement = statement.where(column > after)
+    return statement

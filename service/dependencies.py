@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -15,9 +15,16 @@ from service.auth.schemas import Scope
 from service.auth.service import KeyCache, Principal, authenticate
 from service.db import get_session
 from service.errors import Forbidden, RateLimited, Unauthorized
-from service.schemas import decode_cursor
+from service.schemas import decode_cursor, encode_cursor
 from service.scores.service import ScoringService
 from service.settings import Settings
+
+T = TypeVar("T")
+
+
+def _row_id(row: Any) -> int:
+    return int(row.id)
+
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
@@ -84,6 +91,19 @@ Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
 class PageParams:
     after: int | None
     limit: int
+
+    @property
+    def fetch(self) -> int:
+        """Rows to ask for: one more than the page, to know whether another page follows."""
+        return self.limit + 1
+
+    def cut(
+        self, rows: Sequence[T], key: Callable[[T], int] = _row_id
+    ) -> tuple[list[T], str | None]:
+        """The page's rows and the cursor of the next page (None on the last one)."""
+        items = list(rows[: self.limit])
+        more = len(rows) > self.limit and bool(items)
+        return items, encode_cursor(key(items[-1])) if more else None
 
 
 def page_params(

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.models import ApiKey
+from service.db import keyset
 
 
 class ApiKeyRepository:
@@ -20,9 +21,8 @@ class ApiKeyRepository:
         return await self.session.get(ApiKey, key_id)
 
     async def page(self, *, after: int | None, limit: int) -> Sequence[ApiKey]:
-        query = select(ApiKey).order_by(ApiKey.id).limit(limit)
-        if after is not None:
-            query = query.where(ApiKey.id > after)
+        query = select(ApiKey)
+        query = keyset(query, ApiKey.id, after=after, limit=limit)
         return (await self.session.execute(query)).scalars().all()
 
     async def add(self, key: ApiKey) -> ApiKey:

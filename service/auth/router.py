@@ -9,7 +9,6 @@ from service.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKey
 from service.auth.service import create_key, revoke_key
 from service.dependencies import Admin, PageDep, RequestIdDep, SessionDep
 from service.errors import problem_responses
-from service.schemas import encode_cursor
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
 
@@ -34,8 +33,8 @@ async def create_api_key(
 
 @router.get("", response_model=ApiKeyPage, responses=problem_responses(), summary="List API keys")
 async def list_api_keys(session: SessionDep, _admin: Admin, page: PageDep) -> ApiKeyPage:
-    keys = await ApiKeyRepository(session).page(after=page.after, limit=page.limit)
-    next_cursor = encode_cursor(keys[-1].id) if len(keys) == page.limit else None
+    keys = await ApiKeyRepository(session).page(after=page.after, limit=page.fetch)
+    keys, next_cursor = page.cut(keys)
     return ApiKeyPage(
         items=[ApiKeyRead.model_validate(key) for key in keys], next_cursor=next_cursor
     )

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.claims.models import Claim
-from service.db import utcnow
+from service.db import keyset, utcnow
 from service.scores.models import Score
 from service.verdicts.models import Verdict
 
@@ -43,9 +43,8 @@ class ClaimRepository:
         topic: str | None = None,
         since: datetime | None = None,
     ) -> Sequence[Claim]:
-        statement = select(Claim).order_by(Claim.id).limit(limit)
-        if after is not None:
-            statement = statement.where(Claim.id > after)
+        statement = select(Claim)
+        statement = keyset(statement, Claim.id, after=after, limit=limit)
         if outlet_id is not None:
             statement = statement.where(Claim.outlet_id == outlet_id)
         if event_id is not None:
@@ -63,11 +62,8 @@ class ClaimRepository:
     async def open_claims(self, outlet_id: int, *, after: int, limit: int) -> Sequence[Claim]:
         """Claims of an outlet without any verdict yet, in id order."""
         has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
-        statement = (
-            select(Claim)
-            .where(Claim.outlet_id == outlet_id, Claim.id > after, ~has_verdict)
-            .order_by(Claim.id)
-            .limit(limit)
+        statement = select(Claim).where(
+            Claim.outlet_id == outlet_id, Claim.id > after, ~has_verdict
         )
         return (await self.session.execute(statement)).scalars().all()
 

@@ -24,7 +24,7 @@ from service.dependencies import (
 )
 from service.errors import NotFound, problem_responses
 from service.http_caching import POLL_CACHE, not_modified
-from service.schemas import AwareDatetime, Topic, encode_cursor
+from service.schemas import AwareDatetime, Topic
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ScorePage, ScoreRead
 from service.scores.service import preview_read, score_read
@@ -157,13 +157,13 @@ async def list_claims(
 ) -> ClaimPage:
     stored = await ClaimService(session, scoring, settings).page(
         after=page.after,
-        limit=page.limit,
+        limit=page.fetch,
         outlet_ref=outlet,
         event_id=event_id,
         topic=topic,
         since=since,
     )
-    next_cursor = encode_cursor(stored[-1].claim.id) if len(stored) == page.limit else None
+    stored, next_cursor = page.cut(stored, key=lambda item: item.claim.id)
     return ClaimPage(items=[claim_read(item) for item in stored], next_cursor=next_cursor)
 
 
@@ -210,7 +210,7 @@ async def claim_scores(
 ) -> ScorePage:
     await ClaimService(session, scoring, settings).get(claim_id)
     scores = await ScoreRepository(session).claim_history(
-        claim_id, after=page.after, limit=page.limit
+        claim_id, after=page.after, limit=page.fetch
     )
-    next_cursor = encode_cursor(scores[-1].id) if len(scores) == page.limit else None
+    scores, next_cursor = page.cut(scores)
     return ScorePage(items=[score_read(score) for score in scores], next_cursor=next_cursor)

@@ -1,5 +1,97 @@
+"""The built-in dashboard: one static HTML page, its stylesheet, script and icon.
+
+The page holds no API data: the script asks for an API key (kept in sessionStorage), then reads
+the public /v1 API like any other client. Every asset is a file in ``static/`` shipped as package
+data; they are read once and served with a strong ETag so reloads revalidate cheaply.
+"""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from fastapi import Path as PathParam
+
+from service.errors import NotFound
+from service.http_caching import not_modified
 
 router = APIRouter(include_in_schema=False)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# Only same-origin scripts, styles and requests; no inline code, no plugins, no framing.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+# The files the page loads, with their media types; nothing else under static/ is served.
+ASSET_TYPES = {
+    "dashboard.css": "text/css; charset=utf-8",
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+PAGE = "index.html"
+PAGE_TYPE = "text/html; charset=utf-8"
+
+AssetName = Annotated[str, PathParam(max_length=64)]
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    body: bytes
+    media_type: str
+    etag: str
+
+
+@cache
+def load_asset(name: str, media_type: str) -> Asset:
+    body = (STATIC_DIR / name).read_bytes()
+    digest = hashlib.sha256(body).hexdigest()[:20]
+    return Asset(body=body, media_type=media_type, etag=f'"{digest}"')
+
+
+def _serve(request: Request, asset: Asset, headers: dict[str, str]) -> Response:
+    all_headers = {"ETag": asset.etag, "Cache-Control": "no-cache", **headers}
+    if not_modified(request, asset.etag):
+        return Response(status_code=304, headers=all_headers)
+    return Response(content=asset.body, media_type=asset.media_type, headers=all_headers)
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request) -> Response:
+    """The dashboard's HTML shell (no data: the script fetches it with the user's key)."""
+    return _serve(request, load_asset(PAGE, PAGE_TYPE), SECURITY_HEADERS)
+
+
+@router.get("/dashboard/static/{name}")
+def dashboard_asset(name: AssetName, request: Request) -> Response:
+    media_type = ASSET_TYPES.get(name)
+    if media_type is None:
+        raise NotFound(f"No dashboard asset named {name!r}.")
+    return _serve(
+        request,
+        load_asset(name, media_type),
+        {"X-Content-Type-Options": "nosniff", "Cross-Origin-Resource-Policy": "same-origin"},
+    )

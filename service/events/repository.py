@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import keyset
 from service.events.models import Event, EventConsensus
 
 
@@ -30,9 +31,8 @@ class EventRepository:
         conflict: str | None = None,
         status: str | None = None,
     ) -> Sequence[Event]:
-        statement = select(Event).order_by(Event.id).limit(limit)
-        if after is not None:
-            statement = statement.where(Event.id > after)
+        statement = select(Event)
+        statement = keyset(statement, Event.id, after=after, limit=limit)
         if topic is not None:
             statement = statement.where(Event.topic == topic)
         if conflict is not None:
@@ -57,12 +57,6 @@ class EventRepository:
     async def consensus_history(
         self, event_id: int, *, after: int | None, limit: int
     ) -> Sequence[EventConsensus]:
-        statement = (
-            select(EventConsensus)
-            .where(EventConsensus.event_id == event_id)
-            .order_by(EventConsensus.id)
-            .limit(limit)
-        )
-        if after is not None:
-            statement = statement.where(EventConsensus.id > after)
+        statement = select(EventConsensus).where(EventConsensus.event_id == event_id)
+        statement = keyset(statement, EventConsensus.id, after=after, limit=limit)
         return (await self.session.execute(statement)).scalars().all()

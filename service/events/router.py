@@ -30,7 +30,7 @@ from service.events.schemas import (
 )
 from service.events.service import EventService
 from service.http_caching import POLL_CACHE, not_modified
-from service.schemas import Topic, encode_cursor
+from service.schemas import Topic
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -71,12 +71,12 @@ async def list_events(
 ) -> EventPage:
     events = await EventService(session).page(
         after=page.after,
-        limit=page.limit,
+        limit=page.fetch,
         topic=topic,
         conflict=conflict,
         status=status.value if status else None,
     )
-    next_cursor = encode_cursor(events[-1].id) if len(events) == page.limit else None
+    events, next_cursor = page.cut(events)
     return EventPage(
         items=[EventRead.model_validate(event) for event in events], next_cursor=next_cursor
     )
@@ -185,8 +185,8 @@ async def consensus_history(
 ) -> ConsensusPage:
     service = EventService(session)
     event = await service.get(event_id)
-    rows = await service.repository.consensus_history(event.id, after=page.after, limit=page.limit)
-    next_cursor = encode_cursor(rows[-1].id) if len(rows) == page.limit else None
+    rows = await service.repository.consensus_history(event.id, after=page.after, limit=page.fetch)
+    rows, next_cursor = page.cut(rows)
     return ConsensusPage(
         items=[consensus_read(event, row) for row in rows], next_cursor=next_cursor
     )

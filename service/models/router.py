@@ -9,7 +9,6 @@ from service.errors import Conflict, problem_responses
 from service.models.models import ModelVersion
 from service.models.schemas import ActiveModelRead, ModelPage, ModelRead, ModelTrainRequest
 from service.models.service import TRAINING_STATES, ModelService, displayed_status
-from service.schemas import encode_cursor
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -45,8 +44,8 @@ async def train(
 
 @router.get("", response_model=ModelPage, responses=problem_responses(), summary="List models")
 async def list_models(session: SessionDep, _admin: Admin, page: PageDep) -> ModelPage:
-    models = await ModelService(session).page(after=page.after, limit=page.limit)
-    next_cursor = encode_cursor(models[-1].id) if len(models) == page.limit else None
+    models = await ModelService(session).page(after=page.after, limit=page.fetch)
+    models, next_cursor = page.cut(models)
     return ModelPage(items=[model_read(model) for model in models], next_cursor=next_cursor)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import undefer
 from scoring.artifacts import ArtifactError, check_compatible, read_header
 from service.audit.service import record_audit
 from service.auth.service import Principal
-from service.db import utcnow
+from service.db import keyset, utcnow
 from service.errors import Conflict, NotFound
 from service.models.models import ModelVersion
 from service.models.store import MODEL_GENERATION
@@ -47,9 +47,8 @@ class ModelService:
         return model
 
     async def page(self, *, after: int | None, limit: int) -> Sequence[ModelVersion]:
-        statement = select(ModelVersion).order_by(ModelVersion.id).limit(limit)
-        if after is not None:
-            statement = statement.where(ModelVersion.id > after)
+        statement = select(ModelVersion)
+        statement = keyset(statement, ModelVersion.id, after=after, limit=limit)
         return (await self.session.execute(statement)).scalars().all()
 
     async def active(self) -> ModelVersion | None:

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import keyset
 from service.outlets.models import Outlet, OutletRecord
 
 
@@ -42,9 +43,8 @@ class OutletRepository:
         include_archived: bool = False,
         query: str | None = None,
     ) -> Sequence[Outlet]:
-        statement = select(Outlet).order_by(Outlet.id).limit(limit)
-        if after is not None:
-            statement = statement.where(Outlet.id > after)
+        statement = select(Outlet)
+        statement = keyset(statement, Outlet.id, after=after, limit=limit)
         if kind is not None:
             statement = statement.where(Outlet.kind == kind)
         if country is not None:
@@ -76,14 +76,8 @@ class OutletRepository:
     async def records(
         self, outlet_id: int, *, after: int | None, limit: int
     ) -> Sequence[OutletRecord]:
-        statement = (
-            select(OutletRecord)
-            .where(OutletRecord.outlet_id == outlet_id)
-            .order_by(OutletRecord.id)
-            .limit(limit)
-        )
-        if after is not None:
-            statement = statement.where(OutletRecord.id > after)
+        statement = select(OutletRecord).where(OutletRecord.outlet_id == outlet_id)
+        statement = keyset(statement, OutletRecord.id, after=after, limit=limit)
         return (await self.session.execute(statement)).scalars().all()
 
     async def record(self, outlet_id: int, record_id: int) -> OutletRecord | None:

@@ -26,7 +26,7 @@ from service.outlets.schemas import (
     OutletUpdate,
 )
 from service.outlets.service import OutletService, etag_for
-from service.schemas import AwareDatetime, encode_cursor
+from service.schemas import AwareDatetime
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ReliabilityRead, ScorePage
 from service.scores.service import score_read
@@ -89,14 +89,14 @@ async def list_outlets(
 ) -> OutletPage:
     outlets = await OutletService(session, scoring).repository.page(
         after=page.after,
-        limit=page.limit,
+        limit=page.fetch,
         kind=kind.value if kind else None,
         country=country,
         conflict=conflict,
         include_archived=include_archived,
         query=q,
     )
-    next_cursor = encode_cursor(outlets[-1].id) if len(outlets) == page.limit else None
+    outlets, next_cursor = page.cut(outlets)
     return OutletPage(items=[outlet_read(outlet) for outlet in outlets], next_cursor=next_cursor)
 
 
@@ -223,9 +223,9 @@ async def reliability_history(
 ) -> ScorePage:
     outlet = await OutletService(session, scoring).get(outlet_ref)
     scores = await ScoreRepository(session).outlet_history(
-        outlet.id, after=page.after, limit=page.limit
+        outlet.id, after=page.after, limit=page.fetch
     )
-    next_cursor = encode_cursor(scores[-1].id) if len(scores) == page.limit else None
+    scores, next_cursor = page.cut(scores)
     return ScorePage(items=[score_read(score) for score in scores], next_cursor=next_cursor)
 
 
@@ -243,9 +243,9 @@ async def list_records(
     page: PageDep,
 ) -> OutletRecordPage:
     records = await OutletService(session, scoring).records(
-        outlet_ref, after=page.after, limit=page.limit
+        outlet_ref, after=page.after, limit=page.fetch
     )
-    next_cursor = encode_cursor(records[-1].id) if len(records) == page.limit else None
+    records, next_cursor = page.cut(records)
     return OutletRecordPage(
         items=[OutletRecordRead.model_validate(record) for record in records],
         next_cursor=next_cursor,

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import keyset
 from service.scores.models import Score
 
 
@@ -37,20 +38,13 @@ class ScoreRepository:
     async def claim_history(
         self, claim_id: int, *, after: int | None, limit: int
     ) -> Sequence[Score]:
-        query = select(Score).where(Score.claim_id == claim_id).order_by(Score.id).limit(limit)
-        if after is not None:
-            query = query.where(Score.id > after)
+        query = select(Score).where(Score.claim_id == claim_id)
+        query = keyset(query, Score.id, after=after, limit=limit)
         return (await self.session.execute(query)).scalars().all()
 
     async def outlet_history(
         self, outlet_id: int, *, after: int | None, limit: int
     ) -> Sequence[Score]:
-        query = (
-            select(Score)
-            .where(Score.outlet_id == outlet_id, Score.subject == "outlet")
-            .order_by(Score.id)
-            .limit(limit)
-        )
-        if after is not None:
-            query = query.where(Score.id > after)
+        query = select(Score).where(Score.outlet_id == outlet_id, Score.subject == "outlet")
+        query = keyset(query, Score.id, after=after, limit=limit)
         return (await self.session.execute(query)).scalars().all()

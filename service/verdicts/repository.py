@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import keyset
 from service.verdicts.models import Verdict
 
 
@@ -18,9 +19,6 @@ class VerdictRepository:
         return verdict
 
     async def for_claim(self, claim_id: int, *, after: int | None, limit: int) -> Sequence[Verdict]:
-        statement = (
-            select(Verdict).where(Verdict.claim_id == claim_id).order_by(Verdict.id).limit(limit)
-        )
-        if after is not None:
-            statement = statement.where(Verdict.id > after)
+        statement = select(Verdict).where(Verdict.claim_id == claim_id)
+        statement = keyset(statement, Verdict.id, after=after, limit=limit)
         return (await self.session.execute(statement)).scalars().all()

@@ -14,7 +14,6 @@ from service.dependencies import (
     SettingsDep,
 )
 from service.errors import problem_responses
-from service.schemas import encode_cursor
 from service.scores.service import score_read
 from service.verdicts.schemas import VerdictCreate, VerdictPage, VerdictRead, VerdictRecorded
 from service.verdicts.service import VerdictService
@@ -64,9 +63,9 @@ async def list_verdicts(
     page: PageDep,
 ) -> VerdictPage:
     verdicts = await VerdictService(session, scoring, settings).page(
-        claim_id, after=page.after, limit=page.limit
+        claim_id, after=page.after, limit=page.fetch
     )
-    next_cursor = encode_cursor(verdicts[-1].id) if len(verdicts) == page.limit else None
+    verdicts, next_cursor = page.cut(verdicts)
     return VerdictPage(
         items=[VerdictRead.model_validate(verdict) for verdict in verdicts],
         next_cursor=next_cursor,

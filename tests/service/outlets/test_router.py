@@ -76,6 +76,11 @@ class TestListOutlets:
             if cursor is None:
                 break
         assert seen == [f"wire-{index}" for index in range(5)]
+        exact = await client.get(
+            "/v1/outlets", params={"limit": 5, "kind": "wire"}, headers=admin_headers
+        )
+        assert len(exact.json()["items"]) == 5
+        assert exact.json()["next_cursor"] is None  # a full last page is still the last
 
         parties = await client.get(
             "/v1/outlets", params={"conflict": "syria-2017"}, headers=admin_headers
