@@ -897,18 +897,23 @@ def print_profile(label: str, profile: Profile) -> None:
         print(f"    {100 * count / total:5.1f}%  {name}")
     print("  inclusive time, selected library layers:")
     layers = (
-        "fastapi/routing.py:serialize_response",
         "fastapi/dependencies/utils.py:solve_dependencies",
+        "starlette/concurrency.py:run_in_threadpool",
         "fastapi/routing.py:run_endpoint_function",
-        "sqlalchemy/ext/asyncio/session.py:commit",
-        "sqlalchemy/ext/asyncio/session.py:execute",
-        "sqlalchemy/ext/asyncio/session.py:flush",
-        "sqlalchemy/pool/base.py:_checkout",
-        "sqlalchemy/engine/default.py:do_ping",
-        "logging/__init__.py:handle",
-        "stdlib/logging/__init__.py:handle",
-        "uvicorn/protocols/http/httptools_impl.py:data_received",
-        "service/logging.py:__call__",
+        "fastapi/routing.py:serialize_response",
+        "starlette/requests.py:Request.json",
+        "sqlalchemy/ext/asyncio/session.py:AsyncSession.execute",
+        "sqlalchemy/ext/asyncio/session.py:AsyncSession.commit",
+        "sqlalchemy/orm/session.py:Session.flush",
+        "sqlalchemy/sql/cache_key.py:HasCacheKey._generate_cache_key",
+        "sqlalchemy/sql/compiler.py:SQLCompiler.__init__",
+        "psycopg/cursor_async.py:AsyncCursor.execute",
+        "psycopg/cursor_async.py:AsyncCursor.executemany",
+        "sqlalchemy/pool/base.py:Pool.connect",
+        "sqlalchemy/engine/default.py:DefaultDialect._do_ping_w_event",
+        "psycopg/connection_async.py:AsyncConnection.connect",
+        "psycopg/connection_async.py:AsyncConnection.close",
+        "logging/__init__.py:Logger.info",
     )
     for layer in layers:
         if inclusive.get(layer):
