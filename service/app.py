@@ -17,6 +17,7 @@ from service.dashboard.router import router as dashboard_router
 from service.db import create_engine, create_sessionmaker
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.events.router import router as events_router
+from service.generations import Generations
 from service.health.router import router as health_router
 from service.jobs.handlers import build_handlers
 from service.jobs.runner import JobRunner
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.generations = Generations(app.state.sessionmaker, settings.cache_refresh_seconds)
+        app.state.scoring.counters = app.state.generations
+        app.state.generations.start()
         app.state.jobs = JobRunner(
             app.state.sessionmaker,
             build_handlers(app.state.scoring),
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.training.stop()
+            await app.state.generations.stop()
             await app.state.jobs.stop()
             await engine.dispose()
 

@@ -36,6 +36,11 @@ NAMING_CONVENTION = {
 }
 
 
+# Flags a request's session carries to its commit: work to do once the transaction is durable.
+WAKE_WORKER = "credscore.wake_worker"
+GENERATIONS_DIRTY = "credscore.generations_dirty"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -117,11 +122,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, poolclass=NullPool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # No pre-ping: it costs a round trip per request. A connection that died with the server
+    # fails its request with a 503 and SQLAlchemy then discards the whole pool, so the service
+    # recovers by itself once the database is back.
     return create_async_engine(
         url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
+        pool_recycle=1800,
         pool_timeout=settings.database_connect_timeout_seconds,
         connect_args={"connect_timeout": max(1, int(settings.database_connect_timeout_seconds))},
     )
@@ -146,8 +154,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
-            if session.info.pop("credscore.wake_worker", False):
+            if session.info.pop(WAKE_WORKER, False):
                 request.app.state.jobs.wake()
+            if session.info.pop(GENERATIONS_DIRTY, False):
+                # This process sees its own change at once (other replicas on their refresh).
+                await request.app.state.generations.refresh()
 
 
 SelectT = TypeVar("SelectT", bound=Select[Any])

@@ -26,13 +26,15 @@ def _row_id(row: Any) -> int:
     return int(row.id)
 
 
+# Every dependency here is ``async def``: FastAPI runs plain ``def`` dependencies in the thread
+# pool, a hop per request that costs more than these functions themselves.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <API key>`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key.")
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -40,7 +42,7 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def request_id(request: Request) -> str | None:
+async def request_id(request: Request) -> str | None:
     value = request.scope.get("state", {}).get("request_id")
     return value if isinstance(value, str) else None
 
@@ -106,7 +108,7 @@ class PageParams:
         return items, encode_cursor(key(items[-1])) if more else None
 
 
-def page_params(
+async def page_params(
     settings: SettingsDep,
     cursor: Annotated[
         str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
@@ -122,7 +124,7 @@ def page_params(
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-def get_scoring(request: Request) -> ScoringService:
+async def get_scoring(request: Request) -> ScoringService:
     scoring: ScoringService = request.app.state.scoring
     return scoring
 

@@ -19,7 +19,7 @@ class Settings(BaseSettings):
         default="sqlite:///./credscore.db",
         description="SQLAlchemy URL: sqlite:///PATH (default) or postgresql://USER@HOST/DB.",
     )
-    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_pool_size: int = Field(default=20, ge=1, le=200)
     database_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     log_level: LogLevel = "INFO"
     access_log: bool = True
@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # Per-key rate limit (token bucket per replica); 0 turns it off.
     rate_limit_per_minute: int = Field(default=0, ge=0)
     rate_limit_burst: int = Field(default=20, ge=1)
+
+    # How often each process re-reads the generation counters (see service/generations.py):
+    # the longest another replica's change takes to reach this one.
+    cache_refresh_seconds: float = Field(default=1.0, gt=0)
 
     # A verified API key is trusted this long without asking the database again; revocation
     # reaches other replicas within this window (the replica that revokes forgets at once).

@@ -7,12 +7,11 @@ from collections.abc import Iterable
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import utcnow
+from service.db import WAKE_WORKER, utcnow
 from service.jobs.models import Job
 
 RESCORE_OUTLET = "outlet.rescore"
 RECONCILE_EVENT = "event.reconcile"
-WAKE_WORKER = "credscore.wake_worker"
 
 
 async def enqueue(session: AsyncSession, kind: str, target_ids: Iterable[int], reason: str) -> int:

@@ -11,13 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from scoring.artifacts import ArtifactError, check_compatible, read_header
+from service import generations
 from service.audit.service import record_audit
 from service.auth.service import Principal
 from service.db import keyset, utcnow
 from service.errors import Conflict, NotFound
 from service.models.models import ModelVersion
-from service.models.store import MODEL_GENERATION
-from service.scores.track_records import bump_generation
 
 # A training run that has not reported for this long is shown as stalled (its process died).
 STALLED_AFTER = timedelta(seconds=60)
@@ -114,7 +113,7 @@ class ModelService:
             model.active = True
             model.activated_at = utcnow()
         await self.session.flush()
-        await bump_generation(self.session, MODEL_GENERATION)
+        await generations.bump(self.session, generations.MODEL)
         await record_audit(
             self.session,
             actor=actor,

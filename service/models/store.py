@@ -21,7 +21,6 @@ from scoring.artifacts import ArtifactError, load_model
 from scoring.claim_model import ClaimModel
 from service.models.models import ModelVersion
 
-MODEL_GENERATION = "model"
 logger = logging.getLogger("credscore.models")
 
 

@@ -22,6 +22,7 @@ from scoring.artifacts import dump_model, read_header
 from scoring.claim_model import SERVICE_LABELS, ClaimModel
 from scoring.features import ClaimContext
 from scoring.reliability import Rating
+from service import generations
 from service.claims.models import Claim
 from service.db import create_engine, create_sessionmaker, utcnow
 from service.models.models import ModelVersion
@@ -29,7 +30,7 @@ from service.models.service import ModelService
 from service.outlets.repository import OutletRepository
 from service.scores.inputs import claim_context, scoring_inputs
 from service.scores.service import ScoringService
-from service.scores.track_records import EVIDENCE_GENERATION, TrackRecordStore, read_generation
+from service.scores.track_records import TrackRecordStore
 from service.settings import Settings
 from service.verdicts.models import Verdict
 
@@ -78,7 +79,7 @@ async def build_training_set(
         .all()
     )
     outlets = await OutletRepository(session).by_ids([claim.outlet_id for claim in claims])
-    generation = await read_generation(session, EVIDENCE_GENERATION)
+    generation = (await generations.read_generations(session))[generations.EVIDENCE]
     snapshot = await scoring.store.snapshot(session, generation)
     inputs = await scoring_inputs(session, claims, outlets)
     contexts = []

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
+from service import generations
 from service.db import utcnow
 from service.dependencies import (
     Admin,
@@ -30,7 +31,6 @@ from service.schemas import AwareDatetime
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ReliabilityRead, ScorePage
 from service.scores.service import score_read
-from service.scores.track_records import EVIDENCE_GENERATION, read_generation
 
 router = APIRouter(prefix="/v1/outlets", tags=["outlets"])
 
@@ -196,7 +196,8 @@ async def get_reliability(
     ] = None,
 ) -> Response | ReliabilityRead:
     outlet = await OutletService(session, scoring).get(outlet_ref)
-    generation = await read_generation(session, EVIDENCE_GENERATION)
+    counters = await request.app.state.generations.current(session)
+    generation = counters[generations.EVIDENCE]
     # Weak: without as_of the value decays by the minute, but within a day by far less than
     # anything a dashboard shows; a new verdict or record changes the generation at once.
     moment = as_of.isoformat() if as_of else utcnow().strftime("%Y%m%d")

@@ -13,21 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.claim_model import ClaimScore
 from scoring.features import ClaimContext
 from scoring.reliability import GRADE_MEANING, Grade, grade_for, reliability_contributions
+from service import generations
 from service.claims.models import Claim
 from service.db import utcnow
-from service.models.store import MODEL_GENERATION, LoadedModel, ModelStore
+from service.generations import Generations
+from service.models.store import LoadedModel, ModelStore
 from service.outlets.models import Outlet
 from service.scores.inputs import claim_context, scoring_inputs
 from service.scores.models import Score
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import Interval, Reason, ReliabilityRead, ScoreRead
-from service.scores.track_records import (
-    EVIDENCE_GENERATION,
-    EvidenceSnapshot,
-    TrackRecord,
-    TrackRecordStore,
-    read_generations,
-)
+from service.scores.track_records import EvidenceSnapshot, TrackRecord, TrackRecordStore
 from service.settings import Settings
 
 TRACK_RECORD_METHOD = "track-record"
@@ -217,16 +213,22 @@ class ScoringService:
     """Everything that turns evidence into scores; one per process, sharing its caches."""
 
     def __init__(
-        self, settings: Settings, store: TrackRecordStore, models: ModelStore | None = None
+        self,
+        settings: Settings,
+        store: TrackRecordStore,
+        models: ModelStore | None = None,
+        counters: Generations | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.models = models or ModelStore()
+        # Without an in-memory view (CLI, training) every score reads the counters.
+        self.counters = counters or Generations(None, 0)
 
     async def _state(self, session: AsyncSession) -> tuple[EvidenceSnapshot, LoadedModel | None]:
-        generations = await read_generations(session, (EVIDENCE_GENERATION, MODEL_GENERATION))
-        snapshot = await self.store.snapshot(session, generations[EVIDENCE_GENERATION])
-        loaded = await self.models.current(session, generations[MODEL_GENERATION])
+        values = await self.counters.current(session)
+        snapshot = await self.store.snapshot(session, values[generations.EVIDENCE])
+        loaded = await self.models.current(session, values[generations.MODEL])
         return snapshot, loaded
 
     async def model_active(self, session: AsyncSession) -> bool:

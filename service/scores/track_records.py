@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.reliability import (
@@ -32,44 +30,17 @@ from scoring.reliability import (
     population_prior,
     posterior,
 )
+from service import generations
 from service.claims.models import Claim
 from service.outlets.models import Outlet, OutletRecord
-from service.scores.models import Generation
 from service.settings import Settings
 from service.verdicts.models import Verdict
 
-EVIDENCE_GENERATION = "evidence"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def epoch_days(moment: datetime) -> float:
     return (moment - _EPOCH).total_seconds() / SECONDS_PER_DAY
-
-
-async def read_generation(session: AsyncSession, name: str) -> int:
-    value = await session.scalar(select(Generation.value).where(Generation.name == name))
-    return int(value or 0)
-
-
-async def read_generations(session: AsyncSession, names: tuple[str, ...]) -> dict[str, int]:
-    """Several generations in one query (missing ones are 0)."""
-    rows = await session.execute(
-        select(Generation.name, Generation.value).where(Generation.name.in_(names))
-    )
-    values = dict.fromkeys(names, 0)
-    values.update({name: int(value) for name, value in rows.all()})
-    return values
-
-
-async def bump_generation(session: AsyncSession, name: str) -> None:
-    """Increment a generation in the caller's transaction (creating it on first use)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Generation).values(name=name, value=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[Generation.name], set_={"value": Generation.value + 1}
-    )
-    await session.execute(statement)
 
 
 @dataclass(frozen=True)
@@ -250,16 +221,4 @@ async def _load_snapshot(session: AsyncSession, generation: int) -> EvidenceSnap
 
 async def touch_evidence(session: AsyncSession) -> None:
     """Mark every track record stale (call in the transaction that changed the evidence)."""
-    await bump_generation(session, EVIDENCE_GENERATION)
-
-
-__all__ = [
-    "EVIDENCE_GENERATION",
-    "EvidenceSnapshot",
-    "TrackRecord",
-    "TrackRecordStore",
-    "bump_generation",
-    "epoch_days",
-    "read_generation",
-    "touch_evidence",
-]
+    await generations.bump(session, generations.EVIDENCE)

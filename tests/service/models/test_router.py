@@ -60,7 +60,11 @@ async def trained(settings: Settings, app: Any, *, activate: bool) -> ModelVersi
     async with app.state.sessionmaker() as session:
         model = await ModelService(session).queue({"cv": 3}, activate=activate, actor=None)
         await session.commit()
-    return await train_model(settings, model.id)
+    result = await train_model(settings, model.id)
+    # Training runs elsewhere (its own process in production): the API process learns of an
+    # activation at its next refresh of the generation counters; don't wait for the timer.
+    await app.state.generations.refresh()
+    return result
 
 
 async def post_claim(client: httpx.AsyncClient, headers: dict[str, str], slug: str) -> Any:
@@ -180,11 +184,12 @@ class TestRegistry:
             row = await db.get(ModelVersion, model.id)
             assert row is not None
             row.active = True
-            from service.models.store import MODEL_GENERATION
-            from service.scores.track_records import bump_generation
+            from service import generations
 
-            await bump_generation(db, MODEL_GENERATION)
+            await generations.bump(db, generations.MODEL)
             await db.commit()
+        # Another process's change reaches this one at its next refresh (at most a second).
+        await app.state.generations.refresh()
         claim = await post_claim(client, admin_headers, "careful-wire")
         assert claim["score"]["model_version"] == "track-record/1"
         assert "refused" in claim["score"]["reasons"][0]["text"]

@@ -1,0 +1,103 @@
+"""Generation counters: how every process learns that shared state changed.
+
+A counter in the ``generations`` table is bumped in the same transaction as the change it
+stands for (a verdict: ``evidence``; an activation: ``model``; an outlet edit: ``outlets``; a
+re-score of stored claims: ``claim_versions``). Each process keeps the values in memory, reads
+them again every ``cache_refresh_seconds`` in the background, and at once after a request of its
+own changed one, so hot paths (scores, 304s) read no counter from the database:
+
+- the process that made a change sees it in its next request;
+- other replicas see it within ``cache_refresh_seconds``;
+- a transaction that bumped a counter reads the database's value (its own, uncommitted) until
+  it commits, so it never scores with the state from before its own change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.db import GENERATIONS_DIRTY as DIRTY
+from service.scores.models import Generation
+
+EVIDENCE = "evidence"
+MODEL = "model"
+OUTLETS = "outlets"
+CLAIM_VERSIONS = "claim_versions"
+ALL = (EVIDENCE, MODEL, OUTLETS, CLAIM_VERSIONS)
+
+logger = logging.getLogger("credscore.generations")
+
+
+async def read_generations(session: AsyncSession, names: tuple[str, ...] = ALL) -> dict[str, int]:
+    """Counters as this session sees them (missing ones are 0), in one query."""
+    rows = await session.execute(
+        select(Generation.name, Generation.value).where(Generation.name.in_(names))
+    )
+    values = dict.fromkeys(names, 0)
+    values.update({name: int(value) for name, value in rows.all()})
+    return values
+
+
+async def bump(session: AsyncSession, name: str) -> None:
+    """Increment a counter in the caller's transaction (creating it on first use)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Generation).values(name=name, value=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Generation.name], set_={"value": Generation.value + 1}
+    )
+    await session.execute(statement)
+    session.info[DIRTY] = True
+
+
+class Generations:
+    """This process's view of the counters (see the module docstring)."""
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession] | None, refresh_seconds: float
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.refresh_seconds = refresh_seconds
+        self.values: dict[str, int] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def current(self, session: AsyncSession) -> dict[str, int]:
+        if self.values is None or session.info.get(DIRTY) or self.sessionmaker is None:
+            return await read_generations(session)
+        return self.values
+
+    async def refresh(self) -> None:
+        if self.sessionmaker is None:
+            return
+        async with self.sessionmaker() as session:
+            self.values = await read_generations(session)
+
+    def start(self) -> None:
+        if self._task is None and self.sessionmaker is not None:
+            self._task = asyncio.create_task(self._loop(), name="credscore-generations")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Unknown is safer than stale: read the database per request until it answers.
+                self.values = None
+                logger.warning("could not refresh generations", exc_info=True)
+            await asyncio.sleep(self.refresh_seconds)

@@ -1,0 +1,421 @@
+"""The built-in dashboard: the HTML shell and its assets over HTTP, then the page in Chromium.
+
+The browser tests serve the app with uvicorn on 127.0.0.1 (SQLite only) and drive Debian's
+chromium through the ``playwright`` package; they skip when either is missing. Set
+CREDSCORE_DASHBOARD_SCREENSHOT=/tmp/some.png to keep a screenshot of the loaded page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import re
+import shutil
+import socket
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from service.app import create_app
+from service.dashboard.router import ASSET_TYPES, STATIC_DIR
+from service.settings import Settings
+from tests.service.factories import create_claim, create_outlet, record_verdict
+
+CHROMIUM = os.environ.get("CREDSCORE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+XSS_NAME = "<img src=x onerror=alert(1)>"
+EVENT = {
+    "title": "Civilians killed by strikes, night of 2017-08-21",
+    "quantity_kind": "civilian_deaths",
+    "unit": "people",
+    "place": "Raqqa",
+    "conflict": "syria-2017",
+}
+
+
+class TestDashboardOverHttp:
+    async def test_page_is_html_with_a_strict_csp(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/dashboard")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        csp = response.headers["content-security-policy"]
+        directives = dict(part.strip().split(" ", 1) for part in csp.split(";"))
+        assert directives["default-src"] == "'self'"
+        assert directives["script-src"] == "'self'"
+        assert directives["object-src"] == "'none'"
+        assert directives["frame-ancestors"] == "'none'"
+        assert "unsafe-inline" not in csp
+        assert "unsafe-eval" not in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        html = response.text
+        assert html.lower().startswith("<!doctype html>")
+        # No inline code or styles: every script is an external file, no handlers, no <style>.
+        assert re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.S) == [""]
+        assert re.search(r'<script src="dashboard/static/dashboard\.js" defer>', html)
+        assert not re.search(r"\son[a-z]+\s*=", html, flags=re.I)
+        assert "<style" not in html
+        assert " style=" not in html
+        # The key input has no name, so a form submitted without the script puts no key in a URL.
+        assert re.search(r'<input id="api-key" type="password"(?![^>]*\bname=)[^>]*>', html)
+
+    async def test_page_embeds_no_api_data(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        await create_outlet(client, admin_headers, "secret-wire", name="Distinctive Outlet Name")
+        anonymous = await client.get("/dashboard")
+        with_key = await client.get("/dashboard", headers=admin_headers)
+        assert anonymous.status_code == with_key.status_code == 200
+        assert anonymous.content == with_key.content
+        assert "Distinctive Outlet Name" not in anonymous.text
+        assert "secret-wire" not in anonymous.text
+        assert "/dashboard" not in (await client.get("/openapi.json")).text
+
+    @pytest.mark.parametrize(
+        ("name", "media_type"),
+        [
+            ("dashboard.js", "text/javascript; charset=utf-8"),
+            ("dashboard.css", "text/css; charset=utf-8"),
+            ("favicon.svg", "image/svg+xml"),
+        ],
+    )
+    async def test_assets_are_served_with_their_types_and_revalidate(
+        self, client: httpx.AsyncClient, name: str, media_type: str
+    ) -> None:
+        response = await client.get(f"/dashboard/static/{name}")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == media_type
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.content == (STATIC_DIR / name).read_bytes()
+        etag = response.headers["etag"]
+        again = await client.get(f"/dashboard/static/{name}", headers={"If-None-Match": etag})
+        assert again.status_code == 304
+        assert again.content == b""
+
+    async def test_every_file_the_page_links_is_served(self, client: httpx.AsyncClient) -> None:
+        html = (await client.get("/dashboard")).text
+        linked = re.findall(r'(?:src|href)="(dashboard/static/[^"]+)"', html)
+        assert sorted(path.rsplit("/", 1)[1] for path in linked) == sorted(ASSET_TYPES)
+        for path in linked:
+            assert (await client.get(f"/{path}")).status_code == 200, path
+
+    @pytest.mark.parametrize(
+        "name", ["index.html", "nope.js", "..%2Frouter.py", "..%2F..%2Fapp.py"]
+    )
+    async def test_only_the_listed_assets_are_served(
+        self, client: httpx.AsyncClient, name: str
+    ) -> None:
+        response = await client.get(f"/dashboard/static/{name}")
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+    def test_script_never_parses_data_as_html(self) -> None:
+        script = (STATIC_DIR / "dashboard.js").read_text()
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+            assert sink not in script
+        assert "new Function" not in script
+        # The key is kept per tab, never in localStorage or a URL.
+        assert "localStorage" not in script
+        assert "sessionStorage" in script
+
+
+# ------------------------------------------------------------------------------ in a browser
+
+
+@dataclass
+class DashboardData:
+    key: str
+    grades: dict[str, str]
+    names: dict[str, str]
+    event_id: int
+    event_title: str
+    consensus_status: str
+    history_points: int
+
+
+class LiveServer:
+    """The app under uvicorn in a thread, on a port the OS picked."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.bind(("127.0.0.1", 0))
+        port = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(
+            create_app(settings), log_level="warning", access_log=False, lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
+
+    async def start(self) -> None:
+        self.thread.start()
+        for _ in range(500):
+            if self.server.started:
+                return
+            if not self.thread.is_alive():
+                break
+            await asyncio.sleep(0.02)
+        raise RuntimeError("uvicorn did not start")
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await asyncio.to_thread(self.thread.join, 10)
+        self.socket.close()
+
+
+def _browser_unavailable() -> str | None:
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is not installed (pip install playwright)"
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"no chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    reason = _browser_unavailable()
+    if reason:
+        pytest.skip(f"browser tests skipped: {reason}")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
+    server = LiveServer(settings)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def _track_record(
+    client: httpx.AsyncClient, headers: dict[str, str], slug: str, ratings: list[str]
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    for rating in ratings:
+        published = (now - timedelta(days=60)).isoformat()
+        claim = await create_claim(client, headers, slug, published_at=published)
+        await record_verdict(
+            client, headers, claim["id"], rating, (now - timedelta(days=30)).isoformat()
+        )
+
+
+@pytest.fixture
+async def dashboard_data(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> DashboardData:
+    names = {
+        "good-wire": "Good Wire",
+        "monitor": "Casualty Monitor",
+        "state-tv": "State TV",
+        "xss": XSS_NAME,
+    }
+    await create_outlet(client, admin_headers, "good-wire", name=names["good-wire"])
+    await create_outlet(client, admin_headers, "monitor", name=names["monitor"], kind="ngo_monitor")
+    await create_outlet(
+        client,
+        admin_headers,
+        "state-tv",
+        name=names["state-tv"],
+        kind="state_media",
+        conflict_parties=["syria-2017"],
+    )
+    await create_outlet(client, admin_headers, "xss", name=XSS_NAME, kind="online")
+    await _track_record(client, admin_headers, "good-wire", ["true"] * 5)
+    await _track_record(client, admin_headers, "monitor", ["true", "true", "mostly-true"])
+    await _track_record(client, admin_headers, "state-tv", ["false"] * 5)
+    event = (await client.post("/v1/events", json=EVENT, headers=admin_headers)).json()
+    for slug, value in (("good-wire", 37), ("monitor", 42), ("state-tv", 78)):
+        await create_claim(
+            client,
+            admin_headers,
+            slug,
+            event_id=event["id"],
+            figure={"value": value},
+            text=f"Strikes killed {value} civilians overnight, the outlet says.",
+            published_at="2017-08-22T10:00:00Z",
+        )
+    await app.state.jobs.drain()
+    grades = {}
+    for slug in names:
+        reliability = await client.get(f"/v1/outlets/{slug}/reliability", headers=admin_headers)
+        grades[slug] = reliability.json()["grade"]
+    consensus = await client.get(f"/v1/events/{event['id']}/consensus", headers=admin_headers)
+    history = await client.get(
+        "/v1/outlets/good-wire/reliability/history", params={"limit": 500}, headers=admin_headers
+    )
+    return DashboardData(
+        key=admin_headers["Authorization"].removeprefix("Bearer "),
+        grades=grades,
+        names=names,
+        event_id=event["id"],
+        event_title=EVENT["title"],
+        consensus_status=consensus.json()["status"],
+        history_points=len(history.json()["items"]),
+    )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+class TestDashboardInABrowser:
+    async def test_outlets_events_history_and_escaping(
+        self, browser: Any, dashboard_data: DashboardData, live_server: LiveServer
+    ) -> None:
+        from playwright.async_api import expect
+
+        data = dashboard_data
+        # A sanity check on the set-up: the grades differ, and one outlet has no record.
+        assert data.grades["xss"] == "unrated"
+        assert data.grades["good-wire"] != data.grades["state-tv"]
+        assert data.consensus_status in {"consensus", "contested"}
+        assert data.history_points >= 2
+
+        context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+        page = await context.new_page()
+        dialogs: list[str] = []
+        page_errors: list[str] = []
+        page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+        page.on("pageerror", lambda error: page_errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: page_errors.append(message.text) if message.type == "error" else None,
+        )
+        try:
+            await page.goto(f"{live_server.url}/dashboard")
+            await page.get_by_label("API key").fill(data.key)
+            await page.get_by_role("button", name="Connect").click()
+
+            rows = page.locator("#outlets-table tbody tr")
+            await expect(rows).to_have_count(4)
+            for slug, grade in data.grades.items():
+                row = page.locator(f'#outlets-table tbody tr[data-slug="{slug}"]')
+                await expect(row.locator(".grade")).to_have_text(grade)
+                await expect(row.get_by_role("button")).to_have_text(data.names[slug])
+            await expect(rows.filter(has_text="unrated")).to_have_count(1)
+            await expect(page.locator("#reliability-chart .reliability-mark")).to_have_count(4)
+            await expect(page.locator("#reliability-chart")).to_have_attribute("role", "img")
+
+            # The hostile outlet name is text, never markup.
+            assert await page.locator("img").count() == 0
+            await expect(page.get_by_role("button", name=XSS_NAME, exact=True)).to_have_count(1)
+            await expect(page.locator("#claims-table tbody tr")).to_have_count(10)
+
+            # The key is in this tab's sessionStorage, not the URL or the input.
+            assert data.key not in page.url
+            assert await page.get_by_label("API key").input_value() == ""
+            stored = await page.evaluate("sessionStorage.getItem('credscore.apiKey')")
+            assert stored == data.key
+
+            # Select the event with the keyboard.
+            await page.get_by_role("button", name=data.event_title).focus()
+            await page.keyboard.press("Enter")
+            status = page.locator("#consensus-status")
+            await expect(status).to_contain_text(data.consensus_status.capitalize())
+            await expect(page.locator("#consensus-chart .claim-dot")).to_have_count(3)
+            await expect(page.locator("#consensus-chart .claim-dot.party")).to_have_count(1)
+            await expect(page.locator("#consensus-chart .consensus-band")).to_have_count(1)
+            await expect(page.locator("#sources-table tbody tr")).to_have_count(3)
+            await expect(
+                page.locator('#sources-table tr[data-outlet-slug="state-tv"] .badge.party')
+            ).to_have_count(1)
+
+            # The outlet's history: one point per stored reliability.
+            await page.get_by_role("button", name="Good Wire", exact=True).click()
+            await expect(page.locator("#history-chart .history-point")).to_have_count(
+                data.history_points
+            )
+            await expect(page.locator("#history-heading")).to_have_text(
+                "Reliability history: Good Wire"
+            )
+
+            # A refresh revalidates with ETags: unchanged reliabilities come back as 304.
+            async with page.expect_response(
+                lambda r: "/reliability" in r.url and "history" not in r.url and r.status == 304
+            ):
+                await page.get_by_role("button", name="Refresh now").click()
+            await expect(page.locator("#last-updated")).to_contain_text("unchanged (304)")
+
+            screenshot = os.environ.get("CREDSCORE_DASHBOARD_SCREENSHOT")
+            if screenshot:
+                await page.screenshot(path=screenshot, full_page=True)
+
+            # Hidden tab: polling pauses; visible again: it resumes.
+            await _set_visibility(page, "hidden")
+            await expect(page.locator("#poll-status")).to_have_text(
+                "Paused while this tab is hidden."
+            )
+            await _set_visibility(page, "visible")
+            await expect(page.locator("#poll-status")).to_have_text(
+                "Connected; refreshing every 15 s."
+            )
+            await expect(page.get_by_role("alert")).to_be_hidden()
+            await expect(page.locator("main")).not_to_contain_text("null")
+            await expect(page.locator("main")).not_to_contain_text("undefined")
+            assert dialogs == []
+            assert page_errors == []
+        finally:
+            await context.close()
+
+    async def test_refused_and_insufficient_keys_show_the_problem_detail(
+        self,
+        browser: Any,
+        live_server: LiveServer,
+        client: httpx.AsyncClient,
+        submit_headers: dict[str, str],
+    ) -> None:
+        from playwright.async_api import expect
+
+        bad_key = "cs_not-a-real-key-0123456789abcdef"
+        refused = await client.get("/v1/outlets", headers={"Authorization": f"Bearer {bad_key}"})
+        forbidden = await client.get("/v1/outlets", headers=submit_headers)
+        assert (refused.status_code, forbidden.status_code) == (401, 403)
+
+        context = await browser.new_context()
+        page = await context.new_page()
+        try:
+            await page.goto(f"{live_server.url}/dashboard")
+            await page.get_by_label("API key").fill(bad_key)
+            await page.get_by_role("button", name="Connect").click()
+            alert = page.get_by_role("alert")
+            await expect(alert).to_contain_text("401")
+            await expect(alert).to_contain_text(refused.json()["detail"])
+            await expect(page.locator("#poll-status")).to_have_text(
+                "Stopped: the API key was refused."
+            )
+            assert await page.evaluate("sessionStorage.getItem('credscore.apiKey')") is None
+
+            submit_key = submit_headers["Authorization"].removeprefix("Bearer ")
+            await page.get_by_label("API key").fill(submit_key)
+            await page.get_by_role("button", name="Connect").click()
+            await expect(alert).to_contain_text("403")
+            await expect(alert).to_contain_text(forbidden.json()["detail"])
+            await expect(page.locator("#outlets-table tbody tr")).to_have_count(0)
+        finally:
+            await context.close()
+
+
+async def _set_visibility(page: Any, value: str) -> None:
+    await page.evaluate(
+        """(value) => {
+            Object.defineProperty(document, "visibilityState", {
+                configurable: true, get: () => value,
+            });
+            document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        value,
+    )
