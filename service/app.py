@@ -19,6 +19,7 @@ from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.events.router import router as events_router
 from service.generations import Generations
 from service.health.router import router as health_router
+from service.http_caching import EtagCache
 from service.jobs.handlers import build_handlers
 from service.jobs.runner import JobRunner
 from service.logging import BodySizeLimitMiddleware, RequestContextMiddleware, configure_logging
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sessionmaker,
             build_handlers(app.state.scoring),
             poll_seconds=settings.jobs_poll_seconds,
+            after_change=app.state.generations.refresh,
         )
         app.state.training = TrainingLauncher(settings, app.state.sessionmaker)
         if settings.jobs_enabled:
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    app.state.claim_etags = EtagCache()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.state.scoring = ScoringService(settings, TrackRecordStore())
     install_error_handlers(app)

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import generations
 from service.claims.models import Claim
 from service.db import keyset, utcnow
 from service.scores.models import Score
@@ -111,6 +112,7 @@ class ClaimRepository:
         if claim_ids is not None:
             statement = statement.where(Claim.id.in_(claim_ids))
         await self.session.execute(statement)
+        await generations.bump(self.session, generations.CLAIM_VERSIONS)
 
     async def clear_stale(self, claim_ids: Sequence[int], *, queued_before: datetime) -> None:
         await self.session.execute(
@@ -118,6 +120,7 @@ class ClaimRepository:
             .where(Claim.id.in_(claim_ids), Claim.score_stale_since <= queued_before)
             .values(score_stale_since=None)
         )
+        await generations.bump(self.session, generations.CLAIM_VERSIONS)
 
     async def version(self, claim_id: int) -> tuple[int, bool] | None:
         """(newest score id, stale) of a claim in one indexed query; None if no such claim."""

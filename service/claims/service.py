@@ -20,7 +20,7 @@ from service.errors import FieldError, InvalidInput, NotFound
 from service.events.models import Event
 from service.events.repository import EventRepository
 from service.jobs.service import RECONCILE_EVENT, enqueue, mark_events_stale
-from service.outlets.models import Outlet
+from service.outlets.directory import OutletLike
 from service.outlets.repository import OutletRepository
 from service.scores.models import Score
 from service.scores.repository import ScoreRepository
@@ -31,7 +31,7 @@ from service.settings import Settings
 @dataclass(frozen=True)
 class StoredClaim:
     claim: Claim
-    outlet: Outlet
+    outlet: OutletLike
     score: Score | None
 
 
@@ -90,7 +90,7 @@ class ClaimService:
         return await self._with_outlets_and_scores(claims)
 
     async def _with_outlets_and_scores(self, claims: Sequence[Claim]) -> list[StoredClaim]:
-        outlets = await OutletRepository(self.session).by_ids([claim.outlet_id for claim in claims])
+        outlets = (await self.scoring.outlets(self.session)).by_id
         scores = await self.scores.latest_for_claims([claim.id for claim in claims])
         return [
             StoredClaim(claim, outlets[claim.outlet_id], scores.get(claim.id)) for claim in claims
@@ -108,7 +108,7 @@ class ClaimService:
     @staticmethod
     def _claim_row(
         item: ClaimCreate,
-        outlet: Outlet,
+        outlet: OutletLike,
         events: dict[int, Event],
         *,
         key: str | None,
@@ -167,16 +167,19 @@ class ClaimService:
             )
             for index, (item, outlet) in enumerate(zip(items, outlets, strict=True))
         ]
-        try:
-            async with self.session.begin_nested():
-                await self.claims.add_all(claims)
-        except IntegrityError:
-            # A concurrent retry with the same Idempotency-Key won the race: answer as it did.
-            if keys is not None:
+        if keys is None:
+            await self.claims.add_all(claims)
+        else:
+            # Only a keyed request can lose a race to its own retry: a savepoint lets it
+            # recover and answer as the winner did (no savepoint round trips otherwise).
+            try:
+                async with self.session.begin_nested():
+                    await self.claims.add_all(claims)
+            except IntegrityError:
                 replay = await self._replay(submitter, keys, prints)
                 if replay is not None:
                     return replay, True
-            raise
+                raise
         computed = await self.scoring.score_claims(
             self.session, claims, {outlet.id: outlet for outlet in outlets}
         )
@@ -219,11 +222,10 @@ class ClaimService:
 
     async def _resolve(
         self, items: Sequence[ClaimCreate], *, loc_prefix: list[str | int], batch: bool
-    ) -> tuple[list[Outlet], dict[int, Event]]:
+    ) -> tuple[list[OutletLike], dict[int, Event]]:
         """Check every reference of every item; raise one error listing all problems."""
-        outlet_repository = OutletRepository(self.session)
-        by_id = await outlet_repository.by_ids([i.outlet_id for i in items if i.outlet_id])
-        by_slug = await outlet_repository.by_slugs([i.outlet_slug for i in items if i.outlet_slug])
+        registry = await self.scoring.outlets(self.session)
+        by_id, by_slug = registry.by_id, registry.by_slug
         events = await EventRepository(self.session).by_ids(
             [i.event_id for i in items if i.event_id]
         )
@@ -232,7 +234,7 @@ class ClaimService:
         )
         latest_allowed = utcnow() + timedelta(seconds=self.settings.max_future_skew_seconds)
         errors: list[FieldError] = []
-        outlets: list[Outlet] = []
+        outlets: list[OutletLike] = []
         for index, item in enumerate(items):
             loc = [*loc_prefix, index] if batch else list(loc_prefix)
             outlet = (

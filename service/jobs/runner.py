@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db import utcnow
+from service.db import GENERATIONS_DIRTY, utcnow
 from service.jobs.models import Job
 
 logger = logging.getLogger("credscore.jobs")
@@ -35,8 +35,11 @@ class JobRunner:
         *,
         poll_seconds: float = 2.0,
         batch_size: int = 20,
+        after_change: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        # Called after a job whose transaction bumped a generation counter has committed.
+        self.after_change = after_change
         self.handlers = handlers
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
@@ -140,6 +143,8 @@ class JobRunner:
                 job.finished_at = utcnow()
                 job.error = None
                 await session.commit()
+                if session.info.pop(GENERATIONS_DIRTY, False) and self.after_change is not None:
+                    await self.after_change()
                 return True
             except Exception as exc:
                 await session.rollback()

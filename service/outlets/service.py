@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from service import generations
 from service.audit.service import record_audit
 from service.auth.service import Principal
 from service.db import utcnow
@@ -98,6 +99,7 @@ class OutletService:
                 await self.repository.add(outlet)
         except IntegrityError as exc:
             raise Conflict(f"An outlet with slug '{data.slug}' already exists.") from exc
+        await generations.bump(self.session, generations.OUTLETS)
         await record_audit(
             self.session,
             actor=actor,
@@ -138,6 +140,7 @@ class OutletService:
             raise PreconditionFailed(
                 "The outlet was changed by another request at the same time; read it again."
             ) from exc
+        await generations.bump(self.session, generations.OUTLETS)
         if before["kind"] != outlet.kind:
             await touch_evidence(self.session)
         await record_audit(
@@ -173,6 +176,7 @@ class OutletService:
             await self.session.flush()
         except StaleDataError as exc:
             raise PreconditionFailed("The outlet was changed concurrently; retry.") from exc
+        await generations.bump(self.session, generations.OUTLETS)
         await record_audit(
             self.session,
             actor=actor,

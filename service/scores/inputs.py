@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -12,7 +12,7 @@ from scoring.features import ClaimContext
 from scoring.reliability import Reliability
 from service.claims.models import Claim
 from service.events.models import Event, EventConsensus
-from service.outlets.models import Outlet
+from service.outlets.directory import OutletLike
 
 # Figures within this relative distance of each other corroborate each other.
 CORROBORATION_TOLERANCE = 0.10
@@ -21,13 +21,13 @@ CORROBORATION_TOLERANCE = 0.10
 @dataclass(frozen=True)
 class ScoringInput:
     claim: Claim
-    outlet: Outlet
+    outlet: OutletLike
     event: Event | None
     consensus: EventConsensus | None
 
 
 async def scoring_inputs(
-    session: AsyncSession, claims: Sequence[Claim], outlets: dict[int, Outlet]
+    session: AsyncSession, claims: Sequence[Claim], outlets: Mapping[int, OutletLike]
 ) -> list[ScoringInput]:
     """Inputs for many claims with two queries: their events and each event's newest consensus."""
     event_ids = {claim.event_id for claim in claims if claim.event_id is not None}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,7 @@ from service.claims.models import Claim
 from service.db import utcnow
 from service.generations import Generations
 from service.models.store import LoadedModel, ModelStore
-from service.outlets.models import Outlet
+from service.outlets.directory import OutletDirectory, OutletLike, Registry
 from service.scores.inputs import claim_context, scoring_inputs
 from service.scores.models import Score
 from service.scores.repository import ScoreRepository
@@ -101,7 +101,7 @@ def model_score(
 
 
 def track_record_score(
-    record: TrackRecord, outlet: Outlet | None, settings: Settings
+    record: TrackRecord, outlet: OutletLike | None, settings: Settings
 ) -> ComputedScore:
     """A claim's score from its outlet's reliability at claim time (the cold-start method)."""
     reliability = record.reliability
@@ -222,6 +222,7 @@ class ScoringService:
         self.settings = settings
         self.store = store
         self.models = models or ModelStore()
+        self.directory = OutletDirectory()
         # Without an in-memory view (CLI, training) every score reads the counters.
         self.counters = counters or Generations(None, 0)
 
@@ -231,12 +232,17 @@ class ScoringService:
         loaded = await self.models.current(session, values[generations.MODEL])
         return snapshot, loaded
 
+    async def outlets(self, session: AsyncSession) -> Registry:
+        """The outlet registry as of the ``outlets`` generation (in memory, rarely reloaded)."""
+        values = await self.counters.current(session)
+        return await self.directory.registry(session, values[generations.OUTLETS])
+
     async def model_active(self, session: AsyncSession) -> bool:
         _, loaded = await self._state(session)
         return loaded is not None
 
     async def track_record(
-        self, session: AsyncSession, outlet: Outlet, as_of: datetime
+        self, session: AsyncSession, outlet: OutletLike, as_of: datetime
     ) -> TrackRecord:
         snapshot, _ = await self._state(session)
         return snapshot.track_record(outlet.id, outlet.kind, as_of, self.settings)
@@ -245,7 +251,7 @@ class ScoringService:
         self,
         session: AsyncSession,
         claims: Sequence[Claim],
-        outlets: dict[int, Outlet],
+        outlets: Mapping[int, OutletLike],
         *,
         as_of: datetime | None = None,
     ) -> list[ComputedScore]:
@@ -300,7 +306,7 @@ class ScoringService:
         ]
 
     async def record_outlet_score(
-        self, session: AsyncSession, outlet: Outlet, *, trigger: str
+        self, session: AsyncSession, outlet: OutletLike, *, trigger: str
     ) -> Score:
         """Append the outlet's reliability as of now to its score history."""
         record = await self.track_record(session, outlet, utcnow())
@@ -312,7 +318,7 @@ class ScoringService:
         return await ScoreRepository(session).add(row)
 
     async def reliability(
-        self, session: AsyncSession, outlet: Outlet, as_of: datetime
+        self, session: AsyncSession, outlet: OutletLike, as_of: datetime
     ) -> ReliabilityRead:
         record = await self.track_record(session, outlet, as_of)
         reliability = record.reliability
@@ -341,7 +347,7 @@ async def rescore_claims(
     session: AsyncSession,
     scoring: ScoringService,
     claims: Sequence[Claim],
-    outlets: dict[int, Outlet],
+    outlets: Mapping[int, OutletLike],
     *,
     trigger: str,
     queued_before: datetime,
@@ -366,6 +372,7 @@ async def rescore_claims(
         if _changed(current.get(claim.id), result)
     ]
     await scores.add_all(rows)
+    # Clearing the flags also tells pollers' ETag caches that these claims changed.
     await ClaimRepository(session).clear_stale(
         [claim.id for claim in claims], queued_before=queued_before
     )
