@@ -5,11 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+)
 
 from service.errors import FieldError, InvalidInput
 
@@ -33,13 +42,41 @@ class StrictInput(BaseModel):
         return value
 
 
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+MAX_DATABASE_ID = 2**31 - 1
+
+
+def _iso_text(value: object) -> object:
+    # Pydantic would read a number as Unix seconds; the API documents ISO 8601 text only.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or _NUMBER.fullmatch(value):
+        raise ValueError("timestamp must be ISO 8601 text, e.g. 2017-08-21T22:00:00Z")
+    return value
+
+
 def _aware_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("timestamp needs a time zone, e.g. 2017-08-21T22:00:00Z")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("timestamp is outside the supported range") from None
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
+AwareDatetime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_aware_utc)]
+# Body fields take JSON numbers and booleans only: no "5" for 5, no "yes" for true.
+StrictCount = Annotated[int, Strict()]
+StrictFlag = Annotated[bool, Strict()]
+
+
+def database_id(reference: str) -> int | None:
+    """A path or query reference as a row id, or None when it is not a plain in-range number."""
+    if not (reference.isascii() and reference.isdigit()):
+        return None
+    number = int(reference)
+    return number if 1 <= number <= MAX_DATABASE_ID else -1
+
 
 # Figures beyond this are not counts of anything a newsroom reports, and beyond 2**53 a float
 # would silently lose integer precision.
@@ -52,7 +89,9 @@ def _finite_figure(value: float) -> float:
     return value
 
 
-Figure = Annotated[float, Field(ge=-MAX_FIGURE, le=MAX_FIGURE), AfterValidator(_finite_figure)]
+Figure = Annotated[
+    float, Strict(), Field(ge=-MAX_FIGURE, le=MAX_FIGURE), AfterValidator(_finite_figure)
+]
 Slug = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Topic = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 

@@ -22,6 +22,7 @@ from service.events.repository import EventRepository
 from service.jobs.service import RECONCILE_EVENT, enqueue, mark_events_stale
 from service.outlets.directory import OutletLike
 from service.outlets.repository import OutletRepository
+from service.schemas import database_id
 from service.scores.models import Score
 from service.scores.repository import ScoreRepository
 from service.scores.service import ComputedScore, ScoringService, score_row
@@ -71,11 +72,11 @@ class ClaimService:
         outlet_id = None
         if outlet_ref is not None:
             outlets = OutletRepository(self.session)
-            outlet = (
-                await outlets.by_id(int(outlet_ref))
-                if outlet_ref.isdigit()
-                else await outlets.by_slug(outlet_ref)
-            )
+            number = database_id(outlet_ref)
+            if number is None:
+                outlet = await outlets.by_slug(outlet_ref)
+            else:
+                outlet = await outlets.by_id(number) if number > 0 else None
             if outlet is None:
                 return []
             outlet_id = outlet.id

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, Strict, field_validator
 
-from service.schemas import PageMeta, Schema, StrictInput
+from service.schemas import PageMeta, Schema, StrictCount, StrictFlag, StrictInput
+
+StrictNumber = Annotated[float, Strict()]
 
 # Model parameters an admin may set for a training run (others keep the code's defaults).
 TUNABLE_PARAMS: dict[str, type] = {
@@ -23,11 +25,11 @@ TUNABLE_PARAMS: dict[str, type] = {
 
 
 class ModelTrainRequest(StrictInput):
-    params: dict[str, float | int] = Field(
+    params: dict[str, StrictCount | StrictNumber] = Field(
         default_factory=dict,
         description=f"Optional overrides of: {', '.join(TUNABLE_PARAMS)}.",
     )
-    activate: bool = Field(
+    activate: StrictFlag = Field(
         default=False, description="Activate the model as soon as it is trained and saved."
     )
 

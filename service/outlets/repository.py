@@ -52,8 +52,12 @@ class OutletRepository:
         if not include_archived:
             statement = statement.where(Outlet.archived_at.is_(None))
         if query:
-            pattern = f"%{query.lower()}%"
-            statement = statement.where(Outlet.name.ilike(pattern) | Outlet.slug.ilike(pattern))
+            # The search text is literal: % and _ in it match themselves, not any text.
+            escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
+            statement = statement.where(
+                Outlet.name.ilike(pattern, escape="\\") | Outlet.slug.ilike(pattern, escape="\\")
+            )
         if conflict is not None:
             statement = statement.where(self._is_party_to(conflict))
         return (await self.session.execute(statement)).scalars().all()

@@ -6,7 +6,15 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from service.outlets.models import OutletKind
-from service.schemas import AwareDatetime, PageMeta, Schema, Slug, StrictInput
+from service.schemas import (
+    AwareDatetime,
+    PageMeta,
+    Schema,
+    Slug,
+    StrictCount,
+    StrictFlag,
+    StrictInput,
+)
 
 ConflictName = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Label = Annotated[str, Field(min_length=1, max_length=120)]
@@ -16,10 +24,12 @@ CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-
 class Transparency(StrictInput):
     """Practices that make an outlet's reporting checkable (unknown when absent)."""
 
-    methodology: bool | None = Field(default=None, description="Publishes how it counts/verifies.")
-    corrections_policy: bool | None = None
-    ownership_disclosed: bool | None = None
-    names_sources: bool | None = None
+    methodology: StrictFlag | None = Field(
+        default=None, description="Publishes how it counts/verifies."
+    )
+    corrections_policy: StrictFlag | None = None
+    ownership_disclosed: StrictFlag | None = None
+    names_sources: StrictFlag | None = None
 
 
 class OutletBase(StrictInput):
@@ -37,7 +47,9 @@ class OutletBase(StrictInput):
         max_length=50,
         description="Conflicts this outlet is a party to (it has a stake in their events).",
     )
-    on_the_ground: bool | None = Field(default=None, description="Has people where events happen.")
+    on_the_ground: StrictFlag | None = Field(
+        default=None, description="Has people where events happen."
+    )
     transparency: Transparency = Field(default_factory=Transparency)
     notes: str | None = Field(default=None, max_length=5_000)
 
@@ -55,7 +67,7 @@ class OutletUpdate(StrictInput):
     affiliations: list[Label] | None = Field(default=None, max_length=50)
     owner: str | None = Field(default=None, max_length=200)
     conflict_parties: list[ConflictName] | None = Field(default=None, max_length=50)
-    on_the_ground: bool | None = None
+    on_the_ground: StrictFlag | None = None
     transparency: Transparency | None = None
     notes: str | None = Field(default=None, max_length=5_000)
 
@@ -102,10 +114,10 @@ class OutletRecordCreate(StrictInput):
         description="Factual-reporting level: very-high, high, mostly-factual, mixed, low, "
         "very-low.",
     )
-    verified: int = Field(default=0, ge=0, le=1_000_000)
-    refuted: int = Field(default=0, ge=0, le=1_000_000)
-    corrections: int = Field(default=0, ge=0, le=1_000_000)
-    retractions: int = Field(default=0, ge=0, le=1_000_000)
+    verified: StrictCount = Field(default=0, ge=0, le=1_000_000)
+    refuted: StrictCount = Field(default=0, ge=0, le=1_000_000)
+    corrections: StrictCount = Field(default=0, ge=0, le=1_000_000)
+    retractions: StrictCount = Field(default=0, ge=0, le=1_000_000)
     note: str | None = Field(default=None, max_length=5_000)
 
     @field_validator("external_rating")

@@ -17,6 +17,7 @@ from service.errors import Conflict, NotFound, PreconditionFailed, PreconditionR
 from service.outlets.models import Outlet, OutletRecord
 from service.outlets.repository import OutletRepository
 from service.outlets.schemas import OutletCreate, OutletRecordCreate, OutletUpdate
+from service.schemas import database_id
 from service.scores.service import ScoringService
 from service.scores.track_records import touch_evidence
 
@@ -68,11 +69,11 @@ class OutletService:
         self.repository = OutletRepository(session)
 
     async def get(self, reference: str) -> Outlet:
-        outlet = (
-            await self.repository.by_id(int(reference))
-            if reference.isdigit()
-            else await self.repository.by_slug(reference)
-        )
+        number = database_id(reference)
+        if number is None:
+            outlet = await self.repository.by_slug(reference)
+        else:
+            outlet = await self.repository.by_id(number) if number > 0 else None
         if outlet is None:
             raise NotFound(f"No outlet with id or slug '{reference}'.")
         return outlet

@@ -4,13 +4,15 @@ tests/service/test_errors.py covers the basics (malformed JSON, invalid UTF-8 in
 declared oversize body, deep arrays, form bodies, 10**400, SQL/HTML in outlet notes); this
 module adds what it does not: bodies streamed without Content-Length, NaN and the infinities,
 negative and huge counts, more content types, invalid UTF-8 and hostile text in every kind of
-record, and the bugs the fuzzing found (strict xfail until they are fixed).
+record, and regression tests for the bugs the fuzzing found.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +23,7 @@ from service.claims.models import Claim
 from service.events.models import Event
 from service.outlets.models import Outlet, OutletRecord
 from service.verdicts.models import Verdict
+from tests.reliability.conftest import ServerThread, count_rows, make_settings, seed_database
 from tests.service.factories import claim_body, create_claim, create_outlet
 
 PROBLEM = "application/problem+json"
@@ -108,6 +111,39 @@ async def test_lying_content_length_under_the_limit_does_not_let_more_in(
     assert 400 <= response.status_code < 500
     assert response.headers["content-type"] == PROBLEM
     assert await count(app, Claim) == 0
+
+
+def test_oversize_bodies_over_the_wire_are_413(tmp_path: Path, sqlite_template: Path) -> None:
+    """Under uvicorn, with Transfer-Encoding: chunked and with a declared Content-Length."""
+    url = f"sqlite:///{tmp_path / 'wire.db'}"
+    shutil.copyfile(sqlite_template, tmp_path / "wire.db")
+    seeded = seed_database(url)
+    before = count_rows(url, Claim)
+    settings = make_settings(url)
+    limit = settings.max_body_bytes
+    head = b'{"outlet_slug": "test-wire", "published_at": "2024-05-01T12:00:00Z", "text": "'
+
+    def chunked() -> Iterator[bytes]:
+        yield head
+        for _ in range((3 * limit) // CHUNK):
+            yield b"x" * CHUNK
+        yield b'"}'
+
+    declared = head + b"x" * (limit + 1) + b'"}'
+    with (
+        ServerThread(settings) as server,
+        httpx.Client(base_url=server.base_url, headers=seeded.headers | JSON, timeout=30) as client,
+    ):
+        streamed = client.post("/v1/claims", content=chunked())
+        assert streamed.request.headers["transfer-encoding"] == "chunked"
+        whole = client.post("/v1/claims", content=declared)
+        assert whole.request.headers["content-length"] == str(len(declared))
+        for response in (streamed, whole):
+            problem = assert_problem(response, 413)
+            assert problem["type"] == "/problems/payload-too-large"
+        # The server is fine afterwards.
+        assert client.get("/v1/outlets").status_code == 200
+    assert count_rows(url, Claim) == before
 
 
 # --- Numbers ----------------------------------------------------------------------------------
@@ -384,14 +420,7 @@ async def _search_matches_nothing(
         assert claims.json()["items"] == []
 
 
-# --- Bugs found by the fuzzing: strict xfail until the service is fixed ---------------------------
-
-SUPERSCRIPT_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: outlet references for which str.isdigit() is true but int() fails ('¹', '9²') "
-    "crash OutletService.get / ClaimService.page with ValueError -> 500",
-)
-
+# --- Regressions: bugs the fuzzing found, now fixed ----------------------------------------------
 
 OUTLET_ROUTES = [
     ("GET", ""),
@@ -403,7 +432,6 @@ OUTLET_ROUTES = [
 ]
 
 
-@SUPERSCRIPT_XFAIL
 async def test_superscript_digit_outlet_ref_is_404(
     client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
@@ -414,7 +442,6 @@ async def test_superscript_digit_outlet_ref_is_404(
             assert_problem(response, 404, 422)
 
 
-@SUPERSCRIPT_XFAIL
 async def test_superscript_digit_outlet_filter_on_claims_is_not_500(
     client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
@@ -422,11 +449,6 @@ async def test_superscript_digit_outlet_filter_on_claims_is_not_500(
     assert response.status_code in (200, 404, 422), response.text[:300]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a numeric outlet reference beyond the id column (> 2**63 on SQLite, > 2**31-1 on "
-    "PostgreSQL) reaches the database: OverflowError / DataError 'integer out of range' -> 500",
-)
 async def test_huge_numeric_outlet_ref_is_not_500(
     client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
@@ -439,19 +461,9 @@ async def test_huge_numeric_outlet_ref_is_not_500(
 
 
 async def test_outlet_ref_just_past_int32_is_not_500(
-    request: pytest.FixtureRequest,
-    database_url: str,
     client: httpx.AsyncClient,
     admin_headers: dict[str, str],
 ) -> None:
-    if database_url.startswith("postgresql"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="BUG: GET /v1/outlets/2147483648 (and ?outlet=2147483648 on /v1/claims) "
-                "-> psycopg NumericValueOutOfRange 'integer out of range' -> 500 on PostgreSQL",
-            )
-        )
     response = await client.get("/v1/outlets/2147483648", headers=admin_headers)
     assert_problem(response, 404, 422)
     listed = await client.get("/v1/claims?outlet=2147483648", headers=admin_headers)
@@ -459,15 +471,8 @@ async def test_outlet_ref_just_past_int32_is_not_500(
 
 
 EDGE_TIMESTAMPS = ["0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"]
-TIMESTAMP_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: service.schemas._aware_utc calls value.astimezone(UTC), which raises "
-    "OverflowError (not ValueError) when the UTC form leaves datetime's range, e.g. "
-    "'0001-01-01T00:00:00+00:01' -> 500 instead of 422, on every AwareDatetime field",
-)
 
 
-@TIMESTAMP_XFAIL
 @pytest.mark.parametrize("moment", EDGE_TIMESTAMPS)
 async def test_edge_timestamps_in_bodies_are_422(
     app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str], moment: str
@@ -485,7 +490,6 @@ async def test_edge_timestamps_in_bodies_are_422(
     assert await count(app, Claim) == 0
 
 
-@TIMESTAMP_XFAIL
 @pytest.mark.parametrize("moment", EDGE_TIMESTAMPS)
 async def test_edge_timestamps_in_queries_are_422(
     client: httpx.AsyncClient, admin_headers: dict[str, str], moment: str
@@ -496,11 +500,6 @@ async def test_edge_timestamps_in_queries_are_422(
         assert_problem(response, 422)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: GET /v1/outlets?q= puts q into ILIKE '%q%' without escaping, so q='%' or q='_' "
-    "matches every outlet instead of names/slugs containing that character",
-)
 @pytest.mark.parametrize("query", ["%", "_"])
 async def test_like_wildcards_in_q_are_literal(
     client: httpx.AsyncClient, admin_headers: dict[str, str], query: str
@@ -510,3 +509,41 @@ async def test_like_wildcards_in_q_are_literal(
     response = await client.get("/v1/outlets", params={"q": query}, headers=admin_headers)
     assert response.status_code == 200
     assert response.json()["items"] == []
+
+
+async def test_numbers_are_not_accepted_as_timestamps(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_outlet(client, admin_headers)
+    for value in (384, "384", 1.5):
+        claim = await client.post(
+            "/v1/claims", json=claim_body(published_at=value), headers=admin_headers
+        )
+        assert_problem(claim, 422)
+        event = await client.post(
+            "/v1/events", json={"title": "E", "window_start": value}, headers=admin_headers
+        )
+        assert_problem(event, 422)
+    assert await count(app, Claim) == 0
+    assert await count(app, Event) == 0
+
+
+async def test_strings_and_booleans_are_not_accepted_as_counts_or_flags(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_outlet(client, admin_headers)
+    for counts in ({"verified": "5"}, {"refuted": True}):
+        body = {"source": "checker", "as_of": "2024-01-01T00:00:00Z", **counts}
+        response = await client.post(
+            "/v1/outlets/test-wire/records", json=body, headers=admin_headers
+        )
+        assert_problem(response, 422)
+    for flag in ("yes", 1):
+        response = await client.post(
+            "/v1/outlets",
+            json={"slug": f"flag-{flag}", "name": "F", "kind": "wire", "on_the_ground": flag},
+            headers=admin_headers,
+        )
+        assert_problem(response, 422)
+    assert await count(app, OutletRecord) == 0
+    assert await count(app, Outlet) == 1

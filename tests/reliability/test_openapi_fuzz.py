@@ -3,7 +3,8 @@
 Every operation is fuzzed with schema-valid (positive) and schema-invalid (negative) requests,
 with a valid admin key and, for about half the cases, path ids that exist in a seeded database.
 The checks: never a 5xx; status code, content type, headers and body as documented; invalid
-input is refused with a 4xx. Bounded: a few dozen examples per operation, no deadline,
+input is refused with a 4xx. Bounded: 15 examples per operation and mode on SQLite, 8 on
+PostgreSQL (CREDSCORE_FUZZ_EXAMPLES overrides both, for a deeper local run), no deadline,
 derandomized (the same cases on every run, so CI is reproducible), no example database.
 """
 
@@ -13,7 +14,6 @@ import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,11 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is a dev dependency")
 
-from hypothesis import HealthCheck, Phase, assume, given, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.core.result import Err, Ok  # noqa: E402
 from schemathesis.python import asgi as schemathesis_asgi  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
@@ -64,62 +65,6 @@ NOT_FUZZED = {
 
 # Operations without any parameter or body: there is nothing to make invalid.
 NO_INPUT = {"GET /healthz", "GET /readyz"}
-
-MAX_ID = 2**31 - 1
-
-
-def hits_known_bug(case: Any) -> bool:
-    """Inputs that crash the service today (500), each reproduced by a strict xfail test in
-    test_bad_input.py; kept out of the fuzzing so that it stays deterministic and goes on finding
-    other bugs. Delete this filter together with the fixes.
-
-    1. An outlet reference (path ``outlet_ref``, query ``outlet``) for which ``str.isdigit()``
-       is true but that is no usable id: '¹' or '9²' (int() raises ValueError), or an id beyond
-       the id column (PostgreSQL: integer out of range; SQLite: beyond 2**63).
-    2. A valid RFC 3339 timestamp at the edge of datetime's range whose UTC form is outside it,
-       e.g. '0001-01-01T00:00:00+00:01' (astimezone raises OverflowError).
-    """
-    references = [
-        (case.path_parameters or {}).get("outlet_ref"),
-        (case.query or {}).get("outlet"),
-    ]
-    for value in references:
-        if isinstance(value, str) and value.isdigit():
-            try:
-                if int(value) > MAX_ID:
-                    return True
-            except ValueError:
-                return True
-    return any(_overflows_in_utc(text) for text in _strings(case.body, case.query))
-
-
-def _strings(*values: Any) -> list[str]:
-    found: list[str] = []
-    stack = list(values)
-    while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            found.append(value)
-        elif isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list | tuple):
-            stack.extend(value)
-    return found
-
-
-def _overflows_in_utc(text: str) -> bool:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return False
-    if moment.tzinfo is None:
-        return False
-    try:
-        moment.astimezone(UTC)
-    except OverflowError:
-        return True
-    return False
-
 
 POSITIVE_CHECKS = [
     not_a_server_error,
@@ -218,14 +163,14 @@ def _params(mode: GenerationMode) -> list[Any]:
     ]
 
 
-def test_every_operation_is_fuzzed(fuzz_target: FuzzTarget) -> None:
-    labels = [
-        result.ok().label
-        for result in fuzz_target.schema.get_all_operations()
-        if hasattr(result, "ok")
-    ]
+def test_schemathesis_loads_every_operation(fuzz_target: FuzzTarget) -> None:
+    """The document is valid enough for schemathesis: no operation is silently left out."""
+    results = list(fuzz_target.schema.get_all_operations())
+    errors = [result.err() for result in results if isinstance(result, Err)]
+    assert not errors
+    labels = sorted(result.ok().label for result in results if isinstance(result, Ok))
     assert len(labels) > 20
-    assert sorted(labels) == sorted(OPERATIONS)
+    assert labels == sorted(OPERATIONS)
 
 
 @pytest.mark.parametrize(
@@ -245,7 +190,6 @@ def test_operation_conforms(fuzz_target: FuzzTarget, label: str, mode: Generatio
                 lambda fixed: operation.as_strategy(generation_mode=mode, path_parameters=fixed)
             ),
         )
-    checks = POSITIVE_CHECKS if mode is GenerationMode.POSITIVE else NEGATIVE_CHECKS
 
     @settings(
         max_examples=MAX_EXAMPLES[fuzz_target.backend],
@@ -258,10 +202,10 @@ def test_operation_conforms(fuzz_target: FuzzTarget, label: str, mode: Generatio
     )
     @given(case=strategy)
     def run(case: Any) -> None:
-        assume(not hits_known_bug(case))
         if case.path_parameters and case.path_parameters.get("key_id") == seeded.admin_key_id:
             # Revoking the fuzzer's own key would turn every later case into a 401.
             case.path_parameters["key_id"] = seeded.decoy_key_ids[0]
+        checks = NEGATIVE_CHECKS if mode is GenerationMode.NEGATIVE else POSITIVE_CHECKS
         case.call_and_validate(headers=seeded.headers, checks=checks)
 
     run()

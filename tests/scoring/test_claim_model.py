@@ -283,3 +283,40 @@ def test_cold_start_score_uses_the_track_record() -> None:
     unknown = cold_start_score(ClaimContext(text="t", outlet="x"))
     assert unknown.grade is Grade.UNRATED
     assert unknown.probability == pytest.approx(0.5)
+
+
+def test_history_learns_each_outlets_verdicts() -> None:
+    # No track record is given: only the model's own label history of the outlet can tell.
+    rng = np.random.default_rng(3)
+    contexts: list[ClaimContext] = []
+    labels: list[str] = []
+    for i in range(600):
+        outlet = f"outlet-{i % 6}"
+        good = i % 6 < 3
+        held = rng.random() < (0.85 if good else 0.15)
+        labels.append("true" if held else "false")
+        words = " ".join(rng.choice(WORDS, size=4))
+        contexts.append(ClaimContext(text=words, outlet=outlet, topics=("conflict",)))
+    model = ClaimModel(cv=3, holdout_fraction=0.0).fit(contexts, labels)
+    good_p, bad_p = model.predict_holds_up(
+        [ClaimContext(text="troops advanced", outlet=name) for name in ("outlet-0", "outlet-5")]
+    )
+    assert good_p > bad_p + 0.4
+    names, columns = model.training_history(contexts, labels)
+    assert columns.shape == (600, len(names))
+    # Out of fold: an outlet seen once has no history of its own label.
+    lone = [*contexts[:599], ClaimContext(text="x", outlet="lone")]
+    names, columns = model.training_history(lone, labels)
+    evidence = names.index("history outlet_record log evidence")
+    assert columns[-1, evidence] == 0.0
+    assert columns[0, evidence] > 0.0
+
+
+def test_history_can_be_switched_off(fitted: ClaimModel, fresh: Fresh) -> None:
+    contexts, labels, _ = fresh
+    plain = clone(fitted).set_params(history=False).fit(contexts[:600], labels[:600])
+    assert plain.history_ is None
+    scores = plain.score_claims(contexts[600:700])
+    np.testing.assert_allclose(
+        scores.probability, plain.predict_holds_up(contexts[600:700]), atol=1e-9
+    )

@@ -195,3 +195,15 @@ def test_end_to_end_on_a_liar_subsample(tmp_path: Path, capsys: pytest.CaptureFi
     assert model["brier"] < majority["brier"]
     # Far above the published leak-free figures would mean the counts leaked in.
     assert model["six_way_accuracy"] < 0.36
+
+
+def test_extra_columns_built_from_the_counts_are_caught() -> None:
+    rows = synthetic_rows()
+    contexts = build_contexts(rows, TrackRecords(rows), leave_one_out=True)
+    false_counts = np.array([row.leaky_credit_counts[1] for row in rows], dtype=float)
+    with pytest.raises(LeakageError, match="history speaker"):
+        check_no_count_leakage(contexts, rows, extra={"history speaker": false_counts})
+    # The model's own out-of-fold history columns pass.
+    model = liar.ClaimModel(labels=LIAR_LABELS, holds_up=liar.LIAR_HOLDS_UP)
+    names, history = model.training_history(contexts, [row.label for row in rows])
+    check_no_count_leakage(contexts, rows, extra=dict(zip(names, history.T, strict=True)))
