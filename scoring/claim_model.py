@@ -2,8 +2,15 @@
 
 ``ClaimModel`` is a scikit-learn estimator over ``ClaimContext`` objects (see
 ``scoring.features``). Its design matrix is, in this column order: the standardised numeric
-features, indicator tokens (outlet kind, topics, metadata), TF-IDF word n-grams and, optionally,
-TF-IDF character n-grams. Two logistic regressions share it:
+features, the label-history columns (with ``history``), indicator tokens (outlet kind, topics,
+metadata), TF-IDF word n-grams and, optionally, TF-IDF character n-grams.
+
+Label history: for the outlet, its kind, the topics and each metadata field, the smoothed share of
+each label among the training claims with the same key (target encoding), plus log evidence.
+Training claims get out-of-fold values (``history_folds``-fold, counts rescaled to the full
+table's size), new claims the table of all training claims: a claim never sees its own label.
+
+Two logistic regressions share the design matrix:
 
 - ``ordinal_``: multinomial over the ordered label set (class probabilities);
 - ``binary_``: P(holds up), trained on each label's ``holds_up`` credit (a label with credit 0.5,
@@ -69,8 +76,10 @@ from scoring.features import (
     NUMERIC_FEATURE_INDEX,
     NUMERIC_FEATURE_NAMES,
     NUMERIC_FEATURES,
+    OUTLET_KIND,
     OUTLET_RECORD,
     TOPIC_RECORD,
+    TOPICS,
     WORDING,
     ClaimContext,
     FeatureRow,
@@ -89,7 +98,7 @@ from scoring.reliability import (
 from scoring.text_features import char_ngrams, ngrams_of_tokens, word_ngrams
 
 # Bump when the fitted model's structure changes; artifacts record it and refuse a mismatch.
-MODEL_FORMAT_VERSION = 1
+MODEL_FORMAT_VERSION = 2
 
 SERVICE_LABELS: tuple[str, ...] = ("true", "mostly-true", "mixed", "mostly-false", "false")
 SERVICE_HOLDS_UP: Mapping[str, float] = {"true": 1.0, "mostly-true": 1.0, "mixed": 0.5}
@@ -137,6 +146,106 @@ def _order_of(contexts: Sequence[ClaimContext]) -> np.ndarray | None:
     if not dates or len(known) != len(dates):
         return None
     return np.array(sorted(range(len(known)), key=known.__getitem__), dtype=np.intp)
+
+
+# --------------------------------------------------------------------------------------------
+# Label history of categorical keys (target encoding)
+
+_OUTLET_KEY = "outlet="
+
+
+def _history_keys(context: ClaimContext, row: FeatureRow) -> list[str]:
+    """The claim's categorical keys: its indicator tokens plus its outlet."""
+    keys = list(row.tokens)
+    outlet = context.outlet.strip().lower()
+    if outlet:
+        keys.append(_OUTLET_KEY + outlet)
+    return keys
+
+
+def _history_group(key: str) -> str:
+    """The explanation group of a history key (the outlet's history is part of its record)."""
+    if key.startswith(_OUTLET_KEY):
+        return OUTLET_RECORD
+    return token_group(key)
+
+
+class _History:
+    """Smoothed label distribution of every categorical key seen in training.
+
+    For each group (outlet, outlet kind, topics, each metadata field) a claim gets the log of
+    its key's label shares, shrunk toward the overall shares by ``strength`` pseudo-claims
+    (averaged over the claim's keys in that group, e.g. several topics), and log(1 + claims
+    behind it). A key never seen gets the overall shares and no evidence. ``scale`` multiplies
+    the counts: a table built from (k - 1) of k folds uses k / (k - 1), so out-of-fold columns
+    have the magnitudes the full table gives new claims.
+    """
+
+    def __init__(
+        self,
+        keys: Sequence[Sequence[str]],
+        encoded: np.ndarray,
+        *,
+        n_classes: int,
+        groups: tuple[str, ...],
+        strength: float,
+        scale: float = 1.0,
+    ) -> None:
+        self.groups = groups
+        self.n_classes = n_classes
+        self.strength = strength
+        group_id = {group: i for i, group in enumerate(groups)}
+        self.index: dict[str, int] = {}
+        key_group: list[int] = []
+        ids: list[int] = []
+        labels: list[int] = []
+        for row_keys, label in zip(keys, encoded.tolist(), strict=True):
+            for key in row_keys:
+                found = self.index.get(key)
+                if found is None:
+                    group = group_id.get(_history_group(key))
+                    if group is None:
+                        continue
+                    found = self.index[key] = len(key_group)
+                    key_group.append(group)
+                ids.append(found)
+                labels.append(label)
+        self.key_group = np.asarray(key_group, dtype=np.intp)
+        self.counts = np.zeros((len(key_group), n_classes))
+        np.add.at(self.counts, (np.asarray(ids, dtype=np.intp), np.asarray(labels)), scale)
+        frequencies = np.bincount(encoded, minlength=n_classes).astype(float)
+        self.prior = (frequencies + 1.0) / (frequencies.sum() + n_classes)
+        self.width = len(groups) * (n_classes + 1)
+
+    def transform(self, keys: Sequence[Sequence[str]]) -> np.ndarray:
+        """History columns of each claim: per group, log shares then log(1 + evidence)."""
+        n = len(keys)
+        n_groups = len(self.groups)
+        index = self.index
+        rows: list[int] = []
+        ids: list[int] = []
+        for i, row_keys in enumerate(keys):
+            for key in row_keys:
+                found = index.get(key)
+                if found is not None:
+                    rows.append(i)
+                    ids.append(found)
+        counts = np.zeros((n, n_groups, self.n_classes))
+        if ids:
+            id_array = np.asarray(ids, dtype=np.intp)
+            # One cell per (claim, group); bincount sums far faster than np.add.at.
+            cell = np.asarray(rows, dtype=np.intp) * n_groups + self.key_group[id_array]
+            size = n * n_groups
+            per_cell = np.bincount(cell, minlength=size).astype(float)
+            gathered = self.counts[id_array]
+            flat = counts.reshape(size, self.n_classes)
+            for k in range(self.n_classes):
+                flat[:, k] = np.bincount(cell, weights=gathered[:, k], minlength=size)
+            flat /= np.maximum(per_cell, 1.0)[:, np.newaxis]
+        total = counts.sum(axis=2)
+        shares = (counts + self.strength * self.prior) / (total + self.strength)[:, :, np.newaxis]
+        columns = np.concatenate([np.log(shares), np.log1p(total)[:, :, np.newaxis]], axis=2)
+        return columns.reshape(n, self.width)
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,7 +378,8 @@ class CompiledClaimModel:
     """A fitted ClaimModel reduced to dicts and arrays, scoring without scikit-learn's overhead."""
 
     def __init__(self, model: ClaimModel) -> None:
-        n_numeric = len(NUMERIC_FEATURE_NAMES)
+        n_numeric = int(model.n_dense_)
+        self.history: _History | None = model.history_
         self.labels: tuple[str, ...] = tuple(model.labels)
         self.topic_prior_strength = float(model.topic_prior_strength)
         self.numeric_mean = np.asarray(model.scaler_.mean_, dtype=float)
@@ -339,8 +449,12 @@ class CompiledClaimModel:
     def sparse_row(self, context: ClaimContext) -> tuple[FeatureRow, list[int], list[float]]:
         """The claim's non-zero design-matrix columns and values, exactly as the pipeline's."""
         row = featurize(context, topic_prior_strength=self.topic_prior_strength)
-        n_numeric = len(row.numeric)
-        numeric = (np.asarray(row.numeric) - self.numeric_mean) / self.numeric_scale
+        dense = np.asarray(row.numeric)
+        if self.history is not None:
+            history = self.history.transform([_history_keys(context, row)])[0]
+            dense = np.concatenate([dense, history])
+        n_numeric = dense.shape[0]
+        numeric = (dense - self.numeric_mean) / self.numeric_scale
         numeric *= self.numeric_weight
         indices: list[int] = list(range(n_numeric))
         values: list[float] = numeric.tolist()
@@ -399,6 +513,9 @@ class CompiledClaimModel:
         strength = self.topic_prior_strength
         rows = [featurize(context, topic_prior_strength=strength) for context in contexts]
         numeric = np.array([row.numeric for row in rows], dtype=float).reshape(len(rows), -1)
+        if self.history is not None:
+            keys = [_history_keys(c, row) for c, row in zip(contexts, rows, strict=True)]
+            numeric = np.hstack([numeric, self.history.transform(keys)])
         numeric = (numeric - self.numeric_mean) / self.numeric_scale * self.numeric_weight
         row_ids: list[int] = []
         columns: list[int] = []
@@ -643,6 +760,9 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         token_weight: float = 1.0,
         text_weight: float = 1.0,
         topic_prior_strength: float = DEFAULT_PRIOR_STRENGTH,
+        history: bool = True,
+        history_strength: float = 10.0,
+        history_folds: int = 10,
         calibration: str = "auto",
         isotonic_min_samples: int = 1000,
         cv: int = 5,
@@ -664,6 +784,9 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.token_weight = token_weight
         self.text_weight = text_weight
         self.topic_prior_strength = topic_prior_strength
+        self.history = history
+        self.history_strength = history_strength
+        self.history_folds = history_folds
         self.calibration = calibration
         self.isotonic_min_samples = isotonic_min_samples
         self.cv = cv
@@ -687,6 +810,10 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError("calibration must be 'auto', 'sigmoid' or 'isotonic'")
         if self.cv < 2:
             raise ValueError("cv must be at least 2")
+        if self.history_folds < 2:
+            raise ValueError("history_folds must be at least 2")
+        if self.history_strength <= 0:
+            raise ValueError("history_strength must be positive")
         if not 0.0 <= self.holdout_fraction < 1.0:
             raise ValueError("holdout_fraction must lie in [0, 1)")
         if not 0.0 < self.interval_level < 1.0:
@@ -726,11 +853,12 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             contexts = [contexts[i] for i in order]
             encoded = encoded[order]
         rows = [featurize(c, topic_prior_strength=self.topic_prior_strength) for c in contexts]
+        keys = [_history_keys(c, row) for c, row in zip(contexts, rows, strict=True)]
         self.metrics_: dict[str, float | int | str] | None = None
         n_holdout = round(self.holdout_fraction * len(rows))
         if n_holdout > 0:
             fit_idx, holdout_idx = self._holdout_split(encoded, n_holdout)
-            self._fit_rows([rows[i] for i in fit_idx], encoded[fit_idx])
+            self._fit_rows([rows[i] for i in fit_idx], [keys[i] for i in fit_idx], encoded[fit_idx])
             self.metrics_ = self._holdout_metrics(
                 [contexts[i] for i in holdout_idx], encoded[holdout_idx]
             )
@@ -738,7 +866,7 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 self.n_train_ = len(fit_idx)
                 self.compiled_ = CompiledClaimModel(self)
                 return self
-        self._fit_rows(rows, encoded)
+        self._fit_rows(rows, keys, encoded)
         self.n_train_ = len(rows)
         self.compiled_ = CompiledClaimModel(self)
         return self
@@ -777,11 +905,78 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         per_fold = n / self.cv
         return "isotonic" if per_fold >= self.isotonic_min_samples else "sigmoid"
 
-    def _fit_rows(self, rows: Sequence[FeatureRow], encoded: np.ndarray) -> None:
+    def history_groups(self, keys: Sequence[Sequence[str]]) -> tuple[str, ...]:
+        """The history groups of a training set: outlet, kind, topics, then metadata fields."""
+        metadata = sorted(
+            {_history_group(key) for row_keys in keys for key in row_keys}
+            - {OUTLET_RECORD, OUTLET_KIND, TOPICS}
+        )
+        return (OUTLET_RECORD, OUTLET_KIND, TOPICS, *metadata)
+
+    def out_of_fold_history(
+        self, keys: Sequence[Sequence[str]], encoded: np.ndarray, groups: tuple[str, ...]
+    ) -> np.ndarray:
+        """History columns of training claims, each computed without its own fold's labels.
+
+        K-fold (``history_folds``), not leave-one-out: a leave-one-out share moves by a fixed
+        amount with the claim's own label, which a flexible model can learn.
+        """
+        n = len(keys)
+        k = min(self.history_folds, n)
+        folds = KFold(k, shuffle=True, random_state=self.random_state)
+        result = np.zeros((n, len(groups) * (len(self.labels) + 1)))
+        for train, test in folds.split(np.zeros(n)):
+            table = _History(
+                [keys[i] for i in train],
+                encoded[train],
+                n_classes=len(self.labels),
+                groups=groups,
+                strength=self.history_strength,
+                scale=k / (k - 1),
+            )
+            result[test] = table.transform([keys[i] for i in test])
+        return result
+
+    def training_history(
+        self, X: Sequence[ClaimContext], y: Sequence[str]
+    ) -> tuple[tuple[str, ...], np.ndarray]:
+        """Column names and out-of-fold history columns of training claims, as ``fit`` builds
+        them for undated claims (for leakage checks); the model need not be fitted."""
+        contexts = list(X)
+        rows = [featurize(c, topic_prior_strength=self.topic_prior_strength) for c in contexts]
+        keys = [_history_keys(c, row) for c, row in zip(contexts, rows, strict=True)]
+        groups = self.history_groups(keys)
+        names = tuple(
+            f"history {group} {part}"
+            for group in groups
+            for part in (*(f"log share {label}" for label in self.labels), "log evidence")
+        )
+        return names, self.out_of_fold_history(keys, self._encode(y), groups)
+
+    def _fit_rows(
+        self, rows: Sequence[FeatureRow], keys: Sequence[Sequence[str]], encoded: np.ndarray
+    ) -> None:
         n_numeric = len(NUMERIC_FEATURE_NAMES)
         numeric = np.array([row.numeric for row in rows], dtype=float)
-        self.scaler_ = StandardScaler().fit(numeric)
         groups: list[str] = [group for _, group in NUMERIC_FEATURES]
+        self.history_: _History | None = None
+        if self.history:
+            history_groups = self.history_groups(keys)
+            numeric = np.hstack([numeric, self.out_of_fold_history(keys, encoded, history_groups)])
+            self.history_ = _History(
+                keys,
+                encoded,
+                n_classes=len(self.labels),
+                groups=history_groups,
+                strength=self.history_strength,
+            )
+            for group in history_groups:
+                groups.extend([group] * (len(self.labels) + 1))
+        self.n_dense_ = numeric.shape[1]
+        self.scaler_ = StandardScaler().fit(numeric)
+        # History columns are centred but not rescaled: a column that barely varies out of fold
+        # (one topic for every claim) would otherwise be blown up into a large, spurious effect.
+        self.scaler_.scale_[n_numeric:] = 1.0
 
         self.token_vectorizer_: CountVectorizer | None = CountVectorizer(
             analyzer=_identity_tokens, binary=True, min_df=self.min_df, dtype=np.float64
@@ -799,7 +994,7 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.char_vectorizer_ = self._text_vectorizer(
             rows, char_ngrams, self.char_ngram_range, CHARACTERS, groups
         )
-        matrix = self._design_matrix(rows)
+        matrix = self._design_matrix(rows, numeric)
         self.n_features_ = matrix.shape[1]
         assert self.n_features_ == len(groups)
         assert len(groups) >= n_numeric
@@ -850,9 +1045,17 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         groups.extend([group] * len(vectorizer.vocabulary_))
         return vectorizer
 
-    def _design_matrix(self, rows: Sequence[FeatureRow]) -> sp.csr_matrix:
+    def _dense(self, X: Sequence[ClaimContext], rows: Sequence[FeatureRow]) -> np.ndarray:
+        """The numeric features and, with ``history``, the history columns (unscaled)."""
+        numeric = np.array([row.numeric for row in rows], dtype=float)
+        if self.history_ is None:
+            return numeric
+        keys = [_history_keys(c, row) for c, row in zip(X, rows, strict=True)]
+        return np.hstack([numeric, self.history_.transform(keys)])
+
+    def _design_matrix(self, rows: Sequence[FeatureRow], dense: np.ndarray) -> sp.csr_matrix:
         """The design matrix through the fitted scikit-learn transformers (the reference path)."""
-        numeric = self.scaler_.transform(np.array([row.numeric for row in rows], dtype=float))
+        numeric = self.scaler_.transform(dense)
         blocks: list[sp.spmatrix] = [sp.csr_matrix(numeric * self.numeric_weight)]
         if self.token_vectorizer_ is not None:
             blocks.append(
@@ -887,7 +1090,8 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def predict_proba(self, X: Sequence[ClaimContext]) -> np.ndarray:
         """Class probabilities, columns in ``labels`` order (the scikit-learn path)."""
-        matrix = self._design_matrix(self._rows(X))
+        rows = self._rows(X)
+        matrix = self._design_matrix(rows, self._dense(X, rows))
         proba = self.ordinal_.predict_proba(matrix)
         full = np.zeros((matrix.shape[0], len(self.labels)))
         full[:, np.asarray(self.ordinal_.classes_, dtype=np.intp)] = proba
@@ -900,7 +1104,8 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def predict_holds_up(self, X: Sequence[ClaimContext]) -> np.ndarray:
         """Calibrated P(holds up) per claim (the scikit-learn path)."""
-        matrix = self._design_matrix(self._rows(X))
+        rows = self._rows(X)
+        matrix = self._design_matrix(rows, self._dense(X, rows))
         return np.asarray(self.binary_.predict_proba(matrix)[:, 1])
 
     # -- prediction (fast path) ----------------------------------------------------------

@@ -27,10 +27,12 @@ from service.db import GENERATIONS_DIRTY as DIRTY
 from service.scores.models import Generation
 
 EVIDENCE = "evidence"
+# Bumped (with EVIDENCE) when evidence was removed or regrouped, not only appended.
+EVIDENCE_RESET = "evidence_reset"
 MODEL = "model"
 OUTLETS = "outlets"
 CLAIM_VERSIONS = "claim_versions"
-ALL = (EVIDENCE, MODEL, OUTLETS, CLAIM_VERSIONS)
+ALL = (EVIDENCE, EVIDENCE_RESET, MODEL, OUTLETS, CLAIM_VERSIONS)
 
 logger = logging.getLogger("credscore.generations")
 

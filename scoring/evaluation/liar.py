@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
-from scipy.stats import spearmanr
+from scipy.stats import rankdata
 from sklearn.linear_model import LogisticRegression
 
 from scoring.claim_model import ClaimModel
@@ -69,8 +69,10 @@ LEAKAGE_SMOOTHING: Final = (1.0, 2.0, 4.0, 8.0)
 # The model's configuration for LIAR, tuned on train -> valid only.
 LIAR_MODEL_PARAMS: Final[Mapping[str, Any]] = {
     "C": 0.2,
-    "binary_C": 0.2,
+    "binary_C": 0.4,
     "text_weight": 1.5,
+    "token_weight": 0.5,
+    "history_strength": 10.0,
     "word_ngram_range": (1, 2),
     "char_ngram_range": None,
     "min_df": 2,
@@ -273,29 +275,45 @@ def _count_derived(rows: Sequence[LiarRow]) -> dict[str, np.ndarray]:
     return derived
 
 
+def _standard_ranks(values: np.ndarray) -> np.ndarray:
+    ranks = rankdata(values)
+    centred: np.ndarray = (ranks - ranks.mean()) / ranks.std()
+    return centred
+
+
 def check_no_count_leakage(
     contexts: Sequence[ClaimContext],
     rows: Sequence[LiarRow],
     *,
     threshold: float = LEAKAGE_CORRELATION,
+    extra: Mapping[str, np.ndarray] | None = None,
 ) -> None:
     """Raise ``LeakageError`` if any numeric feature tracks a count-derived quantity.
 
-    Every numeric feature column of the contexts is compared (Spearman rank correlation) with each
+    Every numeric feature column of the contexts, and every ``extra`` column (such as the
+    model's out-of-fold history columns), is compared (Spearman rank correlation) with each
     count, each count's share of the speaker's total and the held-up share.
     """
     if len(contexts) != len(rows):
         raise ValueError("contexts and rows differ in length")
     features = np.array([featurize(context).numeric for context in contexts], dtype=float)
-    derived = _count_derived(rows)
-    for j, name in enumerate(NUMERIC_FEATURE_NAMES):
-        column = features[:, j]
+    columns = {name: features[:, j] for j, name in enumerate(NUMERIC_FEATURE_NAMES)}
+    for name, values in (extra or {}).items():
+        if len(values) != len(rows):
+            raise ValueError(f"extra column {name!r} differs in length from the rows")
+        columns[name] = np.asarray(values, dtype=float)
+    # Spearman's rho is Pearson's correlation of (average) ranks: rank every column once.
+    derived = {
+        source: _standard_ranks(values)
+        for source, values in _count_derived(rows).items()
+        if np.ptp(values) > 0
+    }
+    for name, column in columns.items():
         if np.ptp(column) == 0:
             continue
+        ranks = _standard_ranks(column)
         for source, values in derived.items():
-            if np.ptp(values) == 0:
-                continue
-            rho = float(spearmanr(column, values).statistic)
+            rho = float(np.mean(ranks * values))
             if abs(rho) > threshold:
                 raise LeakageError(
                     f"feature {name!r} has rank correlation {rho:.3f} with the {source} from "
@@ -338,14 +356,19 @@ def evaluate(
     say(f"building contexts: {len(train)} training rows (leave-one-out), {len(test)} test rows")
     train_contexts = build_contexts(train, records, leave_one_out=True)
     test_contexts = build_contexts(test, records, leave_one_out=False)
-    check_no_count_leakage(train_contexts, train)
     y_train, y_test = _encode(train), _encode(test)
     held_train, held_test = _holds_up(train), _holds_up(test)
 
     params = dict(LIAR_MODEL_PARAMS)
     params.update(model_params or {})
-    say(f"fitting the claim model ({params})")
     model = ClaimModel(labels=LIAR_LABELS, holds_up=LIAR_HOLDS_UP, **params)
+    extra: dict[str, np.ndarray] = {}
+    if model.history:
+        # The model's own label-history columns of the training rows, exactly as fit builds them.
+        names, history = model.training_history(train_contexts, [row.label for row in train])
+        extra = dict(zip(names, history.T, strict=True))
+    check_no_count_leakage(train_contexts, train, extra=extra)
+    say(f"fitting the claim model ({params})")
     model.fit(train_contexts, [row.label for row in train])
     say("scoring the test rows")
     results = {

@@ -79,8 +79,10 @@ async def build_training_set(
         .all()
     )
     outlets = await OutletRepository(session).by_ids([claim.outlet_id for claim in claims])
-    generation = (await generations.read_generations(session))[generations.EVIDENCE]
-    snapshot = await scoring.store.snapshot(session, generation)
+    counters = await generations.read_generations(session)
+    snapshot = await scoring.store.snapshot(
+        session, counters[generations.EVIDENCE], counters[generations.EVIDENCE_RESET]
+    )
     inputs = await scoring_inputs(session, claims, outlets)
     contexts = []
     for item in inputs:

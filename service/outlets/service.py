@@ -143,7 +143,7 @@ class OutletService:
             ) from exc
         await generations.bump(self.session, generations.OUTLETS)
         if before["kind"] != outlet.kind:
-            await touch_evidence(self.session)
+            await touch_evidence(self.session, appended_only=False)
         await record_audit(
             self.session,
             actor=actor,
@@ -251,7 +251,7 @@ class OutletService:
             "retractions": record.retractions,
         }
         await self.repository.delete_record(record)
-        await touch_evidence(self.session)
+        await touch_evidence(self.session, appended_only=False)
         await record_audit(
             self.session,
             actor=actor,

@@ -228,7 +228,9 @@ class ScoringService:
 
     async def _state(self, session: AsyncSession) -> tuple[EvidenceSnapshot, LoadedModel | None]:
         values = await self.counters.current(session)
-        snapshot = await self.store.snapshot(session, values[generations.EVIDENCE])
+        snapshot = await self.store.snapshot(
+            session, values[generations.EVIDENCE], values[generations.EVIDENCE_RESET]
+        )
         loaded = await self.models.current(session, values[generations.MODEL])
         return snapshot, loaded
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.reliability import (
@@ -56,6 +56,14 @@ class EvidenceSnapshot:
     generation: int
     outlet_kinds: dict[int, str]
     by_outlet: dict[int, list[Evidence]]
+    # What it was built from, so that a later snapshot can add only newer rows to it.
+    reset_generation: int = 0
+    items: list[tuple[int, Evidence]] = field(default_factory=list)
+    item_topics: list[str | None] = field(default_factory=list)
+    last_verdict_id: int = 0
+    last_record_id: int = 0
+    verdict_rows: int = 0
+    record_rows: int = 0
     by_outlet_topic: dict[tuple[int, str], list[Evidence]] = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)
     kind_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -84,6 +92,8 @@ class EvidenceSnapshot:
             generation=generation,
             outlet_kinds=outlet_kinds,
             by_outlet=by_outlet,
+            items=evidence,
+            item_topics=list(topics) if topics is not None else [None] * len(evidence),
             by_outlet_topic=by_outlet_topic,
             kinds=kinds,
             kind_index=np.array(
@@ -172,7 +182,9 @@ class TrackRecordStore:
     def invalidate(self) -> None:
         self._snapshot = None
 
-    async def snapshot(self, session: AsyncSession, generation: int) -> EvidenceSnapshot:
+    async def snapshot(
+        self, session: AsyncSession, generation: int, reset_generation: int = 0
+    ) -> EvidenceSnapshot:
         current = self._snapshot
         if current is not None and current.generation == generation:
             return current
@@ -180,27 +192,63 @@ class TrackRecordStore:
             current = self._snapshot
             if current is not None and current.generation == generation:
                 return current
-            current = await _load_snapshot(session, generation)
+            if current is not None and current.reset_generation == reset_generation:
+                current = await _catch_up(session, current, generation)
+            else:
+                current = await _load(session, generation, reset_generation, None)
             self._snapshot = current
             return current
 
 
-async def _load_snapshot(session: AsyncSession, generation: int) -> EvidenceSnapshot:
+async def _catch_up(
+    session: AsyncSession, previous: EvidenceSnapshot, generation: int
+) -> EvidenceSnapshot:
+    """Only rows were added since ``previous``: read those, unless the counts say otherwise.
+
+    Ids are not committed in order (two writers may commit 11 before 10), so after reading the
+    rows past the last ids it checks the row counts; any mismatch means a full reload.
+    """
+    updated = await _load(session, generation, previous.reset_generation, previous)
+    verdicts = await session.scalar(select(func.count()).select_from(Verdict))
+    records = await session.scalar(select(func.count()).select_from(OutletRecord))
+    if (verdicts, records) != (updated.verdict_rows, updated.record_rows):
+        return await _load(session, generation, previous.reset_generation, None)
+    return updated
+
+
+async def _load(
+    session: AsyncSession,
+    generation: int,
+    reset_generation: int,
+    previous: EvidenceSnapshot | None,
+) -> EvidenceSnapshot:
+    """All evidence, or (with ``previous``) ``previous`` plus the rows added after it."""
+    last_verdict = previous.last_verdict_id if previous else 0
+    last_record = previous.last_record_id if previous else 0
+    evidence = list(previous.items) if previous else []
+    topics = list(previous.item_topics) if previous else []
+    verdict_count = previous.verdict_rows if previous else 0
+    record_count = previous.record_rows if previous else 0
     outlet_kinds = dict((await session.execute(select(Outlet.id, Outlet.kind))).all())
-    evidence: list[tuple[int, Evidence]] = []
-    topics: list[str | None] = []
     verdict_rows = await session.execute(
-        select(Claim.outlet_id, Claim.topic, Verdict.rating, Verdict.decided_at)
+        select(Verdict.id, Claim.outlet_id, Claim.topic, Verdict.rating, Verdict.decided_at)
         .join(Claim, Claim.id == Verdict.claim_id)
+        .where(Verdict.id > last_verdict)
         .order_by(Verdict.id)
     )
-    for outlet_id, topic, rating, decided_at in verdict_rows.all():
+    for verdict_id, outlet_id, topic, rating, decided_at in verdict_rows.all():
+        last_verdict = max(last_verdict, verdict_id)
+        verdict_count += 1
         item = evidence_from_rating(rating, decided_at)
         if item is not None:
             evidence.append((outlet_id, item))
             topics.append(topic)
-    record_rows = await session.execute(select(OutletRecord).order_by(OutletRecord.id))
+    record_rows = await session.execute(
+        select(OutletRecord).where(OutletRecord.id > last_record).order_by(OutletRecord.id)
+    )
     for record in record_rows.scalars():
+        last_record = max(last_record, record.id)
+        record_count += 1
         evidence.append(
             (
                 record.outlet_id,
@@ -216,9 +264,21 @@ async def _load_snapshot(session: AsyncSession, generation: int) -> EvidenceSnap
             )
         )
         topics.append(None)
-    return EvidenceSnapshot.build(generation, outlet_kinds, evidence, topics)
+    snapshot = EvidenceSnapshot.build(generation, outlet_kinds, evidence, topics)
+    snapshot.reset_generation = reset_generation
+    snapshot.last_verdict_id = last_verdict
+    snapshot.last_record_id = last_record
+    snapshot.verdict_rows = verdict_count
+    snapshot.record_rows = record_count
+    return snapshot
 
 
-async def touch_evidence(session: AsyncSession) -> None:
-    """Mark every track record stale (call in the transaction that changed the evidence)."""
+async def touch_evidence(session: AsyncSession, *, appended_only: bool = True) -> None:
+    """Mark every track record stale (call in the transaction that changed the evidence).
+
+    ``appended_only``: the change only added verdicts or records, so snapshots can catch up by
+    reading the new rows; otherwise (a deletion, an outlet changing kind) they are rebuilt.
+    """
     await generations.bump(session, generations.EVIDENCE)
+    if not appended_only:
+        await generations.bump(session, generations.EVIDENCE_RESET)
