@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from types import SimpleNamespace
+
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service import generations
+from service.auth.service import cached_principal
 
 # Pollers may keep a copy but must revalidate it every time: cheap with If-None-Match.
 POLL_CACHE = "no-cache"
@@ -13,11 +20,7 @@ def not_modified(request: Request, etag: str) -> bool:
     header = request.headers.get("if-none-match")
     if not header:
         return False
-    wanted = _opaque(etag)
-    return any(
-        candidate == "*" or _opaque(candidate) == wanted
-        for candidate in (part.strip() for part in header.split(","))
-    )
+    return _matches(header, etag)
 
 
 def _opaque(tag: str) -> str:
@@ -44,6 +47,10 @@ class EtagCache:
             return None
         return self._tags.get(key)
 
+    def peek(self, key: int, generation: int) -> str | None:
+        """Like ``get`` but never clears: for readers that must not change the cache."""
+        return self._tags.get(key) if generation == self._generation else None
+
     def put(self, key: int, generation: int, etag: str) -> None:
         if generation != self._generation:
             return
@@ -52,3 +59,76 @@ class EtagCache:
             for stale in list(self._tags)[: self.max_entries // 10 or 1]:
                 del self._tags[stale]
         self._tags[key] = etag
+
+
+_CLAIM_PATH = re.compile(r"^/v1/claims/([1-9][0-9]{0,9})$")
+_CLAIM_ROUTE = SimpleNamespace(path="/v1/claims/{claim_id}")
+
+
+class NotModifiedFastPath:
+    """Answers a poller's conditional GET of a claim with 304 before the router runs.
+
+    Only when everything is already in memory: a key this process verified recently (with the
+    read scope and rate-limit room), the counters, and the claim's current ETag. Anything else
+    (unknown key, missing scope, cache miss, a changed claim) falls through to the ordinary
+    route, which answers it fully; so this path can only ever say "not modified" when the route
+    would have said the same.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            match = _CLAIM_PATH.match(scope["path"])
+            if match is not None and await self._not_modified(scope, int(match.group(1)), send):
+                return
+        await self.app(scope, receive, send)
+
+    async def _not_modified(self, scope: Scope, claim_id: int, send: Send) -> bool:
+        headers = dict(scope["headers"])
+        wanted = headers.get(b"if-none-match")
+        presented = _presented_key(headers)
+        state = scope["app"].state
+        counters = state.generations.values
+        if wanted is None or presented is None or counters is None:
+            return False
+        etag = state.claim_etags.peek(claim_id, counters[generations.CLAIM_VERSIONS])
+        if etag is None or not _matches(wanted.decode("latin-1"), etag):
+            return False
+        principal = cached_principal(state.key_cache, presented)
+        if principal is None or "read" not in principal.scopes:
+            return False
+        if state.rate_limiter.retry_after(principal.key_id) > 0:
+            return False
+        scope.setdefault("state", {})["key_name"] = principal.name
+        scope["route"] = _CLAIM_ROUTE
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 304,
+                "headers": [
+                    (b"etag", etag.encode()),
+                    (b"cache-control", POLL_CACHE.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+        return True
+
+
+def _presented_key(headers: dict[bytes, bytes]) -> str | None:
+    authorization = headers.get(b"authorization")
+    if authorization is not None:
+        scheme, _, credentials = authorization.decode("latin-1").partition(" ")
+        return credentials.strip() if scheme.lower() == "bearer" and credentials else None
+    api_key = headers.get(b"x-api-key")
+    return api_key.decode("latin-1") if api_key else None
+
+
+def _matches(header: str, etag: str) -> bool:
+    wanted = _opaque(etag)
+    return any(
+        candidate == "*" or _opaque(candidate) == wanted
+        for candidate in (part.strip() for part in header.split(","))
+    )

@@ -66,6 +66,16 @@ class KeyCache:
         self._entries.pop(prefix, None)
 
 
+def cached_principal(cache: KeyCache, presented: str) -> Principal | None:
+    """The principal of a key this process verified recently, without the database; else None."""
+    prefix = _prefix_of(presented)
+    cached = cache.get(prefix) if prefix is not None else None
+    if cached is None:
+        return None
+    stored_hash, principal = cached
+    return principal if hmac.compare_digest(stored_hash, hash_key(presented)) else None
+
+
 async def authenticate(session: AsyncSession, cache: KeyCache, presented: str) -> Principal:
     prefix = _prefix_of(presented)
     if prefix is None:
