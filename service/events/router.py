@@ -165,7 +165,7 @@ async def get_consensus(
 ) -> Response | ConsensusRead:
     service = EventService(session)
     event = await service.get(event_id)
-    row = await service.repository.latest_consensus(event.id)
+    row = await service.latest_consensus(event.id)
     etag = f'W/"consensus-{event.id}-{row.id if row else 0}-{int(event.consensus_stale)}"'
     if not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": POLL_CACHE})
@@ -185,7 +185,7 @@ async def consensus_history(
 ) -> ConsensusPage:
     service = EventService(session)
     event = await service.get(event_id)
-    rows = await service.repository.consensus_history(event.id, after=page.after, limit=page.fetch)
+    rows = await service.consensus_history(event.id, after=page.after, limit=page.fetch)
     rows, next_cursor = page.cut(rows)
     return ConsensusPage(
         items=[consensus_read(event, row) for row in rows], next_cursor=next_cursor

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.audit.service import record_audit
 from service.auth.service import Principal
 from service.errors import NotFound
-from service.events.models import Event
+from service.events.models import Event, EventConsensus
 from service.events.repository import EventRepository
 from service.events.schemas import EventCreate
 
@@ -35,6 +35,14 @@ class EventService:
         return await self.repository.page(
             after=after, limit=limit, topic=topic, conflict=conflict, status=status
         )
+
+    async def latest_consensus(self, event_id: int) -> EventConsensus | None:
+        return await self.repository.latest_consensus(event_id)
+
+    async def consensus_history(
+        self, event_id: int, *, after: int | None, limit: int
+    ) -> Sequence[EventConsensus]:
+        return await self.repository.consensus_history(event_id, after=after, limit=limit)
 
     async def create(self, data: EventCreate, *, actor: Principal, request_id: str | None) -> Event:
         event = await self.repository.add(Event(**data.model_dump()))

@@ -87,7 +87,7 @@ async def list_outlets(
     q: Annotated[str | None, Query(max_length=100, description="Name or slug contains.")] = None,
     include_archived: bool = False,
 ) -> OutletPage:
-    outlets = await OutletService(session, scoring).repository.page(
+    outlets = await OutletService(session, scoring).page(
         after=page.after,
         limit=page.fetch,
         kind=kind.value if kind else None,

@@ -78,6 +78,9 @@ class OutletService:
             raise NotFound(f"No outlet with id or slug '{reference}'.")
         return outlet
 
+    async def page(self, **filters: Any) -> Sequence[Outlet]:
+        return await self.repository.page(**filters)
+
     async def create(
         self, data: OutletCreate, *, actor: Principal, request_id: str | None
     ) -> Outlet:
