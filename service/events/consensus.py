@@ -22,6 +22,7 @@ from service.db import utcnow
 from service.errors import NotFound
 from service.events.models import Event, EventConsensus
 from service.events.repository import EventRepository
+from service.outlets.directory import OutletLike
 from service.outlets.models import Outlet
 from service.outlets.repository import OutletRepository
 from service.scores.service import ScoringService
@@ -35,29 +36,31 @@ def has_figure(claim: Claim) -> bool:
     return claim.figure_value is not None or claim.figure_low is not None
 
 
-def numeric_claim(claim: Claim, outlet: Outlet, event: Event | None) -> NumericClaim:
+def copy_group(claim: Claim, outlet: OutletLike) -> str:
+    """Reports that are not independent share a group: syndicated copies, one owner's outlets."""
     if claim.copy_of_claim_id is not None:
-        copy_group: str | None = f"copy:{claim.copy_of_claim_id}"
-    elif outlet.owner:
-        copy_group = f"owner:{outlet.owner}"
-    else:
-        copy_group = f"copy:{claim.id}"
+        return f"copy:{claim.copy_of_claim_id}"
+    if outlet.owner:
+        return f"owner:{outlet.owner}"
+    return f"copy:{claim.id}"
+
+
+def numeric_claim(claim: Claim, outlet: Outlet, event: Event | None) -> NumericClaim:
+    group = copy_group(claim, outlet)
     party = bool(event and event.conflict and event.conflict in outlet.conflict_parties)
     if claim.figure_low is not None and claim.figure_high is not None:
         if claim.figure_low == claim.figure_high:
             return NumericClaim(
-                str(outlet.id), value=claim.figure_low, copy_group=copy_group, party=party
+                str(outlet.id), value=claim.figure_low, copy_group=group, party=party
             )
         return NumericClaim(
             str(outlet.id),
             low=claim.figure_low,
             high=claim.figure_high,
-            copy_group=copy_group,
+            copy_group=group,
             party=party,
         )
-    return NumericClaim(
-        str(outlet.id), value=claim.figure_value, copy_group=copy_group, party=party
-    )
+    return NumericClaim(str(outlet.id), value=claim.figure_value, copy_group=group, party=party)
 
 
 class ConsensusService:
@@ -157,6 +160,7 @@ class ConsensusService:
                     "relative_distance": round(assessment.relative_distance, 6),
                     "weight": round(assessment.weight, 6),
                     "party": assessment.party,
+                    "copy_group": copy_group(claim, outlet),
                 }
             )
         source_rows = [

@@ -80,14 +80,24 @@ def consensus_distance(claim: Claim, consensus: EventConsensus | None) -> float 
     return gap / max(abs(estimate), 1.0)
 
 
-def corroborations(claim: Claim, consensus: EventConsensus | None) -> int | None:
-    """Other outlets of the event whose figure lies within 10% of this claim's."""
+def corroborations(
+    claim: Claim, outlet: OutletLike, consensus: EventConsensus | None
+) -> int | None:
+    """Independent reports of the event whose figure lies within 10% of this claim's.
+
+    Reports count once per copy group: syndicated copies and outlets of one owner are not
+    independent of each other, nor of this claim when they share its group.
+    """
+    from service.events.consensus import copy_group
+
     point = _point(claim)
     if consensus is None or point is None:
         return None
-    outlets = set()
+    own = copy_group(claim, outlet)
+    groups = set()
     for other in consensus.claims:
-        if other["claim_id"] == claim.id or other["outlet_id"] == claim.outlet_id:
+        group = other.get("copy_group") or f"outlet:{other['outlet_id']}"
+        if other["claim_id"] == claim.id or other["outlet_id"] == claim.outlet_id or group == own:
             continue
         value = other["value"]
         if value is None and other["low"] is not None and other["high"] is not None:
@@ -95,8 +105,8 @@ def corroborations(claim: Claim, consensus: EventConsensus | None) -> int | None
         if value is not None and abs(value - point) <= CORROBORATION_TOLERANCE * max(
             abs(point), 1.0
         ):
-            outlets.add(other["outlet_id"])
-    return len(outlets)
+            groups.add(group)
+    return len(groups)
 
 
 def claim_context(
@@ -119,7 +129,7 @@ def claim_context(
         on_the_ground=outlet.on_the_ground,
         outlet_record=outlet_record,
         topic_records=topic_records,
-        independent_corroborations=corroborations(claim, item.consensus),
+        independent_corroborations=corroborations(claim, outlet, item.consensus),
         consensus_distance=consensus_distance(claim, item.consensus),
         metadata={"country": outlet.country} if outlet.country else {},
     )
