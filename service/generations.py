@@ -15,7 +15,6 @@ own changed one, so hot paths (scores, 304s) read no counter from the database:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.background import BackgroundLoop
 from service.db import GENERATIONS_DIRTY as DIRTY
 from service.scores.models import Generation
 
@@ -68,7 +68,7 @@ class Generations:
         self.sessionmaker = sessionmaker
         self.refresh_seconds = refresh_seconds
         self.values: dict[str, int] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("credscore-generations", self._loop)
 
     async def current(self, session: AsyncSession) -> dict[str, int]:
         if self.values is None or session.info.get(DIRTY) or self.sessionmaker is None:
@@ -82,15 +82,11 @@ class Generations:
             self.values = await read_generations(session)
 
     def start(self) -> None:
-        if self._task is None and self.sessionmaker is not None:
-            self._task = asyncio.create_task(self._loop(), name="credscore-generations")
+        if self.sessionmaker is not None:
+            self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _loop(self) -> None:
         while True:

@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.background import BackgroundLoop
 from service.db import GENERATIONS_DIRTY, utcnow
 from service.jobs.models import Job
 
@@ -44,21 +45,16 @@ class JobRunner:
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("credscore-jobs", self._run_forever)
 
     def wake(self) -> None:
         self._wake.set()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run_forever(), name="credscore-jobs")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _run_forever(self) -> None:
         while True:
