@@ -724,8 +724,10 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         n_events = s.n_events
         has_claims = np.bincount(s.event, minlength=n_events) > 0
         # Best candidate: highest support, ties to the first (lowest figure) in canonical order.
+        # Supports within float dust of the top are ties: cumulative sums taken in another claim
+        # order differ in the last bits, and the estimate must not depend on claim order.
         top = np.maximum.reduceat(support, s.cand_starts)[s.cand_segment]
-        at_top = np.flatnonzero(support >= top)
+        at_top = np.flatnonzero(support >= top - 1e-9 * np.maximum(1.0, np.abs(top)))
         first = np.ones(at_top.shape[0], dtype=bool)
         first[1:] = s.cand_event[at_top[1:]] != s.cand_event[at_top[:-1]]
         best = np.full(n_events, -1, dtype=np.int64)
