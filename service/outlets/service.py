@@ -78,8 +78,26 @@ class OutletService:
             raise NotFound(f"No outlet with id or slug '{reference}'.")
         return outlet
 
-    async def page(self, **filters: Any) -> Sequence[Outlet]:
-        return await self.repository.page(**filters)
+    async def page(
+        self,
+        *,
+        after: int | None,
+        limit: int,
+        kind: str | None = None,
+        country: str | None = None,
+        conflict: str | None = None,
+        include_archived: bool = False,
+        query: str | None = None,
+    ) -> Sequence[Outlet]:
+        return await self.repository.page(
+            after=after,
+            limit=limit,
+            kind=kind,
+            country=country,
+            conflict=conflict,
+            include_archived=include_archived,
+            query=query,
+        )
 
     async def create(
         self, data: OutletCreate, *, actor: Principal, request_id: str | None
