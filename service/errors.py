@@ -119,11 +119,6 @@ class RateLimited(CredscoreError):
     slug = "too-many-requests"
 
 
-class ServiceUnavailable(CredscoreError):
-    status_code = 503
-    slug = "service-unavailable"
-
-
 def problem_response(
     request: Request,
     *,

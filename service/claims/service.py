@@ -21,7 +21,6 @@ from service.events.models import Event
 from service.events.repository import EventRepository
 from service.jobs.service import RECONCILE_EVENT, enqueue, mark_events_stale
 from service.outlets.directory import OutletLike
-from service.outlets.repository import OutletRepository
 from service.schemas import database_id
 from service.scores.models import Score
 from service.scores.repository import ScoreRepository
@@ -71,12 +70,11 @@ class ClaimService:
     ) -> list[StoredClaim]:
         outlet_id = None
         if outlet_ref is not None:
-            outlets = OutletRepository(self.session)
+            registry = await self.scoring.outlets(self.session)
             number = database_id(outlet_ref)
-            if number is None:
-                outlet = await outlets.by_slug(outlet_ref)
-            else:
-                outlet = await outlets.by_id(number) if number > 0 else None
+            outlet = (
+                registry.by_slug.get(outlet_ref) if number is None else registry.by_id.get(number)
+            )
             if outlet is None:
                 return []
             outlet_id = outlet.id

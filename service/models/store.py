@@ -42,9 +42,6 @@ class ModelStore:
     def loaded(self) -> LoadedModel | None:
         return self._loaded
 
-    def invalidate(self) -> None:
-        self._generation = None
-
     async def current(self, session: AsyncSession, generation: int) -> LoadedModel | None:
         if generation == self._generation:
             return self._loaded

@@ -26,12 +26,6 @@ class OutletRepository:
         rows = await self.session.execute(select(Outlet).where(Outlet.id.in_(set(outlet_ids))))
         return {outlet.id: outlet for outlet in rows.scalars()}
 
-    async def by_slugs(self, slugs: Sequence[str]) -> dict[str, Outlet]:
-        if not slugs:
-            return {}
-        rows = await self.session.execute(select(Outlet).where(Outlet.slug.in_(set(slugs))))
-        return {outlet.slug: outlet for outlet in rows.scalars()}
-
     async def page(
         self,
         *,

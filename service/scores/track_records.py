@@ -179,9 +179,6 @@ class TrackRecordStore:
         self._snapshot: EvidenceSnapshot | None = None
         self._lock = asyncio.Lock()
 
-    def invalidate(self) -> None:
-        self._snapshot = None
-
     async def snapshot(
         self, session: AsyncSession, generation: int, reset_generation: int = 0
     ) -> EvidenceSnapshot:

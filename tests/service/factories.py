@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -69,3 +70,16 @@ async def record_verdict(
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+async def recent_track_record(
+    client: httpx.AsyncClient, headers: dict[str, str], slug: str, ratings: list[str]
+) -> None:
+    """Verdicts on an outlet's claims from the last two months: decay leaves them nearly whole."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    for rating in ratings:
+        published = (now - timedelta(days=60)).isoformat()
+        claim = await create_claim(client, headers, slug, published_at=published)
+        await record_verdict(
+            client, headers, claim["id"], rating, (now - timedelta(days=30)).isoformat()
+        )

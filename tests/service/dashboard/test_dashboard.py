@@ -16,7 +16,6 @@ import socket
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,11 @@ import uvicorn
 from service.app import create_app
 from service.dashboard.router import ASSET_TYPES, STATIC_DIR
 from service.settings import Settings
-from tests.service.factories import create_claim, create_outlet, record_verdict
+from tests.service.factories import (
+    create_claim,
+    create_outlet,
+    recent_track_record,
+)
 
 CHROMIUM = os.environ.get("CREDSCORE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -207,18 +210,6 @@ async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
     await server.stop()
 
 
-async def _track_record(
-    client: httpx.AsyncClient, headers: dict[str, str], slug: str, ratings: list[str]
-) -> None:
-    now = datetime.now(UTC).replace(microsecond=0)
-    for rating in ratings:
-        published = (now - timedelta(days=60)).isoformat()
-        claim = await create_claim(client, headers, slug, published_at=published)
-        await record_verdict(
-            client, headers, claim["id"], rating, (now - timedelta(days=30)).isoformat()
-        )
-
-
 @pytest.fixture
 async def dashboard_data(
     app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
@@ -240,9 +231,9 @@ async def dashboard_data(
         conflict_parties=["syria-2017"],
     )
     await create_outlet(client, admin_headers, "xss", name=XSS_NAME, kind="online")
-    await _track_record(client, admin_headers, "good-wire", ["true"] * 5)
-    await _track_record(client, admin_headers, "monitor", ["true", "true", "mostly-true"])
-    await _track_record(client, admin_headers, "state-tv", ["false"] * 5)
+    await recent_track_record(client, admin_headers, "good-wire", ["true"] * 5)
+    await recent_track_record(client, admin_headers, "monitor", ["true", "true", "mostly-true"])
+    await recent_track_record(client, admin_headers, "state-tv", ["false"] * 5)
     event = (await client.post("/v1/events", json=EVENT, headers=admin_headers)).json()
     for slug, value in (("good-wire", 37), ("monitor", 42), ("state-tv", 78)):
         await create_claim(

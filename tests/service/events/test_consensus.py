@@ -13,7 +13,12 @@ from service.app import create_app
 from service.jobs.models import Job
 from service.scores.models import Score
 from service.settings import Settings
-from tests.service.factories import create_claim, create_outlet, record_verdict
+from tests.service.factories import (
+    create_claim,
+    create_outlet,
+    recent_track_record,
+    record_verdict,
+)
 
 STRIKES = {
     "title": "Civilians killed by strikes, night of 2017-08-21",
@@ -23,28 +28,15 @@ STRIKES = {
 }
 
 
-async def build_record(
-    client: httpx.AsyncClient, headers: dict[str, str], slug: str, ratings: list[str]
-) -> None:
-    # Recent verdicts: decay leaves them nearly their full weight today.
-    now = datetime.now(UTC).replace(microsecond=0)
-    for rating in ratings:
-        published = (now - timedelta(days=60)).isoformat()
-        claim = await create_claim(client, headers, slug, published_at=published)
-        await record_verdict(
-            client, headers, claim["id"], rating, (now - timedelta(days=30)).isoformat()
-        )
-
-
 async def raqqa(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
     await create_outlet(client, headers, "activists", kind="activist_network")
     await create_outlet(client, headers, "monitor", kind="ngo_monitor")
     await create_outlet(
         client, headers, "state-tv", kind="state_media", conflict_parties=["syria-2017"]
     )
-    await build_record(client, headers, "activists", ["true"] * 6)
-    await build_record(client, headers, "monitor", ["true"] * 6)
-    await build_record(client, headers, "state-tv", ["false"] * 6)
+    await recent_track_record(client, headers, "activists", ["true"] * 6)
+    await recent_track_record(client, headers, "monitor", ["true"] * 6)
+    await recent_track_record(client, headers, "state-tv", ["false"] * 6)
     event: dict[str, Any] = (await client.post("/v1/events", json=STRIKES, headers=headers)).json()
     for slug, value in (("activists", 37), ("monitor", 42), ("state-tv", 78)):
         await create_claim(
@@ -98,8 +90,8 @@ class TestConsensus:
     ) -> None:
         await create_outlet(client, admin_headers, "wire-a")
         await create_outlet(client, admin_headers, "wire-b")
-        await build_record(client, admin_headers, "wire-a", ["true"] * 5)
-        await build_record(client, admin_headers, "wire-b", ["true"] * 5)
+        await recent_track_record(client, admin_headers, "wire-a", ["true"] * 5)
+        await recent_track_record(client, admin_headers, "wire-b", ["true"] * 5)
         event = (await client.post("/v1/events", json=STRIKES, headers=admin_headers)).json()
         for slug, value in (("wire-a", 12), ("wire-b", 300)):
             await create_claim(

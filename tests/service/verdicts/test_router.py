@@ -44,11 +44,11 @@ class TestRecordVerdict:
         ).json()["items"]
         assert len(history) == 5
         assert history[-1]["probability"] < history[-2]["probability"]
-        audit = (
-            (await session.execute(select(AuditEntry).where(AuditEntry.action == "verdict.create")))
-            .scalars()
-            .all()
+        # Oldest first: without an ORDER BY, PostgreSQL may return rows in any order.
+        rows = await session.execute(
+            select(AuditEntry).where(AuditEntry.action == "verdict.create").order_by(AuditEntry.id)
         )
+        audit = rows.scalars().all()
         assert len(audit) == 5
         assert audit[-1].after["rating"] == "false"
 
