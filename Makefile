@@ -44,7 +44,7 @@ bench: $(STAMP)
 		|| { echo "wrk is needed: apt-get install wrk"; exit 1; }
 	@$(if $(PROFILE),$(BIN)/py-spy --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet py-spy,true)
 	$(BIN)/python bench/http_load.py --workers $(BENCH_WORKERS) --duration $(BENCH_SECONDS) \
-		$(if $(JSON),--json $(JSON)) $(if $(PROFILE),--profile)
+		$(if $(JSON),--json $(JSON)) $(if $(PROFILE),--profile) $(if $(MODEL),--model)
 
 eval-liar: $(STAMP)
 	$(BIN)/credscore eval liar --train ../shared/data/liar/train.tsv --test ../shared/data/liar/valid.tsv

@@ -436,6 +436,27 @@ def load_verdicts(base: str, key: str, loaded: LoadedClaims, count: int, seed: i
     run_parallel(work, record, 4)
 
 
+def train_model(database_url: str) -> str:
+    """Train and activate a claim model on the verdicts just recorded; returns its version.
+
+    The workers notice the activation through the ``model`` generation within a second
+    (``CREDSCORE_CACHE_REFRESH_SECONDS``) and load it before the first measured run.
+    """
+    started = time.perf_counter()
+    env = {**os.environ, "CREDSCORE_DATABASE_URL": database_url}
+    completed = subprocess.run(
+        [str(BIN / "credscore"), "train", "--activate"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    version = completed.stdout.strip().splitlines()[-1]
+    log(f"model {version} trained and active in {time.perf_counter() - started:.1f} s")
+    time.sleep(3)
+    return version
+
+
 def wait_for_jobs(database_url: str, limit_seconds: float = 600) -> tuple[int, float]:
     """Wait until the background jobs the verdicts queued (re-scoring) are done, so they do not
     run inside the measured windows; returns how many jobs there were and the seconds waited."""
@@ -949,6 +970,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database", default="credscore_bench")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--no-access-log", action="store_true", help="CREDSCORE_ACCESS_LOG=false")
+    parser.add_argument(
+        "--model",
+        action="store_true",
+        help="train and activate a claim model on the bench's verdicts before the runs "
+        "(scores then take the model path, not the track record)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--profile", action="store_true", help="py-spy the claims/score paths")
     parser.add_argument("--profile-seconds", type=float, default=12.0)
@@ -1059,6 +1086,7 @@ def run(
     log(f"{args.verdicts:,} verdicts in {time.perf_counter() - started:.1f} s")
     jobs, waited = wait_for_jobs(database_url)
     log(f"{jobs:,} background jobs (re-scoring after verdicts) done after {waited:.1f} s more")
+    model = train_model(database_url) if args.model else None
     (data_dir / "slugs.txt").write_text("\n".join(slugs) + "\n")
     polls = poll_targets(base, key, random.Random(args.seed).sample(loaded.ids, 256))
     with_etag = sum(1 for _, etag in polls if etag)
@@ -1111,12 +1139,14 @@ def run(
         "poll_targets_with_etag": with_etag,
         "cpus": os.cpu_count(),
         "postgres_max_connections": postgres_max_connections(),
+        "model": model or "none (track record)",
     }
     header = (
         f"\ncredscore HTTP bench: {args.workers} workers, {args.connections} connections "
         f"(wrk -t{args.wrk_threads}), {args.duration:g} s after {args.warmup:g} s warm-up, "
         f"access log {'off' if args.no_access_log else 'on'}, {len(slugs):,} outlets, "
-        f"{len(loaded.ids):,} claims loaded ({stored:,} at the end), {os.cpu_count()} CPUs\n"
+        f"{len(loaded.ids):,} claims loaded ({stored:,} at the end), {os.cpu_count()} CPUs, "
+        f"scoring by {model or 'track record (no model)'}\n"
     )
     print_table(results, header)
     if args.json:

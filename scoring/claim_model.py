@@ -328,6 +328,30 @@ class _CompiledEnsemble:
             total += proba
         return total / len(self.folds)
 
+    def proba_one(self, decisions: Sequence[float]) -> list[float]:
+        """``proba`` of one row, in plain floats: at one row numpy's per-call cost is most of it."""
+        n_classes = self.n_classes
+        total = [0.0] * n_classes
+        for fold in self.folds:
+            proba = [0.0] * n_classes
+            for offset, (class_idx, calibrator) in enumerate(
+                zip(fold.class_index.tolist(), fold.calibrators, strict=True)
+            ):
+                target = class_idx + 1 if n_classes == 2 else class_idx
+                proba[target] = calibrator.one(decisions[fold.start + offset])
+            if n_classes == 2:
+                proba[0] = 1.0 - proba[1]
+            else:
+                denominator = sum(proba)
+                proba = (
+                    [value / denominator for value in proba]
+                    if denominator != 0
+                    else [1.0 / n_classes] * n_classes
+                )
+            for k, value in enumerate(proba):
+                total[k] += 1.0 if 1.0 < value <= 1.0 + 1e-5 else value
+        return [value / len(self.folds) for value in total]
+
 
 def _compile_ensemble(
     calibrated: CalibratedClassifierCV, n_features: int, column_offset: int
@@ -614,7 +638,7 @@ class CompiledClaimModel:
         low, high, _ = self._interval(binary, record_sd)
         k = self.n_folds
         model_sd = math.sqrt((k - 1) / k * float(np.sum((binary - binary.mean()) ** 2)))
-        classes = self._class_probabilities(decisions[np.newaxis, :])[0]
+        classes = self._class_probabilities_one(decisions.tolist())
         contributions: tuple[Contribution, ...] = ()
         if explain > 0:
             contributions = self._explain(
@@ -626,11 +650,19 @@ class CompiledClaimModel:
             low=min(low, probability),
             high=max(high, probability),
             grade=grade_for(probability, rated=rated),
-            class_probabilities=dict(zip(self.labels, classes.tolist(), strict=True)),
+            class_probabilities=dict(zip(self.labels, classes, strict=True)),
             contributions=contributions,
             model_sd=model_sd,
             track_record_sd=math.sqrt(float(np.mean(record_sd**2))),
         )
+
+    def _class_probabilities_one(self, decisions: list[float]) -> list[float]:
+        full = [0.0] * len(self.labels)
+        for position, value in zip(
+            self.ordinal_labels.tolist(), self.ordinal.proba_one(decisions), strict=True
+        ):
+            full[position] = value
+        return full
 
     def _class_probabilities(self, decisions: np.ndarray) -> np.ndarray:
         proba = self.ordinal.proba(decisions)
@@ -702,12 +734,17 @@ class CompiledClaimModel:
         contributions = np.zeros((len(self.group_names), self.n_binary_columns))
         np.add.at(contributions, groups, values[:, None] * coef)
         contributions -= self.group_baseline
-        effects: list[tuple[float, int]] = []
-        for group in range(len(self.group_names)):
-            shifted = binary - contributions[group]
-            effect = probability - self._binary_probability(shifted)
-            if abs(effect) > 1e-12:
-                effects.append((effect, int(group)))
+        # P(holds up) with each group's contribution taken out, all groups at once: a column
+        # of shifted decisions per fold, summed over folds in order as _binary_probability does.
+        shifted = binary[np.newaxis, :] - contributions
+        without = np.zeros(len(self.group_names))
+        with np.errstate(over="ignore"):  # exp overflow is a probability of 0, as in .one()
+            for fold, calibrator in enumerate(self.binary_calibrators):
+                without = without + calibrator(shifted[:, fold])
+        group_effects = (probability - without / self.n_folds).tolist()
+        effects = [
+            (effect, group) for group, effect in enumerate(group_effects) if abs(effect) > 1e-12
+        ]
         effects.sort(key=lambda item: -abs(item[0]))
         result: list[Contribution] = []
         for effect, group in effects[:top]:

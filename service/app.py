@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,7 +13,9 @@ from fastapi.openapi.utils import get_openapi
 from service.auth.rate_limit import RateLimiter
 from service.auth.router import router as auth_router
 from service.auth.service import KeyCache
+from service.claims.fast_path import ClaimFastPath
 from service.claims.router import router as claims_router
+from service.claims.writer import ClaimWriter
 from service.dashboard.router import router as dashboard_router
 from service.db import create_engine, create_sessionmaker
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
@@ -62,10 +65,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.training = TrainingLauncher(settings, app.state.sessionmaker)
         if settings.jobs_enabled:
             app.state.jobs.start()
+        # Everything imported and built so far (FastAPI, SQLAlchemy, scipy, scikit-learn: some
+        # 200,000 objects) lives as long as the process. Frozen, the collector stops walking it
+        # on every full collection: those took 110-140 ms under load (10 ms after) and set p99.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
             await app.state.training.stop()
+            await app.state.claim_writer.stop()
             await app.state.generations.stop()
             await app.state.jobs.stop()
             await engine.dispose()
@@ -81,7 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.claim_etags = EtagCache()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.state.scoring = ScoringService(settings, TrackRecordStore())
+    app.state.claim_writer = ClaimWriter(app.state)
+    app.state.fast_path_served = 0  # requests ClaimFastPath answered (tests check it served)
     install_error_handlers(app)
+    app.add_middleware(ClaimFastPath)
     app.add_middleware(NotModifiedFastPath)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)

@@ -22,15 +22,18 @@ def _err(message: str) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from service.serving import reuse_port_supported, serve_reuse_port, uvicorn_options
+
+    if args.workers > 1 and reuse_port_supported():
+        return serve_reuse_port(
+            args.host, args.port, args.workers, proxy_headers=args.proxy_headers
+        )
     uvicorn.run(
         "service.app:create_app",
-        factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        access_log=False,
-        log_config=None,
-        proxy_headers=args.proxy_headers,
+        **uvicorn_options(args.proxy_headers),
     )
     return 0
 

@@ -8,6 +8,7 @@ into problem documents, so no client ever has to parse an HTML page or a bare 50
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -248,15 +249,32 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
+_ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+# Most specific first, so that ``error_response`` picks what Starlette's MRO lookup would.
+_HANDLERS: tuple[tuple[type[Exception], _ExceptionHandler], ...] = (
+    (CredscoreError, _credscore_error),
+    (RequestValidationError, _validation_error),
+    (StarletteHTTPException, _http_error),
+    (OperationalError, _database_unavailable),
+    (DBAPIError, _database_unavailable),
+    (PoolTimeoutError, _database_unavailable),
+    (ConnectionError, _database_unavailable),
+    (Exception, _unexpected_error),
+)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(CredscoreError, _credscore_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(OperationalError, _database_unavailable)
-    app.add_exception_handler(DBAPIError, _database_unavailable)
-    app.add_exception_handler(PoolTimeoutError, _database_unavailable)
-    app.add_exception_handler(ConnectionError, _database_unavailable)
-    app.add_exception_handler(Exception, _unexpected_error)
+    for exception_type, handler in _HANDLERS:
+        app.add_exception_handler(exception_type, handler)
+
+
+async def error_response(request: Request, exc: Exception) -> Response:
+    """The problem document the app's handlers give ``exc``, for code that runs outside them."""
+    for exception_type, handler in _HANDLERS:
+        if isinstance(exc, exception_type):
+            return await handler(request, exc)
+    raise exc
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

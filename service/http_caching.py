@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service import generations
-from service.auth.service import cached_principal
+from service.auth.service import cached_principal, first_headers, presented_key
 
 # Pollers may keep a copy but must revalidate it every time: cheap with If-None-Match.
 POLL_CACHE = "no-cache"
@@ -86,9 +86,9 @@ class NotModifiedFastPath:
         await self.app(scope, receive, send)
 
     async def _not_modified(self, scope: Scope, claim_id: int, send: Send) -> bool:
-        headers = dict(scope["headers"])
+        headers = first_headers(scope["headers"])
         wanted = headers.get(b"if-none-match")
-        presented = _presented_key(headers)
+        presented = presented_key(headers)
         state = scope["app"].state
         counters = state.generations.values
         if wanted is None or presented is None or counters is None:
@@ -115,15 +115,6 @@ class NotModifiedFastPath:
         )
         await send({"type": "http.response.body", "body": b""})
         return True
-
-
-def _presented_key(headers: dict[bytes, bytes]) -> str | None:
-    authorization = headers.get(b"authorization")
-    if authorization is not None:
-        scheme, _, credentials = authorization.decode("latin-1").partition(" ")
-        return credentials.strip() if scheme.lower() == "bearer" and credentials else None
-    api_key = headers.get(b"x-api-key")
-    return api_key.decode("latin-1") if api_key else None
 
 
 def _matches(header: str, etag: str) -> bool:

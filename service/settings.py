@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     database_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     log_level: LogLevel = "INFO"
     access_log: bool = True
+    # Serve plain POST /v1/score and /v1/claims without FastAPI's per-request machinery
+    # (service/claims/fast_path.py); off sends every request through the routes.
+    fast_path: bool = True
 
     max_body_bytes: int = Field(default=2_000_000, ge=1_024)
     max_batch_claims: int = Field(default=1_000, ge=1, le=10_000)

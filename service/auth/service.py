@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,25 @@ class KeyCache:
 
     def forget(self, prefix: str) -> None:
         self._entries.pop(prefix, None)
+
+
+def first_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    """Raw ASGI headers as a dict where the first of repeated names wins, as in Starlette's
+    ``Headers.get``, so middleware reads the same key the routes would."""
+    headers: dict[bytes, bytes] = {}
+    for name, value in raw:
+        headers.setdefault(name, value)
+    return headers
+
+
+def presented_key(headers: dict[bytes, bytes]) -> str | None:
+    """The key in raw ASGI headers, for middleware that runs before FastAPI's security schemes."""
+    authorization = headers.get(b"authorization")
+    if authorization is not None:
+        scheme, _, credentials = authorization.decode("latin-1").partition(" ")
+        return credentials.strip() if scheme.lower() == "bearer" and credentials else None
+    api_key = headers.get(b"x-api-key")
+    return api_key.decode("latin-1") if api_key else None
 
 
 def cached_principal(cache: KeyCache, presented: str) -> Principal | None:

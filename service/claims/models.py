@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,3 +37,84 @@ class Claim(IdMixin, Base):
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     submitted_by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClaimFields(Protocol):
+    """What scoring reads of a claim: a stored ``Claim`` or a ``ClaimDraft`` being previewed."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def outlet_id(self) -> int: ...
+    @property
+    def event_id(self) -> int | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def published_at(self) -> datetime: ...
+    @property
+    def topic(self) -> str | None: ...
+    @property
+    def figure_value(self) -> float | None: ...
+    @property
+    def figure_low(self) -> float | None: ...
+    @property
+    def figure_high(self) -> float | None: ...
+    @property
+    def figure_unit(self) -> str | None: ...
+    @property
+    def copy_of_claim_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDraft:
+    """A claim that is scored but not stored (previews): no ORM instrumentation to pay for."""
+
+    outlet_id: int
+    event_id: int | None
+    text: str
+    published_at: datetime
+    topic: str | None
+    figure_value: float | None
+    figure_low: float | None
+    figure_high: float | None
+    figure_unit: str | None
+    copy_of_claim_id: int | None
+    id: int | None = None
+
+
+class StoredClaimFields(ClaimFields, Protocol):
+    """A stored claim as the API shows it: a ``Claim`` row or a ``ClaimRecord`` just inserted."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def score_stale_since(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRecord:
+    """A claim inserted with a core INSERT (service/claims/service.py): every column, no ORM."""
+
+    id: int
+    outlet_id: int
+    event_id: int | None
+    text: str
+    published_at: datetime
+    topic: str | None
+    figure_value: float | None
+    figure_low: float | None
+    figure_high: float | None
+    figure_unit: str | None
+    copy_of_claim_id: int | None
+    idempotency_key: str | None
+    request_fingerprint: str | None
+    submitted_by_key_id: int | None
+    created_at: datetime
+    score_stale_since: datetime | None = None
+
+
+# The columns a ClaimDraft carries (all but the id), for building one from a row.
+DRAFT_FIELDS = tuple(name for name in ClaimDraft.__dataclass_fields__ if name != "id")

@@ -2,14 +2,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import generations
-from service.claims.models import Claim
-from service.db import keyset, utcnow
-from service.scores.models import Score
+from service.claims.models import Claim, ClaimRecord
+from service.db import array_parameters, column_arrays, insert_returning_ids, keyset, utcnow
+from service.scores.models import Score, ScoreRecord
+from service.scores.repository import ScoreRepository
 from service.verdicts.models import Verdict
 
 
@@ -56,9 +59,58 @@ class ClaimRepository:
             statement = statement.where(Claim.published_at >= since)
         return (await self.session.execute(statement)).scalars().all()
 
-    async def add_all(self, claims: Sequence[Claim]) -> None:
-        self.session.add_all(claims)
-        await self.session.flush()
+    async def insert(self, rows: Sequence[dict[str, Any]]) -> list[ClaimRecord]:
+        """Insert claims (every column but ``id`` and ``score_stale_since``) in one statement."""
+        ids = await insert_returning_ids(self.session, Claim, rows)
+        return [ClaimRecord(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
+
+    async def insert_with_scores(
+        self, claim_rows: Sequence[dict[str, Any]], score_rows: Sequence[dict[str, Any]]
+    ) -> list[tuple[ClaimRecord, ScoreRecord]]:
+        """Insert claims and one score each (``claim_id`` filled in here), in order.
+
+        On PostgreSQL, up to ``SINGLE_STATEMENT_MAX_ROWS`` claims go in one statement: ids from
+        both sequences, then both INSERTs as data-modifying CTEs over ``unnest`` of one array per
+        column, so a group-commit group costs one round trip before its commit instead of four
+        (measured: 3,441 against 3,078-3,218 single claims/s). Larger batches and other
+        databases take two INSERTs (executemany on PostgreSQL), which measured faster for
+        1,000-claim batches (12,589-12,944 against 10,131-11,295 claims/s).
+        """
+        if not claim_rows:
+            return []
+        connection = await self.session.connection()
+        dialect = connection.dialect
+        if dialect.name != "postgresql" or len(claim_rows) > SINGLE_STATEMENT_MAX_ROWS:
+            claims = await self.insert(claim_rows)
+            scores = await ScoreRepository(self.session).insert(
+                [
+                    {**row, "claim_id": claim.id}
+                    for row, claim in zip(score_rows, claims, strict=True)
+                ]
+            )
+            return list(zip(claims, scores, strict=True))
+        claim_columns = tuple(claim_rows[0])
+        score_columns = tuple(name for name in score_rows[0] if name != "claim_id")
+        parameters = {
+            **column_arrays(_CLAIMS, claim_rows, "c_", dialect),
+            **column_arrays(
+                _SCORES, [{n: row[n] for n in score_columns} for row in score_rows], "s_", dialect
+            ),
+        }
+        statement = _claims_with_scores_statement(claim_columns, score_columns, dialect)
+        result = await connection.exec_driver_sql(statement, parameters)
+        ids = cast("list[tuple[int, int]]", result.all())
+        stored = []
+        for (claim_id, score_id), claim_row, score_row in zip(
+            ids, claim_rows, score_rows, strict=True
+        ):
+            stored.append(
+                (
+                    ClaimRecord(id=claim_id, **claim_row),
+                    ScoreRecord(id=score_id, claim_id=claim_id, **score_row),
+                )
+            )
+        return stored
 
     async def open_claims(self, outlet_id: int, *, after: int, limit: int) -> Sequence[Claim]:
         """Claims of an outlet without any verdict yet, in id order."""
@@ -135,3 +187,46 @@ class ClaimRepository:
         if row is None:
             return None
         return int(row[0] or 0), row[1] is not None
+
+
+# See ``ClaimRepository.insert_with_scores``.
+SINGLE_STATEMENT_MAX_ROWS = 100
+
+_CLAIMS = cast(Table, Claim.__table__)
+_SCORES = cast(Table, Score.__table__)
+_STATEMENTS: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}
+
+
+def _claims_with_scores_statement(
+    claim_columns: tuple[str, ...], score_columns: tuple[str, ...], dialect: Dialect
+) -> str:
+    """See ``insert_with_scores``; built once per column set (names from the tables only)."""
+    statement = _STATEMENTS.get((claim_columns, score_columns))
+    if statement is not None:
+        return statement
+    quote = dialect.identifier_preparer.quote
+    claim_names = [f"c_{name}" for name in claim_columns]
+    score_names = [f"s_{name}" for name in score_columns]
+    arrays = ", ".join(
+        [
+            array_parameters(_CLAIMS, claim_columns, "c_", dialect),
+            array_parameters(_SCORES, score_columns, "s_", dialect),
+        ]
+    )
+    statement = f"""
+        WITH input AS MATERIALIZED (
+            SELECT nextval(pg_get_serial_sequence('claims', 'id')) AS claim_id_,
+                   nextval(pg_get_serial_sequence('scores', 'id')) AS score_id_, u.*
+            FROM unnest({arrays}) WITH ORDINALITY
+                AS u({", ".join([*claim_names, *score_names])}, position_)
+        ), claims_ AS (
+            INSERT INTO claims (id, {", ".join(quote(n) for n in claim_columns)})
+            SELECT claim_id_, {", ".join(claim_names)} FROM input
+        ), scores_ AS (
+            INSERT INTO scores (id, claim_id, {", ".join(quote(n) for n in score_columns)})
+            SELECT score_id_, claim_id_, {", ".join(score_names)} FROM input
+        )
+        SELECT claim_id_, score_id_ FROM input ORDER BY position_
+    """  # noqa: S608 - only column names of the two tables are interpolated
+    _STATEMENTS[(claim_columns, score_columns)] = statement
+    return statement

@@ -6,13 +6,21 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.service import Principal
-from service.claims.models import Claim
+from service.claims.models import (
+    DRAFT_FIELDS,
+    Claim,
+    ClaimDraft,
+    ClaimFields,
+    ClaimRecord,
+    StoredClaimFields,
+)
 from service.claims.repository import ClaimRepository
 from service.claims.schemas import ClaimCreate
 from service.db import utcnow
@@ -22,17 +30,25 @@ from service.events.repository import EventRepository
 from service.jobs.service import RECONCILE_EVENT, enqueue, mark_events_stale
 from service.outlets.directory import OutletLike
 from service.schemas import database_id
-from service.scores.models import Score
+from service.scores.models import ScoreFields
 from service.scores.repository import ScoreRepository
-from service.scores.service import ComputedScore, ScoringService, score_row
+from service.scores.service import ComputedScore, ScoringService, score_values
 from service.settings import Settings
 
 
 @dataclass(frozen=True)
-class StoredClaim:
-    claim: Claim
+class PendingClaim:
+    """A checked claim, ready to insert: its column values and its outlet."""
+
+    row: dict[str, Any]
     outlet: OutletLike
-    score: Score | None
+
+
+@dataclass(frozen=True)
+class StoredClaim:
+    claim: StoredClaimFields
+    outlet: OutletLike
+    score: ScoreFields | None
 
 
 def fingerprint(item: ClaimCreate) -> str:
@@ -97,38 +113,30 @@ class ClaimService:
 
     async def preview(self, item: ClaimCreate) -> ComputedScore:
         outlets, events = await self._resolve([item], loc_prefix=["body"], batch=False)
-        # Scored exactly as a stored claim would be, but never added to the session.
-        transient = self._claim_row(item, outlets[0], events, key=None, print_=None, submitter=None)
+        # Scored exactly as a stored claim would be, from the same fields.
+        draft = ClaimDraft(**self._claim_fields(item, outlets[0], events))
         computed = await self.scoring.score_claims(
-            self.session, [transient], {outlets[0].id: outlets[0]}
+            self.session, [draft], {outlets[0].id: outlets[0]}
         )
         return computed[0]
 
     @staticmethod
-    def _claim_row(
-        item: ClaimCreate,
-        outlet: OutletLike,
-        events: dict[int, Event],
-        *,
-        key: str | None,
-        print_: str | None,
-        submitter: Principal | None,
-    ) -> Claim:
-        return Claim(
-            outlet_id=outlet.id,
-            event_id=item.event_id,
-            text=item.text,
-            published_at=item.published_at,
-            topic=item.topic or (events[item.event_id].topic if item.event_id else None),
-            figure_value=item.figure.value if item.figure else None,
-            figure_low=item.figure.low if item.figure else None,
-            figure_high=item.figure.high if item.figure else None,
-            figure_unit=item.figure.unit if item.figure else None,
-            copy_of_claim_id=item.copy_of_claim_id,
-            idempotency_key=key,
-            request_fingerprint=print_,
-            submitted_by_key_id=submitter.key_id if submitter else None,
-        )
+    def _claim_fields(
+        item: ClaimCreate, outlet: OutletLike, events: dict[int, Event]
+    ) -> dict[str, Any]:
+        figure = item.figure
+        return {
+            "outlet_id": outlet.id,
+            "event_id": item.event_id,
+            "text": item.text,
+            "published_at": item.published_at,
+            "topic": item.topic or (events[item.event_id].topic if item.event_id else None),
+            "figure_value": figure.value if figure else None,
+            "figure_low": figure.low if figure else None,
+            "figure_high": figure.high if figure else None,
+            "figure_unit": figure.unit if figure else None,
+            "copy_of_claim_id": item.copy_of_claim_id,
+        }
 
     async def create(
         self,
@@ -153,54 +161,107 @@ class ClaimService:
             replay = await self._replay(submitter, keys, prints)
             if replay is not None:
                 return replay, True
+        pending = await self._check(
+            items, submitter=submitter, keys=keys, prints=prints, batch=batch
+        )
+        if keys is None:
+            return await self.write(pending), False
+        # Only a keyed request can lose a race to its own retry: a savepoint lets it recover and
+        # answer as the winner did (no savepoint round trips otherwise).
+        try:
+            async with self.session.begin_nested():
+                claims = await self.claims.insert([item.row for item in pending])
+        except IntegrityError:
+            replay = await self._replay(submitter, keys, prints)
+            if replay is not None:
+                return replay, True
+            raise
+        return await self._score_and_flag(claims, pending), False
+
+    async def check_one(self, item: ClaimCreate, *, submitter: Principal) -> PendingClaim:
+        """Check one claim submitted without an Idempotency-Key, for ``ClaimWriter``."""
+        pending = await self._check(
+            [item], submitter=submitter, keys=None, prints=[fingerprint(item)], batch=False
+        )
+        return pending[0]
+
+    async def write(self, pending: Sequence[PendingClaim]) -> list[StoredClaim]:
+        """Insert checked claims with their scores, and queue their events' reconciliation."""
+        # Scored before they are stored (a score needs the claim's fields, not its id), so that
+        # both go to the database together.
+        drafts = [ClaimDraft(**{name: item.row[name] for name in DRAFT_FIELDS}) for item in pending]
+        score_rows = await self._score_rows(drafts, pending)
+        stored = await self.claims.insert_with_scores([item.row for item in pending], score_rows)
+        await self._flag_events([claim for claim, _ in stored])
+        return [
+            StoredClaim(claim, item.outlet, score)
+            for (claim, score), item in zip(stored, pending, strict=True)
+        ]
+
+    async def _check(
+        self,
+        items: Sequence[ClaimCreate],
+        *,
+        submitter: Principal,
+        keys: list[str] | None,
+        prints: list[str],
+        batch: bool,
+    ) -> list[PendingClaim]:
         loc_prefix: list[str | int] = ["body", "claims"] if batch else ["body"]
         outlets, events = await self._resolve(items, loc_prefix=loc_prefix, batch=batch)
-        claims = [
-            self._claim_row(
-                item,
-                outlet,
-                events,
-                key=keys[index] if keys else None,
-                print_=prints[index],
-                submitter=submitter,
+        now = utcnow()
+        return [
+            PendingClaim(
+                row={
+                    **self._claim_fields(item, outlet, events),
+                    "idempotency_key": keys[index] if keys else None,
+                    "request_fingerprint": prints[index],
+                    "submitted_by_key_id": submitter.key_id,
+                    "created_at": now,
+                },
+                outlet=outlet,
             )
             for index, (item, outlet) in enumerate(zip(items, outlets, strict=True))
         ]
-        if keys is None:
-            await self.claims.add_all(claims)
-        else:
-            # Only a keyed request can lose a race to its own retry: a savepoint lets it
-            # recover and answer as the winner did (no savepoint round trips otherwise).
-            try:
-                async with self.session.begin_nested():
-                    await self.claims.add_all(claims)
-            except IntegrityError:
-                replay = await self._replay(submitter, keys, prints)
-                if replay is not None:
-                    return replay, True
-                raise
-        computed = await self.scoring.score_claims(
-            self.session, claims, {outlet.id: outlet for outlet in outlets}
+
+    async def _score_and_flag(
+        self, claims: list[ClaimRecord], pending: Sequence[PendingClaim]
+    ) -> list[StoredClaim]:
+        """Score claims already inserted, store the scores, queue their events."""
+        score_rows = await self._score_rows(claims, pending)
+        scores = await self.scores.insert(
+            [{**row, "claim_id": claim.id} for row, claim in zip(score_rows, claims, strict=True)]
         )
-        scores = [
-            score_row(
+        await self._flag_events(claims)
+        return [
+            StoredClaim(claim, item.outlet, score)
+            for claim, item, score in zip(claims, pending, scores, strict=True)
+        ]
+
+    async def _score_rows(
+        self, claims: Sequence[ClaimFields], pending: Sequence[PendingClaim]
+    ) -> list[dict[str, Any]]:
+        """The ``scores`` rows of new claims, without ``claim_id``."""
+        outlets = {item.outlet.id: item.outlet for item in pending}
+        computed = await self.scoring.score_claims(self.session, claims, outlets)
+        rows = []
+        for claim, result in zip(claims, computed, strict=True):
+            row = score_values(
                 result,
                 subject="claim",
                 outlet_id=claim.outlet_id,
-                claim_id=claim.id,
+                claim_id=None,
                 trigger="claim.created",
             )
-            for claim, result in zip(claims, computed, strict=True)
-        ]
-        await self.scores.add_all(scores)
-        event_ids = {item.event_id for item in items if item.event_id is not None}
+            del row["claim_id"]
+            rows.append(row)
+        return rows
+
+    async def _flag_events(self, claims: Sequence[ClaimFields]) -> None:
+        event_ids = {claim.event_id for claim in claims if claim.event_id is not None}
         if event_ids:
             await mark_events_stale(self.session, event_ids)
             await enqueue(self.session, RECONCILE_EVENT, event_ids, "claim.created")
-        return [
-            StoredClaim(claim, outlet, score)
-            for claim, outlet, score in zip(claims, outlets, scores, strict=True)
-        ], False
 
     async def _replay(
         self, submitter: Principal, keys: list[str], prints: list[str]

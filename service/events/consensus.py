@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.reconcile import NumericClaim, Reconciliation, SourcePrior, Status, TruthDiscovery
-from service.claims.models import Claim
+from service.claims.models import Claim, ClaimFields
 from service.claims.repository import ClaimRepository
 from service.db import utcnow
 from service.errors import NotFound
@@ -36,7 +36,7 @@ def has_figure(claim: Claim) -> bool:
     return claim.figure_value is not None or claim.figure_low is not None
 
 
-def copy_group(claim: Claim, outlet: OutletLike) -> str:
+def copy_group(claim: ClaimFields, outlet: OutletLike) -> str:
     """Reports that are not independent share a group: syndicated copies, one owner's outlets."""
     if claim.copy_of_claim_id is not None:
         return f"copy:{claim.copy_of_claim_id}"

@@ -138,7 +138,15 @@ async def _train(
             raise TrainingError(f"no model {model_id} in the registry")
         if row.status != "queued":
             raise TrainingError(f"model {row.version} is {row.status}, not queued")
+        delay = settings.training_delay_seconds
+        # The first message is committed with the status, so that a poller never sees
+        # "training" without saying what it is doing.
         row.status = "training"
+        first_message = (
+            f"waiting {delay:g} s (CREDSCORE_TRAINING_DELAY_SECONDS)" if delay else "starting"
+        )
+        row.progress = 0.02 if delay else 0.0
+        row.progress_message = first_message
         row.started_at = utcnow()
         row.heartbeat_at = utcnow()
         params: dict[str, Any] = dict(row.params.get("model", {}))
@@ -148,9 +156,9 @@ async def _train(
 
     heartbeat: asyncio.Task[None] | None = None
     try:
-        delay = settings.training_delay_seconds
+        if echo:
+            print(f"[{0.02 if delay else 0:4.0%}] {first_message}", file=sys.stderr, flush=True)
         if delay:
-            await progress(0.02, f"waiting {delay:g} s (CREDSCORE_TRAINING_DELAY_SECONDS)")
             await asyncio.sleep(delay)
         await progress(0.05, "reading verdicted claims")
         async with sessionmaker() as session:

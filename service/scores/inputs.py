@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.features import ClaimContext
 from scoring.reliability import Reliability
-from service.claims.models import Claim
+from service.claims.models import ClaimFields
 from service.events.models import Event, EventConsensus
 from service.outlets.directory import OutletLike
 
@@ -20,14 +20,14 @@ CORROBORATION_TOLERANCE = 0.10
 
 @dataclass(frozen=True)
 class ScoringInput:
-    claim: Claim
+    claim: ClaimFields
     outlet: OutletLike
     event: Event | None
     consensus: EventConsensus | None
 
 
 async def scoring_inputs(
-    session: AsyncSession, claims: Sequence[Claim], outlets: Mapping[int, OutletLike]
+    session: AsyncSession, claims: Sequence[ClaimFields], outlets: Mapping[int, OutletLike]
 ) -> list[ScoringInput]:
     """Inputs for many claims with two queries: their events and each event's newest consensus."""
     event_ids = {claim.event_id for claim in claims if claim.event_id is not None}
@@ -56,7 +56,7 @@ async def scoring_inputs(
     ]
 
 
-def _point(claim: Claim) -> float | None:
+def _point(claim: ClaimFields) -> float | None:
     if claim.figure_value is not None:
         return claim.figure_value
     if claim.figure_low is not None and claim.figure_high is not None:
@@ -64,7 +64,7 @@ def _point(claim: Claim) -> float | None:
     return None
 
 
-def consensus_distance(claim: Claim, consensus: EventConsensus | None) -> float | None:
+def consensus_distance(claim: ClaimFields, consensus: EventConsensus | None) -> float | None:
     """|figure - estimate| / |estimate| (0 when a range contains it); None without both."""
     if consensus is None or consensus.estimate is None or _point(claim) is None:
         return None
@@ -81,7 +81,7 @@ def consensus_distance(claim: Claim, consensus: EventConsensus | None) -> float 
 
 
 def corroborations(
-    claim: Claim, outlet: OutletLike, consensus: EventConsensus | None
+    claim: ClaimFields, outlet: OutletLike, consensus: EventConsensus | None
 ) -> int | None:
     """Independent reports of the event whose figure lies within 10% of this claim's.
 

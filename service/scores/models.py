@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,6 +36,63 @@ class Score(IdMixin, Base):
     trigger: Mapped[str] = mapped_column(String(40))
     inputs: Mapped[dict[str, Any]]
     reasons: Mapped[list[dict[str, Any]]]
+
+
+class ScoreFields(Protocol):
+    """A stored score as the API shows it: a ``Score`` row or a ``ScoreRecord``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def probability(self) -> float: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def level(self) -> float: ...
+    @property
+    def grade(self) -> str: ...
+    @property
+    def rated(self) -> bool: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def method_version(self) -> str: ...
+    @property
+    def as_of(self) -> datetime: ...
+    @property
+    def computed_at(self) -> datetime: ...
+    @property
+    def trigger(self) -> str: ...
+    @property
+    def reasons(self) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRecord:
+    """A score inserted with a core INSERT: every column, no ORM instrumentation."""
+
+    id: int
+    subject: str
+    claim_id: int | None
+    outlet_id: int
+    probability: float
+    low: float
+    high: float
+    level: float
+    grade: str
+    rated: bool
+    method: str
+    method_version: str
+    model_version_id: int | None
+    as_of: datetime
+    computed_at: datetime
+    trigger: str
+    inputs: dict[str, Any]
+    reasons: list[dict[str, Any]]
 
 
 class Generation(Base):

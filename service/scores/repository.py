@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import keyset
-from service.scores.models import Score
+from service.db import insert_returning_ids, keyset
+from service.scores.models import Score, ScoreRecord
 
 
 class ScoreRepository:
@@ -21,6 +22,11 @@ class ScoreRepository:
     async def add_all(self, scores: Sequence[Score]) -> None:
         self.session.add_all(scores)
         await self.session.flush()
+
+    async def insert(self, rows: Sequence[dict[str, Any]]) -> list[ScoreRecord]:
+        """Insert scores (every column but ``id``) in one statement."""
+        ids = await insert_returning_ids(self.session, Score, rows)
+        return [ScoreRecord(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
 
     async def latest_for_claims(self, claim_ids: Sequence[int]) -> dict[int, Score]:
         """The current (newest) score of each claim, in one query."""

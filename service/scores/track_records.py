@@ -19,14 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.reliability import (
     SECONDS_PER_DAY,
+    DecayedGroupTotals,
     Evidence,
     PopulationPrior,
     Reliability,
     decayed_counts,
-    decayed_group_totals,
     evidence_from_history,
     evidence_from_rating,
-    outlet_reliability,
     population_prior,
     posterior,
 )
@@ -70,6 +69,24 @@ class EvidenceSnapshot:
     successes: np.ndarray = field(default_factory=lambda: np.zeros(0))
     failures: np.ndarray = field(default_factory=lambda: np.zeros(0))
     known_at_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Built on first use, per half-life (a setting, so in practice one).
+    _kind_totals: dict[float, DecayedGroupTotals] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def kind_totals(self, half_life_days: float) -> DecayedGroupTotals:
+        totals = self._kind_totals.get(half_life_days)
+        if totals is None:
+            totals = DecayedGroupTotals(
+                self.kind_index,
+                self.successes,
+                self.failures,
+                self.known_at_days,
+                half_life_days,
+                len(self.kinds),
+            )
+            self._kind_totals[half_life_days] = totals
+        return totals
 
     @classmethod
     def build(
@@ -108,18 +125,9 @@ class EvidenceSnapshot:
         self, outlet_id: int | None, kind: str, as_of: datetime, settings: Settings
     ) -> TrackRecord:
         """Reliability of an outlet at ``as_of``: only evidence known by then counts."""
-        n_kinds = len(self.kinds)
-        kind_s, kind_f = decayed_group_totals(
-            self.kind_index,
-            self.successes,
-            self.failures,
-            self.known_at_days,
-            epoch_days(as_of),
-            settings.half_life_days,
-            n_kinds,
-        )
+        kind_s, kind_f = self.kind_totals(settings.half_life_days).at(epoch_days(as_of))
         own = self.by_outlet.get(outlet_id, []) if outlet_id is not None else []
-        own_s, own_f, _ = decayed_counts(own, as_of, settings.half_life_days)
+        own_s, own_f, breakdown = decayed_counts(own, as_of, settings.half_life_days)
         # The outlet's evidence sits in the totals of the kind it had when the snapshot was built.
         own_in_kind = outlet_id is not None and self.outlet_kinds.get(outlet_id) == kind
         kind_position = self.kinds.index(kind) if kind in self.kinds else None
@@ -132,14 +140,14 @@ class EvidenceSnapshot:
             own_failures=own_f if own_in_kind else 0.0,
             strength=settings.prior_strength,
         )
-        reliability = outlet_reliability(
-            own,
-            as_of,
-            kind_mean=prior.kind_mean,
-            half_life_days=settings.half_life_days,
-            prior_strength=settings.prior_strength,
+        reliability = posterior(
+            own_s,
+            own_f,
+            prior.kind_mean,
+            settings.prior_strength,
             level=settings.credible_level,
             min_rated_evidence=settings.min_rated_evidence,
+            breakdown=breakdown,
         )
         return TrackRecord(reliability=reliability, prior=prior, kind=kind, as_of=as_of)
 

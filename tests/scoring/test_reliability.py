@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy.stats import beta as beta_distribution
 
 from scoring.reliability import (
+    DecayedGroupTotals,
     Evidence,
     Grade,
     Rating,
@@ -213,3 +214,52 @@ class TestProperties:
         recent = outlet_reliability(verdicts(older, days_ago=0), NOW, kind_mean=m)
         aged = outlet_reliability(verdicts(older, days_ago=3000), NOW, kind_mean=m)
         assert abs(aged.mean - m) <= abs(recent.mean - m) + 1e-12
+
+
+class TestDecayedGroupTotals:
+    """The prefix-sum index against the direct sum it replaces on the scoring path."""
+
+    @settings(max_examples=200)
+    @given(
+        rows=st.lists(
+            st.tuples(
+                st.integers(min_value=0, max_value=3),
+                st.floats(min_value=0, max_value=50),
+                st.floats(min_value=0, max_value=50),
+                st.floats(min_value=-20_000, max_value=20_000),
+            ),
+            min_size=1,
+            max_size=60,
+        ),
+        moments=st.lists(st.floats(min_value=-25_000, max_value=25_000), min_size=1, max_size=5),
+        half_life=st.floats(min_value=30, max_value=5_000),
+    )
+    def test_matches_the_direct_sum_at_any_moment(
+        self,
+        rows: list[tuple[int, float, float, float]],
+        moments: list[float],
+        half_life: float,
+    ) -> None:
+        groups, s, f, known = (np.array(column) for column in zip(*rows, strict=True))
+        index = DecayedGroupTotals(groups, s, f, known, half_life, 4)
+        for moment in [*moments, *known.tolist()]:
+            expected = decayed_group_totals(groups, s, f, known, moment, half_life, 4)
+            got = index.at(moment)
+            for mine, theirs in zip(got, expected, strict=True):
+                np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+    def test_evidence_known_later_does_not_count(self) -> None:
+        index = DecayedGroupTotals(
+            np.array([0, 0]), np.array([1.0, 5.0]), np.zeros(2), np.array([0.0, 10.0]), 365, 1
+        )
+        assert index.at(-1.0)[0][0] == 0.0
+        assert index.at(0.0)[0][0] == pytest.approx(1.0)
+        assert index.at(10.0)[0][0] == pytest.approx(5.0 + 2 ** (-10 / 365))
+
+    def test_spans_too_long_to_rescale_fall_back_to_the_direct_sum(self) -> None:
+        # 2,000 half-lives apart: rescaled weights would underflow to zero.
+        known = np.array([0.0, 2_000.0])
+        index = DecayedGroupTotals(np.array([0, 1]), np.ones(2), np.zeros(2), known, 1.0, 2)
+        successes, _ = index.at(0.5)
+        assert successes[0] == pytest.approx(2**-0.5)
+        assert successes[1] == 0.0

@@ -157,22 +157,32 @@ class TestIdempotency:
 
 
 class TestBatch:
+    # 30 claims go in one statement on PostgreSQL, 150 in two (SINGLE_STATEMENT_MAX_ROWS).
+    @pytest.mark.parametrize("size", [30, 150])
     async def test_all_valid_are_stored_with_scores(
-        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any, size: int
     ) -> None:
         await create_outlet(client, admin_headers)
         await create_outlet(client, admin_headers, "other-wire")
         claims = [
-            claim_body("test-wire" if i % 2 else "other-wire", text=f"claim {i}") for i in range(30)
+            claim_body("test-wire" if i % 2 else "other-wire", text=f"claim {i}")
+            for i in range(size)
         ]
         response = await client.post(
             "/v1/claims/batch", json={"claims": claims}, headers=admin_headers
         )
         assert response.status_code == 201
         items = response.json()["items"]
-        assert [item["text"] for item in items] == [f"claim {i}" for i in range(30)]
-        assert all(item["score"]["id"] for item in items)
-        assert await count(session, Claim) == 30
+        assert [item["text"] for item in items] == [f"claim {i}" for i in range(size)]
+        assert await count(session, Claim) == size
+        assert await count(session, Score) == size
+        for item in items:
+            stored = await session.get(Claim, item["id"])
+            score = await session.get(Score, item["score"]["id"])
+            assert (stored.text, stored.outlet_id) == (item["text"], item["outlet_id"])
+            assert (score.claim_id, score.outlet_id) == (item["id"], item["outlet_id"])
+            assert score.probability == item["score"]["probability"]
+            assert score.reasons == item["score"]["reasons"]
 
     async def test_one_bad_item_stores_nothing_and_names_each(
         self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
