@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.idle_sessions = []  # bound to this engine; see request_transaction
         app.state.generations = Generations(app.state.sessionmaker, settings.cache_refresh_seconds)
         app.state.scoring.counters = app.state.generations
         app.state.generations.start()

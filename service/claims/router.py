@@ -12,7 +12,6 @@ from service.claims.schemas import (
     ClaimCreate,
     ClaimPage,
     ClaimRead,
-    FigureRead,
 )
 from service.claims.service import ClaimService, StoredClaim
 from service.dependencies import (
@@ -28,7 +27,7 @@ from service.http_caching import POLL_CACHE, EtagCache, not_modified
 from service.schemas import AwareDatetime, Topic
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ScorePage, ScoreRead
-from service.scores.service import preview_read, score_read
+from service.scores.service import preview_read, score_document, score_read
 
 router = APIRouter(tags=["claims"])
 
@@ -46,26 +45,29 @@ IdempotencyKey = Annotated[
 def claim_read(stored: StoredClaim) -> ClaimRead:
     claim = stored.claim
     has_figure = claim.figure_value is not None or claim.figure_low is not None
-    return ClaimRead(
-        id=claim.id,
-        outlet_id=claim.outlet_id,
-        outlet_slug=stored.outlet.slug,
-        event_id=claim.event_id,
-        text=claim.text,
-        published_at=claim.published_at,
-        topic=claim.topic,
-        figure=FigureRead(
-            value=claim.figure_value,
-            low=claim.figure_low,
-            high=claim.figure_high,
-            unit=claim.figure_unit,
-        )
-        if has_figure
-        else None,
-        copy_of_claim_id=claim.copy_of_claim_id,
-        created_at=claim.created_at,
-        score=score_read(stored.score) if stored.score is not None else None,
-        score_stale=claim.score_stale_since is not None,
+    # One validation of plain data, nested score included (see score_document).
+    return ClaimRead.model_validate(
+        {
+            "id": claim.id,
+            "outlet_id": claim.outlet_id,
+            "outlet_slug": stored.outlet.slug,
+            "event_id": claim.event_id,
+            "text": claim.text,
+            "published_at": claim.published_at,
+            "topic": claim.topic,
+            "figure": {
+                "value": claim.figure_value,
+                "low": claim.figure_low,
+                "high": claim.figure_high,
+                "unit": claim.figure_unit,
+            }
+            if has_figure
+            else None,
+            "copy_of_claim_id": claim.copy_of_claim_id,
+            "created_at": claim.created_at,
+            "score": score_document(stored.score) if stored.score is not None else None,
+            "score_stale": claim.score_stale_since is not None,
+        }
     )
 
 

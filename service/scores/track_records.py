@@ -69,10 +69,14 @@ class EvidenceSnapshot:
     successes: np.ndarray = field(default_factory=lambda: np.zeros(0))
     failures: np.ndarray = field(default_factory=lambda: np.zeros(0))
     known_at_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    kind_positions: dict[str, int] = field(init=False, repr=False, compare=False)
     # Built on first use, per half-life (a setting, so in practice one).
     _kind_totals: dict[float, DecayedGroupTotals] = field(
         default_factory=dict, repr=False, compare=False
     )
+
+    def __post_init__(self) -> None:
+        self.kind_positions = {kind: i for i, kind in enumerate(self.kinds)}
 
     def kind_totals(self, half_life_days: float) -> DecayedGroupTotals:
         totals = self._kind_totals.get(half_life_days)
@@ -125,17 +129,18 @@ class EvidenceSnapshot:
         self, outlet_id: int | None, kind: str, as_of: datetime, settings: Settings
     ) -> TrackRecord:
         """Reliability of an outlet at ``as_of``: only evidence known by then counts."""
-        kind_s, kind_f = self.kind_totals(settings.half_life_days).at(epoch_days(as_of))
+        totals = self.kind_totals(settings.half_life_days).group_at(
+            epoch_days(as_of), self.kind_positions.get(kind)
+        )
         own = self.by_outlet.get(outlet_id, []) if outlet_id is not None else []
         own_s, own_f, breakdown = decayed_counts(own, as_of, settings.half_life_days)
         # The outlet's evidence sits in the totals of the kind it had when the snapshot was built.
         own_in_kind = outlet_id is not None and self.outlet_kinds.get(outlet_id) == kind
-        kind_position = self.kinds.index(kind) if kind in self.kinds else None
         prior = population_prior(
-            kind_successes=float(kind_s[kind_position]) if kind_position is not None else 0.0,
-            kind_failures=float(kind_f[kind_position]) if kind_position is not None else 0.0,
-            all_successes=float(kind_s.sum()),
-            all_failures=float(kind_f.sum()),
+            kind_successes=totals.successes,
+            kind_failures=totals.failures,
+            all_successes=totals.all_successes,
+            all_failures=totals.all_failures,
             own_successes=own_s if own_in_kind else 0.0,
             own_failures=own_f if own_in_kind else 0.0,
             strength=settings.prior_strength,

@@ -247,6 +247,15 @@ class TestDecayedGroupTotals:
             got = index.at(moment)
             for mine, theirs in zip(got, expected, strict=True):
                 np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+            for group in (0, 3, None):
+                one = index.group_at(moment, group)
+                chosen = (expected[0][group], expected[1][group]) if group is not None else (0, 0)
+                np.testing.assert_allclose(
+                    [one.successes, one.failures, one.all_successes, one.all_failures],
+                    [*chosen, expected[0].sum(), expected[1].sum()],
+                    rtol=1e-9,
+                    atol=1e-12,
+                )
 
     def test_evidence_known_later_does_not_count(self) -> None:
         index = DecayedGroupTotals(
@@ -263,3 +272,6 @@ class TestDecayedGroupTotals:
         successes, _ = index.at(0.5)
         assert successes[0] == pytest.approx(2**-0.5)
         assert successes[1] == 0.0
+        one = index.group_at(0.5, 0)
+        assert one.successes == pytest.approx(2**-0.5)
+        assert one.all_successes == pytest.approx(2**-0.5)

@@ -62,6 +62,38 @@ class TestGroupCommit:
             assert claim.text == item.claim.text
         assert await stored_counts(session) == (20, 20)
 
+    async def test_any_text_and_missing_values_are_stored_exactly(
+        self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+    ) -> None:
+        # Characters that array literals quote or escape, words they treat specially, and a
+        # column that is null in some rows of the group and set in others.
+        await create_outlet(client, admin_headers)
+        texts = ['say "78" dead', "back\\slash \\N", "{braces}, commas", "NULL", "Raqqa الرقة ✓"]
+        bodies = [
+            claim_body(text=text, figure={"value": 37 + i, "unit": "people"} if i % 2 else None)
+            for i, text in enumerate(texts)
+        ]
+        writer = ClaimWriter(app.state)
+        state = app.state
+        submitter = Principal(key_id=None, name="test", scopes=frozenset({"submit"}))  # type: ignore[arg-type]
+        async with state.sessionmaker() as check_session:
+            service = ClaimService(check_session, state.scoring, state.settings)
+            pending = [
+                await service.check_one(ClaimCreate.model_validate(body), submitter=submitter)
+                for body in bodies
+            ]
+        stored = await asyncio.gather(*(writer.submit(item) for item in pending))
+        assert writer.groups == 1
+        for item, text, body in zip(stored, texts, bodies, strict=True):
+            claim = await session.get(Claim, item.claim.id)
+            assert claim.text == text
+            figure = body["figure"]
+            assert claim.figure_value == (figure["value"] if figure else None)
+            assert claim.event_id is None
+            score = await session.get(Score, item.score.id)
+            assert score.reasons == item.score.reasons
+            assert score.as_of == item.score.as_of
+
     async def test_one_bad_claim_does_not_fail_the_others(
         self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
     ) -> None:
