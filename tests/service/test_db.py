@@ -55,11 +55,15 @@ class TestSessionReuse:
         self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
     ) -> None:
         before = await _outlet_count(app)
-        with pytest.raises(RuntimeError):
+
+        async def flush_then_fail() -> None:
             async with request_transaction(app.state) as failed:
                 failed.add(Outlet(slug="never-stored", name="Never", kind="wire"))
                 await failed.flush()
                 raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            await flush_then_fail()
         assert await _outlet_count(app) == before
         async with request_transaction(app.state) as next_session:
             assert not next_session.in_transaction()
