@@ -20,17 +20,19 @@ from service.scores.models import Score
 from tests.service.factories import claim_body, create_outlet
 
 
-async def pending_claims(app: Any, count: int) -> list[PendingClaim]:
+async def pending_claims(
+    app: Any, count: int, bodies: list[dict[str, Any]] | None = None
+) -> list[PendingClaim]:
+    """Checked claims ready for a writer: ``bodies``, or ``count`` numbered ones."""
     state = app.state
     submitter = Principal(key_id=None, name="test", scopes=frozenset({"submit"}))  # type: ignore[arg-type]
+    if bodies is None:
+        bodies = [claim_body(text=f"claim number {index}") for index in range(count)]
     async with state.sessionmaker() as session:
         service = ClaimService(session, state.scoring, state.settings)
         return [
-            await service.check_one(
-                ClaimCreate.model_validate(claim_body(text=f"claim number {index}")),
-                submitter=submitter,
-            )
-            for index in range(count)
+            await service.check_one(ClaimCreate.model_validate(body), submitter=submitter)
+            for body in bodies
         ]
 
 
@@ -74,14 +76,7 @@ class TestGroupCommit:
             for i, text in enumerate(texts)
         ]
         writer = ClaimWriter(app.state)
-        state = app.state
-        submitter = Principal(key_id=None, name="test", scopes=frozenset({"submit"}))  # type: ignore[arg-type]
-        async with state.sessionmaker() as check_session:
-            service = ClaimService(check_session, state.scoring, state.settings)
-            pending = [
-                await service.check_one(ClaimCreate.model_validate(body), submitter=submitter)
-                for body in bodies
-            ]
+        pending = await pending_claims(app, len(bodies), bodies)
         stored = await asyncio.gather(*(writer.submit(item) for item in pending))
         assert writer.groups == 1
         for item, text, body in zip(stored, texts, bodies, strict=True):
