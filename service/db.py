@@ -266,7 +266,11 @@ def column_arrays(
 
 
 def array_parameters(table: Table, names: Sequence[str], prefix: str, dialect: Dialect) -> str:
-    """``%(prefix_col)s::TYPE[], ...`` for ``column_arrays``; only the table's own names."""
+    """``%(prefix_col)b::TYPE[], ...`` for ``column_arrays``; only the table's own names.
+
+    Bound in binary: psycopg's text format quotes every array element with a regular
+    expression, which took a fifth of a worker's time under single-claim load.
+    """
     return ", ".join(
         f"%({prefix}{name})b::{table.c[name].type.compile(dialect=dialect)}[]" for name in names
     )
