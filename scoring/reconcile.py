@@ -17,16 +17,27 @@ The model is ACCU's Bayesian vote (Dong, Berti-Equille and Srivastava, VLDB 2009
 * Accuracies are Beta posteriors: a prior (the outlet's track record, or a neutral one) plus, for
   each claim, the probability that the claim is right given the OTHER independent reports of the
   event. Leaving the claim out matters: a source alone on an event confirms only itself, and a
-  source whose own vote decides an event would otherwise grade itself.
-* Copies count once: claims that share a copy group (syndicated or same-owner copies, or several
-  reports by one source) split one vote between them and are left out together.
-* Numeric claims may be ranges; a range supports every figure inside it. Figures within a small
-  relative tolerance of each other (rounding, a typo in the last digit) lend each other part of
-  their support. Claims that chain together within a wider tolerance form a cluster; two clusters
-  of comparable weight mean the evidence supports no single figure ("contested").
+  source whose own vote decides an event would otherwise grade itself. For the same reason a
+  source's vote on an event uses its accuracy learned from its other events.
+
+Only independent evidence counts:
+
+* One source, one vote: a source's several claims on one event are one report. With claim times,
+  only its latest figure counts (outlets revise tolls); the earlier ones are kept as superseded.
+* Declared copies count once: claims that share a copy group (syndicated copies, one owner's
+  outlets) split one vote between them.
+* Learned copies count once too: sources that keep sharing values, above all the same false
+  values, are probably copying (``scoring.dependence``); a copy's vote is cut by the probability
+  that it depends on a more accurate source that gave the same value.
+
+Figures: numeric claims may be ranges; a range supports every figure inside it. Figures within a
+property's tolerance (learned from the claims' spread, ``scoring.closeness``) lend each other part
+of their support. Claims that chain together within a wider tolerance form a cluster; two
+clusters of comparable weight mean the evidence supports no single figure ("contested").
 
 Everything runs on flat numpy arrays with group indices: the claim structure (candidates, sort
-orders, ranks) is computed once and each iteration is a handful of bincounts and cumulative sums.
+orders, ranks, co-reporting pairs) is computed once and each iteration is a handful of bincounts
+and cumulative sums.
 
 Pure numpy: no FastAPI, no SQLAlchemy.
 """
@@ -43,6 +54,12 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.base import BaseEstimator
 
+from scoring import closeness, dependence
+from scoring.admiralty import information_credibility
+from scoring.arrays import factorize, segment_starts, sort_order, sorted_unique
+from scoring.corroboration import Corroboration, Report, corroboration
+from scoring.figures import Figure
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -51,30 +68,56 @@ BoolArray = npt.NDArray[np.bool_]
 NEUTRAL_RELIABILITY = 0.5
 # Accuracies are kept off 0 and 1 so log-odds stay finite however lopsided the evidence.
 _ACCURACY_FLOOR = 1e-4
+# The confidence an event's leading figure needs before it is called a consensus: the posterior
+# probability, among the claimed figures and "none of them", that the truth lies in its cluster.
+CONSENSUS_CONFIDENCE = 0.8
+# ... and the independent reports (own vote share at least one half each) that must support it.
+CONSENSUS_MIN_REPORTS = 2
 
 
 class Status(StrEnum):
     CONSENSUS = "consensus"
     CONTESTED = "contested"
+    UNCERTAIN = "uncertain"
     INSUFFICIENT = "insufficient"
+    NO_REPORTS = "no_reports"
 
 
 STATUS_MEANING: dict[Status, str] = {
-    Status.CONSENSUS: "the credible reports agree on one figure (or within its interval)",
-    Status.CONTESTED: "credible reports support far-apart figures of comparable weight",
-    Status.INSUFFICIENT: "only one independent report: nothing to reconcile it against",
+    Status.CONSENSUS: (
+        f"at least {CONSENSUS_MIN_REPORTS} independent sources support one figure (or figures "
+        f"within its interval) with confidence of at least {CONSENSUS_CONFIDENCE:.0%}"
+    ),
+    Status.CONTESTED: (
+        "far-apart figures have comparable independent support: see the competing figures"
+    ),
+    Status.UNCERTAIN: (
+        f"the leading figure has less than {CONSENSUS_CONFIDENCE:.0%} confidence or fewer than "
+        f"{CONSENSUS_MIN_REPORTS} independent sources behind it"
+    ),
+    Status.INSUFFICIENT: "only one independent source: nothing to reconcile it against",
+    Status.NO_REPORTS: "no source has reported a figure for this event yet",
 }
 
-_STATUS_CODES: tuple[Status, ...] = (Status.CONSENSUS, Status.CONTESTED, Status.INSUFFICIENT)
+_STATUS_CODES: tuple[Status, ...] = (
+    Status.CONSENSUS,
+    Status.CONTESTED,
+    Status.UNCERTAIN,
+    Status.INSUFFICIENT,
+    Status.NO_REPORTS,
+)
+_CONSENSUS, _CONTESTED, _UNCERTAIN, _INSUFFICIENT, _NO_REPORTS = range(5)
 
 
 @dataclass(frozen=True, slots=True)
 class NumericClaim:
-    """A figure one source reported for one event: a single ``value`` or a ``low``-``high`` range.
+    """A figure one source reported for one event: ``value``, or ``low``-``high`` (with an
+    optional best ``value`` inside).
 
     ``copy_group`` marks claims that are not independent (a wire story and its syndicated copies,
     outlets with one owner): claims of one event sharing it count as one vote. ``party`` marks a
-    source that is party to the conflict the figure is about.
+    source that is party to the conflict the figure is about. ``time`` (any increasing number,
+    e.g. a timestamp) orders one source's claims on one event: only the latest counts.
     """
 
     source: str
@@ -83,33 +126,22 @@ class NumericClaim:
     high: float | None = None
     copy_group: str | None = None
     party: bool = False
+    time: float | None = None
 
     def __post_init__(self) -> None:
-        if self.value is not None:
-            if self.low is not None or self.high is not None:
-                raise ValueError("give either value or low/high, not both")
-            if not math.isfinite(self.value):
-                raise ValueError("value must be finite")
-            return
-        if self.low is None or self.high is None:
-            raise ValueError("a numeric claim needs a value or both low and high")
-        if not (math.isfinite(self.low) and math.isfinite(self.high)):
-            raise ValueError("range bounds must be finite")
-        if self.low > self.high:
-            raise ValueError("low must not exceed high")
+        self.figure  # noqa: B018 - validates
+
+    @property
+    def figure(self) -> Figure:
+        return Figure(value=self.value, low=self.low, high=self.high)
 
     @property
     def bounds(self) -> tuple[float, float]:
-        if self.value is not None:
-            return float(self.value), float(self.value)
-        assert self.low is not None
-        assert self.high is not None
-        return float(self.low), float(self.high)
+        return self.figure.bounds
 
     @property
     def point(self) -> float:
-        low, high = self.bounds
-        return (low + high) / 2.0
+        return self.figure.point
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +152,7 @@ class CategoricalClaim:
     value: str
     copy_group: str | None = None
     party: bool = False
+    time: float | None = None
 
 
 Claim = NumericClaim | CategoricalClaim
@@ -146,7 +179,13 @@ class SourcePrior:
 
 @dataclass(frozen=True, slots=True)
 class ClaimAssessment:
-    """One claim measured against its event's consensus."""
+    """One claim measured against its event's consensus.
+
+    ``weight`` is the vote it cast (0 when superseded); ``own_share`` the part of its vote that
+    was its own after learned dependence (1: independent); ``depends_on`` the more accurate
+    source with the same figure it most likely copies, with that ``dependence`` probability.
+    ``discounts`` say in words why its vote counted less than a full one.
+    """
 
     source: str
     value: float | str
@@ -157,20 +196,54 @@ class ClaimAssessment:
     weight: float
     party: bool
     copy_group: str | None
+    superseded: bool
+    own_share: float
+    depends_on: str | None
+    dependence: float
+    in_leading_cluster: bool
+    corroboration: Corroboration
+    credibility: int
+    discounts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompetingFigure:
+    """One cluster of figures of a contested event, with its posterior support."""
+
+    estimate: float | str
+    low: float | None
+    high: float | None
+    support: float
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DependentGroup:
+    """Sources judged to copy one another here (learned), counted as one voice.
+
+    ``probability`` is the weakest link's posterior probability of dependence, ``copier`` the
+    source most likely copying where the data tells the direction (else None).
+    """
+
+    sources: tuple[str, ...]
+    probability: float
+    copier: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
     """The reconciled view of one event.
 
-    ``estimate`` is the best-supported claimed figure, ``confidence`` its posterior probability
-    among the claimed figures, ``interval`` the span of the credible reports around it (both
-    clusters when contested). ``claims`` follow the input order; ``source_weights`` are the votes
-    the sources actually cast here (after party discount and copy sharing).
+    ``estimate`` is the best-supported claimed figure, None when contested (see ``competing``);
+    ``confidence`` the posterior probability that the truth lies in its cluster, ``interval`` the
+    span of the credible reports around it (every competing cluster when contested). ``claims``
+    follow the input order; ``source_weights`` are the votes the sources actually cast here
+    (after party discount, supersession and copies); ``independent_reports`` counts independent
+    sources (copy groups), never claims.
     """
 
     kind: Literal["numeric", "categorical"]
-    estimate: float | str
+    estimate: float | str | None
     interval: tuple[float, float] | None
     status: Status
     confidence: float
@@ -178,6 +251,10 @@ class Reconciliation:
     source_weights: Mapping[str, float]
     parties: tuple[str, ...]
     independent_reports: int
+    competing: tuple[CompetingFigure, ...]
+    dependent_groups: tuple[DependentGroup, ...]
+    tolerance: float
+    leading_figure: float | str
 
     @property
     def agreements(self) -> tuple[float, ...]:
@@ -187,13 +264,25 @@ class Reconciliation:
     def relative_distances(self) -> tuple[float, ...]:
         return tuple(claim.relative_distance for claim in self.claims)
 
+    @property
+    def supporting_sources(self) -> tuple[str, ...]:
+        """Independent sources whose current figure lies in the leading cluster."""
+        seen: list[str] = []
+        for claim in self.claims:
+            if claim.in_leading_cluster and not claim.superseded and claim.source not in seen:
+                seen.append(claim.source)
+        return tuple(seen)
+
 
 @dataclass(frozen=True)
 class ClaimTable:
     """Claims of many events as flat arrays: what the estimator works on.
 
     Codes index ``events``, ``sources`` and ``copy_groups`` (-1: no copy group). Categorical events
-    carry their answers as codes into ``categories`` in both ``low`` and ``high``. Loaders of large
+    carry their answers as codes into ``categories`` in both ``low`` and ``high``. Optional:
+    ``point`` (the figure a range stands for, default its middle), ``time`` (orders one source's
+    claims on one event; only the latest counts) and ``event_property`` (per event, a code into
+    ``properties``: the kind of quantity, whose tolerance is learned separately). Loaders of large
     data sets build this directly; ``from_events`` builds it from claim dataclasses.
     """
 
@@ -208,14 +297,29 @@ class ClaimTable:
     copy_groups: tuple[str, ...]
     categorical_events: BoolArray
     categories: tuple[str, ...] = ()
+    point: FloatArray | None = None
+    time: FloatArray | None = None
+    event_property: IntArray | None = None
+    properties: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         n = self.event.shape[0]
         for name in ("source", "low", "high", "copy_group", "party"):
             if getattr(self, name).shape != (n,):
                 raise ValueError(f"{name} must have one entry per claim")
+        for name in ("point", "time"):
+            array = getattr(self, name)
+            if array is not None and (array.shape != (n,) or not np.isfinite(array).all()):
+                raise ValueError(f"{name} must have one finite entry per claim")
         if self.categorical_events.shape != (len(self.events),):
             raise ValueError("categorical_events must have one entry per event")
+        if self.event_property is not None:
+            if self.event_property.shape != (len(self.events),):
+                raise ValueError("event_property must have one entry per event")
+            if len(self.events) and (
+                self.event_property.min() < 0 or self.event_property.max() >= len(self.properties)
+            ):
+                raise ValueError("event_property codes out of range")
         if n and (self.event.min() < 0 or self.event.max() >= len(self.events)):
             raise ValueError("event codes out of range")
         if n and (self.source.min() < 0 or self.source.max() >= len(self.sources)):
@@ -224,46 +328,117 @@ class ClaimTable:
             raise ValueError("claim values must be finite")
         if (self.low > self.high).any():
             raise ValueError("low must not exceed high")
+        if self.point is not None and ((self.point < self.low) | (self.point > self.high)).any():
+            raise ValueError("point must lie within low..high")
 
     @property
     def n_claims(self) -> int:
         return int(self.event.shape[0])
 
+    def points(self) -> FloatArray:
+        """The figure each claim stands for: its point, else the middle of its range."""
+        if self.point is not None:
+            return self.point
+        middle: FloatArray = (self.low + self.high) / 2.0
+        return middle
+
+    def superseded(self) -> BoolArray:
+        """Claims followed by a later claim of the same source on the same event."""
+        n = self.n_claims
+        if self.time is None or n == 0:
+            return np.zeros(n, dtype=bool)
+        # Latest last within each (event, source); equal times: the later row is the later claim.
+        order = sort_order(self.event, self.source, self.time)
+        event = self.event[order]
+        source = self.source[order]
+        last = np.ones(n, dtype=bool)
+        last[:-1] = (event[1:] != event[:-1]) | (source[1:] != source[:-1])
+        superseded = np.zeros(n, dtype=bool)
+        superseded[order] = ~last
+        return superseded
+
+    def subset(self, keep: BoolArray) -> ClaimTable:
+        """The same events, sources and groups with only the ``keep`` claims."""
+        return ClaimTable(
+            event=self.event[keep],
+            source=self.source[keep],
+            low=self.low[keep],
+            high=self.high[keep],
+            copy_group=self.copy_group[keep],
+            party=self.party[keep],
+            events=self.events,
+            sources=self.sources,
+            copy_groups=self.copy_groups,
+            categorical_events=self.categorical_events,
+            categories=self.categories,
+            point=None if self.point is None else self.point[keep],
+            time=None if self.time is None else self.time[keep],
+            event_property=self.event_property,
+            properties=self.properties,
+        )
+
     @classmethod
-    def from_events(cls, events: Mapping[Any, Sequence[Claim]]) -> ClaimTable:
-        """Flatten ``{event: [claims]}``; one event's claims are all numeric or all categorical."""
+    def from_events(
+        cls,
+        events: Mapping[Any, Sequence[Claim]],
+        properties: Mapping[Any, str] | None = None,
+    ) -> ClaimTable:
+        """Flatten ``{event: [claims]}``; one event's claims are all numeric or all categorical.
+
+        ``properties`` names each event's kind of quantity (events it does not name share one
+        unnamed property).
+        """
         event_keys = tuple(events)
         source_index: dict[str, int] = {}
         group_index: dict[str, int] = {}
         category_index: dict[str, int] = {}
+        property_index: dict[str, int] = {}
         event_codes: list[int] = []
         source_codes: list[int] = []
         lows: list[float] = []
         highs: list[float] = []
+        points: list[float] = []
+        times: list[float] = []
         groups: list[int] = []
         parties: list[bool] = []
+        has_time = False
         categorical = np.zeros(len(event_keys), dtype=bool)
+        event_property = np.zeros(len(event_keys), dtype=np.int64)
         for code, key in enumerate(event_keys):
             claims = events[key]
             kinds = {isinstance(claim, CategoricalClaim) for claim in claims}
             if len(kinds) > 1:
                 raise ValueError(f"event {key!r} mixes numeric and categorical claims")
             categorical[code] = kinds == {True}
+            name = (properties or {}).get(key, "")
+            event_property[code] = property_index.setdefault(name, len(property_index))
             for claim in claims:
                 event_codes.append(code)
                 source_codes.append(source_index.setdefault(claim.source, len(source_index)))
                 if isinstance(claim, CategoricalClaim):
-                    low = high = float(category_index.setdefault(claim.value, len(category_index)))
+                    low = high = point = float(
+                        category_index.setdefault(claim.value, len(category_index))
+                    )
                 else:
                     low, high = claim.bounds
+                    point = claim.point
                 lows.append(low)
                 highs.append(high)
+                points.append(point)
+                has_time = has_time or claim.time is not None
+                times.append(claim.time if claim.time is not None else -math.inf)
                 groups.append(
                     -1
                     if claim.copy_group is None
                     else group_index.setdefault(claim.copy_group, len(group_index))
                 )
                 parties.append(claim.party)
+        time = None
+        if has_time:
+            raw = np.asarray(times, dtype=np.float64)
+            # Undated claims count as older than every dated one.
+            floor = raw[np.isfinite(raw)].min() - 1.0
+            time = np.where(np.isfinite(raw), raw, floor)
         return cls(
             event=np.asarray(event_codes, dtype=np.int64),
             source=np.asarray(source_codes, dtype=np.int64),
@@ -276,19 +451,15 @@ class ClaimTable:
             copy_groups=tuple(group_index),
             categorical_events=categorical,
             categories=tuple(category_index),
+            point=np.asarray(points, dtype=np.float64),
+            time=time,
+            event_property=event_property,
+            properties=tuple(property_index) or ("",),
         )
 
 
-def _segment_starts(sorted_keys: IntArray) -> IntArray:
-    """Start offsets of the runs of equal keys in a sorted array."""
-    if sorted_keys.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64)
-    change = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
-    return np.concatenate(([0], change)).astype(np.int64)
-
-
 def _relative_gap(a: FloatArray, b: FloatArray) -> FloatArray:
-    """|a - b| relative to the larger magnitude; 0 when both are 0."""
+    """``figures.relative_gap`` on arrays: |a - b| relative to the larger magnitude."""
     scale = np.maximum(np.abs(a), np.abs(b))
     diff = np.abs(a - b)
     gap: FloatArray = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
@@ -299,7 +470,7 @@ def _relative_gap(a: FloatArray, b: FloatArray) -> FloatArray:
 class _Structure:
     """Everything about the claims that does not change between iterations."""
 
-    order: IntArray  # canonical claim order -> original index
+    order: IntArray  # canonical claim order -> index in the fitted table
     n_events: int
     n_sources: int
     event: IntArray
@@ -318,7 +489,10 @@ class _Structure:
     cand_segment: IntArray  # index into cand_starts of each candidate
     n_false: FloatArray  # false values a source could have given, per claim
     indep_cand: IntArray  # (independent report, candidate) pair of each claim
-    shared: BoolArray  # another independent report of the event gives the same figure
+    event_tolerance: FloatArray
+    slot: IntArray  # (event, source) of each claim: one source's report on one event
+    slot_informative: FloatArray  # informative claims per slot
+    informative: FloatArray  # 1 where the claim's event has another independent report
     # Interval support: sorted claim orders and, per candidate, positions in them.
     lo_order: IntArray
     hi_order: IntArray
@@ -330,8 +504,36 @@ class _Structure:
     hi_event_start: IntArray
 
 
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """A learned dependence between two sources that co-report on ``common_items`` events.
+
+    ``probability``: posterior probability that they are dependent; ``first_copies``: given that
+    they are, the probability that ``first`` copies ``second`` (near 0.5: the data does not tell
+    the direction).
+    """
+
+    first: str
+    second: str
+    probability: float
+    first_copies: float
+    common_items: int
+
+
+@dataclass
+class _Pooling:
+    """Sources that learn their prior from a group: the group of each source (-1: none), the
+    group's pooled evidence and successes of the last round, and per claim its (event, group)
+    slot (-1: ungrouped), so that a claim's own event can be left out of its group's mean."""
+
+    group: IntArray
+    slot: IntArray
+    evidence: FloatArray
+    correct: FloatArray
+
+
 class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
-    """Learn source accuracies and per-event consensus together.
+    """Learn source accuracies, source dependence and per-event consensus together.
 
     Parameters
     ----------
@@ -341,26 +543,41 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
     party_factor:
         Multiplier on the vote of a claim marked as coming from a party to the conflict.
     tolerance:
-        Relative distance under which two figures are the same report up to rounding or a typo;
-        such neighbours lend each other ``near_support`` of their vote.
+        Relative distance under which two figures are the same figure up to rounding or noise;
+        such neighbours lend each other ``near_support`` of their vote, and corroborate each
+        other. ``None`` (the default) learns it per property from the claims' spread
+        (``scoring.closeness``), falling back to ``default_tolerance`` where there are too few
+        events to tell.
     near_support:
-        Share of a vote that counts for figures within ``tolerance`` (exact matches count fully).
+        Share of a vote that counts for figures within the tolerance (exact matches count fully).
     cluster_tolerance:
-        Relative gap that separates clusters of figures; also where a claim's agreement with the
-        consensus falls to zero.
+        Relative gap that separates clusters of figures ("far apart"); also where a claim's
+        agreement with the consensus falls to zero.
     contested_ratio:
         An event is contested when another cluster weighs more than this share of the leading one.
-    copy_prior, copy_rate:
-        Source dependence (Dong, Berti-Equille and Srivastava, VLDB 2009): ``copy_prior`` is the
-        prior probability that a source copies figures from other reports rather than finding
-        them itself, ``copy_rate`` the share of its claims a copier copies. Evidence that a source
-        copies is a figure it shares with other reports that those reports judge false
-        (independent sources seldom make the same mistake); a figure no one else gave is evidence
-        of independence. A likely copier's vote for a figure someone else also gave is cut by
-        ``copy_rate`` times that probability. Off by default (``copy_prior=0``): it helps where
-        copiers repeat other reports' mistakes (the synthetic test) but did not improve the
-        population and book data sets, and on the scaling benchmark it cost accuracy and did not
-        converge within ``max_iter``; ``copy_prior=0.05, copy_rate=0.8`` is the setting tried.
+    consensus_confidence:
+        The confidence the leading cluster needs for the status "consensus".
+    dependence_prior, copy_rate:
+        Source dependence learned from shared values (``scoring.dependence``; Dong,
+        Berti-Equille and Srivastava, VLDB 2009): ``dependence_prior`` is the largest prior
+        probability that two co-reporting sources are dependent (the prior itself is learned as
+        the share of pairs found dependent), ``copy_rate`` the share of items a copier copies. A
+        copy's vote is cut by ``copy_rate`` times the probability that it depends on a more
+        accurate source that gave the same value. ``dependence_prior=0`` turns it off.
+    min_common_items:
+        Pairs of sources that share fewer items than this are not analysed for dependence.
+    dependence_every:
+        After the first two rounds, dependence is re-learned every this many rounds (it moves
+        slowly, and the pairwise step is the costliest of a round).
+    max_item_reports:
+        Items with more reports than this are left out of the pairwise dependence analysis
+        (their pairs grow with the square of their size); they still count for the estimate.
+    leave_event_out:
+        A source's vote on an event uses its accuracy learned from its *other* events, so a
+        source known only from this event cannot vouch for its own figure here.
+    pool_unknown:
+        Sources with neither a prior nor a group start from the accuracy learned for sources of
+        like activity (claims in powers of two) instead of the neutral prior.
     min_vote:
         Floor on every vote, so that among sources about whom nothing is known the majority
         decides rather than an arbitrary tie-break.
@@ -373,24 +590,38 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         *,
         prior_strength: float = 2.0,
         party_factor: float = 0.5,
-        tolerance: float = 0.01,
+        tolerance: float | None = None,
+        default_tolerance: float = 0.05,
         near_support: float = 0.5,
         cluster_tolerance: float = 0.25,
         contested_ratio: float = 0.5,
-        copy_prior: float = 0.0,
+        consensus_confidence: float = CONSENSUS_CONFIDENCE,
+        dependence_prior: float = 0.2,
         copy_rate: float = 0.8,
+        max_item_reports: int = 200,
+        min_common_items: int = 2,
+        dependence_every: int = 3,
+        leave_event_out: bool = True,
+        pool_unknown: bool = True,
         min_vote: float = 1e-3,
-        max_iter: int = 50,
-        tol: float = 1e-5,
+        max_iter: int = 100,
+        tol: float = 1e-3,
     ) -> None:
         self.prior_strength = prior_strength
         self.party_factor = party_factor
         self.tolerance = tolerance
+        self.default_tolerance = default_tolerance
         self.near_support = near_support
         self.cluster_tolerance = cluster_tolerance
         self.contested_ratio = contested_ratio
-        self.copy_prior = copy_prior
+        self.consensus_confidence = consensus_confidence
+        self.dependence_prior = dependence_prior
         self.copy_rate = copy_rate
+        self.max_item_reports = max_item_reports
+        self.min_common_items = min_common_items
+        self.dependence_every = dependence_every
+        self.leave_event_out = leave_event_out
+        self.pool_unknown = pool_unknown
         self.min_vote = min_vote
         self.max_iter = max_iter
         self.tol = tol
@@ -410,44 +641,77 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         group is seen to get right, learned here, instead of from the neutral prior.
         """
         self._check_params()
-        table = claims if isinstance(claims, ClaimTable) else ClaimTable.from_events(claims)
-        if table.n_claims == 0:
+        full = claims if isinstance(claims, ClaimTable) else ClaimTable.from_events(claims)
+        if full.n_claims == 0:
             raise ValueError("nothing to fit: no claims")
-        structure = self._structure(table)
+        superseded = full.superseded()
+        table = full.subset(~superseded) if superseded.any() else full
+        property_tolerance, event_tolerance = self._tolerances(table)
+        structure = self._structure(table, event_tolerance)
         prior_mean, prior_strength, learned_group = self._priors(table, priors, source_groups)
         n_sources = structure.n_sources
+        n_claims = structure.event.shape[0]
         accuracy = prior_mean.copy()
         group_mean = np.full(int(learned_group.max(initial=-1)) + 1, NEUTRAL_RELIABILITY)
         has_group = learned_group >= 0
         evidence: FloatArray = np.zeros(n_sources)
-        copying: FloatArray = np.zeros(n_sources)
-        copy_weight: FloatArray | None = None
+        correct: FloatArray = np.zeros(n_sources)
+        informative = structure.informative
+        own_correct: FloatArray = np.zeros(n_claims)
+        pooled = self._pooling(structure, learned_group, group_mean.shape[0])
+        co = self._co_reports(structure)
+        copy_weight: FloatArray = np.ones(n_claims)
+        dependent: FloatArray = np.zeros(co.n_pairs if co is not None else 0)
+        direction: FloatArray = np.full(dependent.shape[0], 0.5)
+        dependence_rate = self.dependence_prior
         n_iter = 0
-        for n_iter in range(1, self.max_iter + 1):  # noqa: B007 - n_iter is reported
-            votes = self._votes(structure, accuracy, copy_weight)
+        for n_iter in range(1, self.max_iter + 1):
+            claim_accuracy = self._claim_accuracy(
+                structure,
+                accuracy,
+                correct,
+                evidence,
+                prior_mean,
+                prior_strength,
+                own_correct,
+                pooled,
+            )
+            votes = self._votes(structure, claim_accuracy, copy_weight)
             support = self._support(structure, votes)
             posterior, loo = self._posteriors(structure, votes, support)
-            if self.copy_prior > 0:
-                copying = self._copying(structure, accuracy, loo)
-                copy_weight = np.where(
-                    structure.shared, 1.0 - self.copy_rate * copying[structure.source], 1.0
+            # Dependence moves slowly: learned on the first rounds, then refreshed every few.
+            if co is not None and (n_iter <= 2 or n_iter % self.dependence_every == 0):
+                value_truth = posterior[structure.cand]
+                coincidence = dependence.false_coincidence(co, value_truth, dependent)
+                ratios = dependence.pair_log_likelihood_ratios(
+                    co, claim_accuracy, value_truth, coincidence, self.copy_rate
                 )
-            informative = (structure.indep_count[structure.event] >= 2).astype(np.float64)
+                dependent, direction = dependence.dependence_posterior(*ratios, dependence_rate)
+                # Empirical Bayes: the share of co-reporting pairs that are dependent is learned.
+                if dependent.shape[0]:
+                    dependence_rate = float(
+                        np.clip(np.mean(dependent), 1e-4, self.dependence_prior)
+                    )
+                copy_weight = dependence.copy_discount(co, dependent, self.copy_rate, n_claims)
+            own_correct = informative * loo
             evidence = np.bincount(structure.source, informative, minlength=n_sources).astype(
                 np.float64
             )
-            correct = np.bincount(structure.source, informative * loo, minlength=n_sources)
+            correct = np.bincount(structure.source, own_correct, minlength=n_sources).astype(
+                np.float64
+            )
             if group_mean.shape[0]:
                 # A group's mean is pooled over its members' claims, shrunk to neutral.
                 group_evidence = np.bincount(
                     learned_group[has_group], evidence[has_group], minlength=group_mean.shape[0]
-                )
+                ).astype(np.float64)
                 group_correct = np.bincount(
                     learned_group[has_group], correct[has_group], minlength=group_mean.shape[0]
-                )
+                ).astype(np.float64)
                 group_mean = (group_correct + self.prior_strength * NEUTRAL_RELIABILITY) / (
                     group_evidence + self.prior_strength
                 )
+                pooled.evidence, pooled.correct = group_evidence, group_correct
                 prior_mean = np.where(
                     has_group, group_mean[np.maximum(learned_group, 0)], prior_mean
                 )
@@ -457,42 +721,161 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
             accuracy = new_accuracy
             if change <= self.tol:
                 break
-        votes = self._votes(structure, accuracy, copy_weight)
+        claim_accuracy = self._claim_accuracy(
+            structure,
+            accuracy,
+            correct,
+            evidence,
+            prior_mean,
+            prior_strength,
+            own_correct,
+            pooled,
+        )
+        votes = self._votes(structure, claim_accuracy, copy_weight)
         support = self._support(structure, votes)
-        posterior, _ = self._posteriors(structure, votes, support)
-        self._summarise(table, structure, votes, support, posterior)
         self.n_iter_ = n_iter
-        self.table_ = table
-        self.sources_ = table.sources
+        self.table_ = full
+        self.sources_ = full.sources
         self.source_accuracy_ = accuracy
         self.source_evidence_ = evidence
         self.source_prior_strength_ = prior_strength
         self.group_accuracy_ = group_mean
-        self.source_copying_ = copying
+        self.property_tolerance_ = dict(
+            zip(table.properties or ("",), property_tolerance.tolist(), strict=True)
+        )
+        self.event_tolerance_ = event_tolerance
+        self.dependence_rate_ = dependence_rate if co is not None else 0.0
+        if co is not None:
+            self.pair_sources_ = co.pairs
+            self.pair_common_ = co.common
+            self.pair_dependence_ = dependent
+            self.pair_direction_ = direction
+        else:
+            self.pair_sources_ = np.zeros((0, 2), dtype=np.int64)
+            self.pair_common_ = np.zeros(0, dtype=np.int64)
+            self.pair_dependence_ = np.zeros(0)
+            self.pair_direction_ = np.zeros(0)
         self.source_weights_ = dict(
             zip(
-                table.sources,
+                full.sources,
                 np.maximum(np.log(accuracy / (1.0 - accuracy)), 0.0).tolist(),
                 strict=True,
             )
         )
+        self._summarise(full, superseded, structure, votes, support, copy_weight, claim_accuracy)
         return self
+
+    def _tolerances(self, table: ClaimTable) -> tuple[FloatArray, FloatArray]:
+        """Per property and per event: the tolerance under which figures are the same."""
+        n_properties = max(len(table.properties), 1)
+        event_property = (
+            table.event_property
+            if table.event_property is not None
+            else np.zeros(len(table.events), dtype=np.int64)
+        )
+        if self.tolerance is not None:
+            per_property = np.full(n_properties, float(self.tolerance))
+        else:
+            numeric = ~table.categorical_events[table.event]
+            per_property = closeness.learn_tolerances(
+                table.event[numeric],
+                table.points()[numeric],
+                np.where(table.categorical_events, -1, event_property),
+                n_properties,
+                default=self.default_tolerance,
+                ceiling=self.cluster_tolerance,
+            )
+        per_event = np.where(table.categorical_events, 0.0, per_property[event_property])
+        return per_property, per_event
+
+    def _pooling(self, s: _Structure, learned_group: IntArray, n_groups: int) -> _Pooling:
+        claim_group = learned_group[s.source]
+        slot = np.full(s.event.shape[0], -1, dtype=np.int64)
+        grouped = claim_group >= 0
+        if grouped.any():
+            _, slot[grouped] = factorize(
+                s.event[grouped] * np.int64(n_groups) + claim_group[grouped]
+            )
+        return _Pooling(
+            group=learned_group, slot=slot, evidence=np.zeros(n_groups), correct=np.zeros(n_groups)
+        )
+
+    def _co_reports(self, s: _Structure) -> dependence.CoReports | None:
+        if self.dependence_prior <= 0:
+            return None
+        return dependence.co_reports(
+            s.event,
+            s.source,
+            s.cand,
+            s.indep,
+            s.n_sources,
+            self.max_item_reports,
+            self.min_common_items,
+        )
+
+    def _claim_accuracy(
+        self,
+        s: _Structure,
+        accuracy: FloatArray,
+        correct: FloatArray,
+        evidence: FloatArray,
+        prior_mean: FloatArray,
+        prior_strength: FloatArray,
+        own_correct: FloatArray,
+        pooled: _Pooling,
+    ) -> FloatArray:
+        """The accuracy each claim's vote uses: its source's, learned without this event when
+        ``leave_event_out`` (a source does not vouch for itself with its own figure here, nor
+        through the group mean its figure here helped to learn)."""
+        if not self.leave_event_out:
+            return accuracy[s.source]
+        src = s.source
+        if not evidence.any():
+            # Before the first round nothing was learned: the prior stands.
+            return accuracy[src]
+        prior = prior_mean[src]
+        grouped = pooled.slot >= 0
+        if grouped.any():
+            slot = pooled.slot[grouped]
+            group = pooled.group[src[grouped]]
+            slot_evidence = np.bincount(slot, s.informative[grouped])[slot]
+            slot_correct = np.bincount(slot, own_correct[grouped])[slot]
+            prior = prior.copy()
+            prior[grouped] = (
+                pooled.correct[group] - slot_correct + self.prior_strength * NEUTRAL_RELIABILITY
+            ) / (pooled.evidence[group] - slot_evidence + self.prior_strength)
+        # The claims of one source on one event are left out together.
+        own_evidence = s.slot_informative[s.slot]
+        own = np.bincount(s.slot, own_correct)[s.slot]
+        left_out = (correct[src] - own + prior_strength[src] * prior) / (
+            evidence[src] - own_evidence + prior_strength[src]
+        )
+        result: FloatArray = np.clip(left_out, _ACCURACY_FLOOR, 1.0 - _ACCURACY_FLOOR)
+        return result
 
     def _check_params(self) -> None:
         if not self.prior_strength > 0:
             raise ValueError("prior_strength must be positive")
         if not 0.0 <= self.party_factor <= 1.0:
             raise ValueError("party_factor must lie in [0, 1]")
-        if not (self.tolerance >= 0 and self.cluster_tolerance >= self.tolerance):
+        if self.tolerance is not None and not 0 <= self.tolerance <= self.cluster_tolerance:
             raise ValueError("need 0 <= tolerance <= cluster_tolerance")
+        if not 0 <= self.default_tolerance <= self.cluster_tolerance:
+            raise ValueError("need 0 <= default_tolerance <= cluster_tolerance")
         if not 0.0 <= self.near_support <= 1.0:
             raise ValueError("near_support must lie in [0, 1]")
         if not self.contested_ratio > 0:
             raise ValueError("contested_ratio must be positive")
+        if not 0.0 < self.consensus_confidence < 1.0:
+            raise ValueError("consensus_confidence must lie in (0, 1)")
         if self.min_vote < 0 or self.max_iter < 1:
             raise ValueError("min_vote must be non-negative and max_iter at least 1")
-        if not (0.0 <= self.copy_prior < 1.0 and 0.0 <= self.copy_rate < 1.0):
-            raise ValueError("copy_prior and copy_rate must lie in [0, 1)")
+        if not (0.0 <= self.dependence_prior < 1.0 and 0.0 <= self.copy_rate < 1.0):
+            raise ValueError("dependence_prior and copy_rate must lie in [0, 1)")
+        if self.max_item_reports < 2:
+            raise ValueError("max_item_reports must be at least 2")
+        if self.min_common_items < 1 or self.dependence_every < 1:
+            raise ValueError("min_common_items and dependence_every must be at least 1")
 
     def _priors(
         self,
@@ -506,6 +889,10 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         strength = np.full(n_sources, float(self.prior_strength))
         group = np.full(n_sources, -1, dtype=np.int64)
         group_index: dict[str, int] = {}
+        # Sources nobody vouches for start from what sources of like activity are seen to get
+        # right: a one-edit account is not a coin until shown otherwise, it is like other one-edit
+        # accounts.
+        activity = np.floor(np.log2(np.maximum(np.bincount(table.source, minlength=n_sources), 1)))
         for code, name in enumerate(table.sources):
             prior = priors.get(name) if priors else None
             if prior is not None:
@@ -514,17 +901,30 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
                     strength[code] = prior.evidence
             elif source_groups and name in source_groups:
                 group[code] = group_index.setdefault(source_groups[name], len(group_index))
+            elif self.pool_unknown:
+                key = f"\x00activity:{int(activity[code])}"
+                group[code] = group_index.setdefault(key, len(group_index))
         return mean, strength, group
 
-    def _structure(self, table: ClaimTable) -> _Structure:
+    def _structure(self, table: ClaimTable, event_tolerance: FloatArray) -> _Structure:
         # Canonical order makes every sum, and so every tie-break, independent of input order.
+        points = table.points()
         order = np.lexsort(
-            (table.party, table.copy_group, table.high, table.low, table.source, table.event)
+            (
+                table.party,
+                table.copy_group,
+                points,
+                table.high,
+                table.low,
+                table.source,
+                table.event,
+            )
         ).astype(np.int64)
         event = table.event[order]
         source = table.source[order]
         low = table.low[order]
         high = table.high[order]
+        point = points[order]
         party = table.party[order]
         copy_group = table.copy_group[order]
         n_events = len(table.events)
@@ -536,16 +936,14 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         n_sources = len(table.sources)
         report_key = np.where(copy_group >= 0, copy_group, len(table.copy_groups) + source)
         key_space = np.int64(len(table.copy_groups) + n_sources)
-        _, indep = np.unique(event * key_space + report_key, return_inverse=True)
-        indep = indep.reshape(-1).astype(np.int64)
+        _, indep = factorize(event * key_space + report_key)
         indep_size = np.bincount(indep).astype(np.float64)
         indep_event = np.zeros(indep_size.shape[0], dtype=np.int64)
         indep_event[indep] = event
         indep_count = np.bincount(indep_event, minlength=n_events).astype(np.int64)
 
-        # Candidates: each claim's point (a range's midpoint), distinct per event.
-        point = (low + high) / 2.0
-        cand_order = np.lexsort((point, event))
+        # Candidates: each claim's point, distinct per event.
+        cand_order = sort_order(event, point)
         sorted_event = event[cand_order]
         sorted_point = point[cand_order]
         new = np.ones(n_claims, dtype=bool)
@@ -555,7 +953,7 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         cand[cand_order] = cand_sorted
         cand_event = sorted_event[new]
         cand_value = sorted_point[new]
-        cand_starts = _segment_starts(cand_event)
+        cand_starts = segment_starts(cand_event)
         cand_segment = np.cumsum(np.isin(np.arange(cand_event.shape[0]), cand_starts)) - 1
         n_cand_event = np.bincount(cand_event, minlength=n_events)
         # ACCU's n is the number of false values a source could have given. The claimed figures
@@ -563,21 +961,18 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         # With n = distinct - 1, fresh sources in a two-figure event would cast no vote at all,
         # and agreement among them could never teach the estimator anything.
         n_false = n_cand_event[event].astype(np.float64)
-        _, pair_first, indep_cand = np.unique(
-            indep * np.int64(cand_value.shape[0]) + cand, return_index=True, return_inverse=True
-        )
-        reports_per_cand = np.bincount(cand[pair_first], minlength=cand_value.shape[0])
-        shared = reports_per_cand[cand] > 1
+        _, indep_cand = factorize(indep * np.int64(cand_value.shape[0]) + cand)
+        _, slot = factorize(event * np.int64(n_sources) + source)
+        informative = (indep_count[event] >= 2).astype(np.float64)
 
         # Support of a candidate v from claim [lo, hi] of its event: full when lo <= v <= hi,
         # near_support when the claim lies within tolerance of v. Counting claims with lo <= x
         # minus claims with hi < y turns both into cumulative sums over two sort orders, with
         # every bound ranked once (events offset so one searchsorted serves all of them).
-        cand_tol = np.where(table.categorical_events[cand_event], 0.0, self.tolerance)
-        spread = cand_tol * np.abs(cand_value)
+        spread = event_tolerance[cand_event] * np.abs(cand_value)
         near_low = cand_value - spread
         near_high = cand_value + spread
-        ranks_of = np.unique(np.concatenate((low, high, near_low, near_high)))
+        ranks_of = sorted_unique(np.concatenate((low, high, near_low, near_high)))
         stride = np.int64(ranks_of.shape[0] + 1)
 
         def key(events: IntArray, values: FloatArray) -> IntArray:
@@ -615,8 +1010,11 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
             cand_starts=cand_starts,
             cand_segment=cand_segment.astype(np.int64),
             n_false=n_false,
-            indep_cand=indep_cand.reshape(-1).astype(np.int64),
-            shared=shared,
+            indep_cand=indep_cand,
+            event_tolerance=event_tolerance,
+            slot=slot,
+            slot_informative=np.bincount(slot, informative).astype(np.float64),
+            informative=informative,
             lo_order=lo_order,
             hi_order=hi_order,
             exact_lo_pos=exact_lo_pos.astype(np.int64),
@@ -627,57 +1025,18 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
             hi_event_start=hi_event_start.astype(np.int64),
         )
 
-    def _copying(self, s: _Structure, accuracy: FloatArray, loo: FloatArray) -> FloatArray:
-        """Posterior probability that each source copies, from the figures it shares.
-
-        DEPEN's likelihood ratio of dependence, taken per source against the other reports of
-        each event rather than per pair (most sources meet any one other source only once). For
-        a claim with ``k`` other reports of mean accuracy ``B``, its figure's posterior ``q``
-        from those reports, the source's accuracy ``A`` and ``n`` false figures: independently,
-        the claim is a false figure someone else also gave with probability
-        ``(1 - q)(1 - A) p``, ``p = 1 - (1 - (1 - B) / n) ** k`` the chance that one of the others
-        made the same mistake; a copier repeats one of the others with probability ``c``, a
-        mistake with ``1 - B``. Agreeing on the truth counts as no evidence either way (accurate
-        independent sources agree on it all the time; counting it would brand every accurate
-        source that sides with the majority a copier). A figure no other report gives has
-        likelihood ratio ``1 - c``: a copier seldom gives one.
-        """
-        c = self.copy_rate
-        informative = s.indep_count[s.event] >= 2
-        a = accuracy[s.source]
-        # Mean accuracy of the event's other reports (a report: the mean of its claims).
-        report_a = np.bincount(s.indep, accuracy[s.source]) / s.indep_size
-        report_event = np.zeros(report_a.shape[0], dtype=np.int64)
-        report_event[s.indep] = s.event
-        event_a = np.bincount(report_event, report_a, minlength=s.n_events)
-        k = np.maximum(s.indep_count[s.event] - 1, 1).astype(np.float64)
-        b = np.clip((event_a[s.event] - report_a[s.indep]) / k, 0.0, 1.0)
-        q = loo
-        one_mistake = np.clip((1.0 - b) / s.n_false, 0.0, 1.0 - 1e-12)
-        same_mistake = -np.expm1(k * np.log1p(-one_mistake))
-        independent = (1.0 - q) * (1.0 - a) * same_mistake + q * a
-        copied = (1.0 - q) * ((1.0 - b) - (1.0 - a) * same_mistake)
-        ratio = np.log1p(np.maximum(c * copied, 0.0) / np.maximum(independent, 1e-12))
-        evidence = np.where(s.shared, ratio, math.log1p(-c))
-        evidence = np.where(informative, evidence, 0.0)
-        log_odds = math.log(self.copy_prior / (1.0 - self.copy_prior)) + np.bincount(
-            s.source, evidence, minlength=s.n_sources
-        )
-        copying: FloatArray = 0.5 * (1.0 + np.tanh(0.5 * log_odds))  # logistic, overflow-free
-        return copying
-
     def _votes(
-        self, s: _Structure, accuracy: FloatArray, copy_weight: FloatArray | None = None
+        self, s: _Structure, claim_accuracy: FloatArray, copy_weight: FloatArray
     ) -> FloatArray:
-        """Each claim's share of its report's vote."""
-        a = accuracy[s.source]
+        """Each claim's share of its report's vote, after party and learned-copy discounts."""
+        a = claim_accuracy
         vote = np.maximum(np.log(s.n_false) + np.log(a) - np.log1p(-a), 0.0) + self.min_vote
         vote = np.where(s.party, vote * self.party_factor, vote)
-        if copy_weight is not None:
-            vote = vote * copy_weight
+        vote = vote * copy_weight
         # A report's vote is the mean of its copies' votes, split between the copies.
         report_vote = np.bincount(s.indep, vote) / s.indep_size
-        return report_vote[s.indep] / s.indep_size[s.indep]
+        votes: FloatArray = report_vote[s.indep] / s.indep_size[s.indep]
+        return votes
 
     def _support(self, s: _Structure, votes: FloatArray) -> FloatArray:
         """Summed votes behind each candidate figure."""
@@ -713,13 +1072,17 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
 
     # -- summaries -------------------------------------------------------------------------------
 
+    # -- summaries -------------------------------------------------------------------------------
+
     def _summarise(
         self,
-        table: ClaimTable,
+        full: ClaimTable,
+        superseded: BoolArray,
         s: _Structure,
         votes: FloatArray,
         support: FloatArray,
-        posterior: FloatArray,
+        copy_weight: FloatArray,
+        claim_accuracy: FloatArray,
     ) -> None:
         n_events = s.n_events
         has_claims = np.bincount(s.event, minlength=n_events) > 0
@@ -733,86 +1096,126 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         best = np.full(n_events, -1, dtype=np.int64)
         best[s.cand_event[at_top[first]]] = at_top[first]
         estimate = np.full(n_events, np.nan)
-        confidence = np.full(n_events, np.nan)
         estimate[has_claims] = s.cand_value[best[has_claims]]
-        confidence[has_claims] = posterior[best[has_claims]]
 
-        # Distance of each claim's range from the estimate, relative to the larger magnitude.
-        est = estimate[s.event]
-        nearest = np.clip(est, s.low, s.high)
+        # Posterior over the claimed figures and "none of them" (support 0): one source alone
+        # is believed as far as its record goes, never with certainty.
+        mass = np.exp(support - top)
+        event_top = np.zeros(n_events)
+        event_top[s.cand_event] = top
+        total = np.bincount(s.cand_event, mass, minlength=n_events) + np.exp(-event_top)
+        posterior = mass / total[s.cand_event]
+
+        cluster = self._clusters(s)
+        n_clusters = int(cluster.max(initial=-1)) + 1
+        cand_cluster = np.zeros(s.cand_value.shape[0], dtype=np.int64)
+        cand_cluster[s.cand] = cluster
+        cluster_mass = np.bincount(cand_cluster, posterior, minlength=n_clusters)
+        cluster_weight = np.bincount(cluster, votes, minlength=n_clusters)
+        cluster_event = np.zeros(n_clusters, dtype=np.int64)
+        cluster_event[cluster] = s.event
+        lead = np.full(n_events, -1, dtype=np.int64)
+        lead[has_claims] = cand_cluster[best[has_claims]]
+        confidence = np.zeros(n_events)
+        confidence[has_claims] = cluster_mass[lead[has_claims]]
+        lead_weight = np.zeros(n_events)
+        lead_weight[has_claims] = cluster_weight[lead[has_claims]]
+        rival = cluster_weight > self.contested_ratio * lead_weight[cluster_event]
+        rival[lead[has_claims]] = False
+        contested = np.bincount(cluster_event[rival], minlength=n_events) > 0
+
+        # Independent reports behind the leading cluster: each mostly its own voice, with a
+        # vote above the floor (a source known to be wrong does not back anything).
+        in_lead = cluster == lead[s.event]
+        weighty = votes > self.min_vote * 1.5
+        backing = (
+            np.bincount(
+                s.indep[in_lead & weighty & (copy_weight >= 0.5)],
+                minlength=s.indep_size.shape[0],
+            )
+            > 0
+        )
+        report_event = np.zeros(s.indep_size.shape[0], dtype=np.int64)
+        report_event[s.indep] = s.event
+        lead_reports = np.bincount(report_event[backing], minlength=n_events)
+
+        status = np.full(n_events, _UNCERTAIN, dtype=np.int64)
+        status[
+            (confidence >= self.consensus_confidence) & (lead_reports >= CONSENSUS_MIN_REPORTS)
+        ] = _CONSENSUS
+        status[contested] = _CONTESTED
+        status[s.indep_count < 2] = _INSUFFICIENT
+        status[~has_claims] = _NO_REPORTS
+
+        # Interval: the credible claims of the leading cluster, and of its rivals if contested.
+        in_span = rival.copy()
+        in_span[lead[has_claims]] = True
+        span_claim = in_span[cluster] & ~s.categorical_claim
+        cluster_has_weight = np.bincount(cluster, weighty.astype(np.float64), minlength=n_clusters)
+        span_claim &= weighty | ~(cluster_has_weight[cluster] > 0)
+        low = np.full(n_events, np.inf)
+        high = np.full(n_events, -np.inf)
+        np.minimum.at(low, s.event[span_claim], s.low[span_claim])
+        np.maximum.at(high, s.event[span_claim], s.high[span_claim])
+        numeric_event = has_claims & ~full.categorical_events
+        low = np.where(numeric_event, np.minimum(low, estimate), np.nan)
+        high = np.where(numeric_event, np.maximum(high, estimate), np.nan)
+
+        # Per claim of the full table: current claims from the fit, superseded ones measured
+        # against the estimate with no vote.
+        n_full = full.n_claims
+        current = np.flatnonzero(~superseded)
+        position = current[s.order]  # canonical position -> row of the full table
+        est = estimate[full.event]
+        nearest = np.clip(est, full.low, full.high)
         distance = _relative_gap(est, nearest)
-        categorical = s.categorical_claim
+        categorical = full.categorical_events[full.event]
         distance = np.where(categorical, (nearest != est).astype(np.float64), distance)
         if self.cluster_tolerance > 0:
             agreement = np.clip(1.0 - distance / self.cluster_tolerance, 0.0, 1.0)
         else:
             agreement = (distance == 0).astype(np.float64)
         agreement = np.where(categorical, 1.0 - distance, agreement)
+        claim_votes = np.zeros(n_full)
+        claim_votes[position] = votes
+        claim_share = np.ones(n_full)
+        claim_share[position] = copy_weight
+        claim_cluster = np.full(n_full, -1, dtype=np.int64)
+        claim_cluster[position] = cluster
+        claim_in_lead = agreement > 0
+        claim_in_lead[position] = in_lead
+        claim_vote_accuracy = np.full(n_full, np.nan)
+        claim_vote_accuracy[position] = claim_accuracy
 
-        cluster = self._clusters(s)
-        cluster_weight = np.bincount(cluster, votes)
-        cluster_event = np.zeros(cluster_weight.shape[0], dtype=np.int64)
-        cluster_event[cluster] = s.event
-        best_claim = np.flatnonzero(
-            (s.cand == best[s.event]) & (best[s.event] >= 0)
-        )  # claims whose own figure is the estimate
-        lead = np.full(n_events, -1, dtype=np.int64)
-        lead[s.event[best_claim]] = cluster[best_claim]
-        # A range containing the estimate may be the only claim: fall back to the nearest claim.
-        missing = has_claims & (lead < 0)
-        if missing.any():
-            closest = np.lexsort((distance, s.event))
-            first_of_event = closest[_segment_starts(s.event[closest])]
-            lead[s.event[first_of_event]] = np.where(
-                missing[s.event[first_of_event]],
-                cluster[first_of_event],
-                lead[s.event[first_of_event]],
-            )
-        lead_weight = np.zeros(n_events)
-        lead_weight[has_claims] = cluster_weight[lead[has_claims]]
-        rival = cluster_weight > self.contested_ratio * lead_weight[cluster_event]
-        rival[lead[has_claims]] = False
-        contested = np.bincount(cluster_event[rival], minlength=n_events) > 0
-        status = np.zeros(n_events, dtype=np.int64)
-        status[contested] = 1
-        status[s.indep_count < 2] = 2
-
-        # Interval: the credible claims of the leading cluster, and of its rivals if contested.
-        in_span = rival.copy()
-        in_span[lead[has_claims]] = True
-        span_claim = in_span[cluster] & ~categorical
-        weighty = votes > self.min_vote * 1.5
-        cluster_has_weight = np.bincount(cluster, weighty.astype(np.float64)) > 0
-        span_claim &= weighty | ~cluster_has_weight[cluster]
-        low = np.full(n_events, np.inf)
-        high = np.full(n_events, -np.inf)
-        np.minimum.at(low, s.event[span_claim], s.low[span_claim])
-        np.maximum.at(high, s.event[span_claim], s.high[span_claim])
-        numeric_event = has_claims & ~table.categorical_events
-        low = np.where(numeric_event, np.minimum(low, estimate), np.nan)
-        high = np.where(numeric_event, np.maximum(high, estimate), np.nan)
-
-        inverse = np.empty_like(s.order)
-        inverse[s.order] = np.arange(s.order.shape[0])
-        self.events_ = table.events
+        self.events_ = full.events
         self.estimates_ = estimate
         self.confidence_ = confidence
         self.intervals_ = np.stack((low, high), axis=1)
         self.status_ = status
         self.has_claims_ = has_claims
-        self.claim_agreement_ = agreement[inverse]
-        self.claim_distance_ = distance[inverse]
-        self.claim_votes_ = votes[inverse]
         self.independent_reports_ = s.indep_count
+        self.lead_cluster_ = lead
+        self.cluster_mass_ = cluster_mass
+        self.cluster_rival_ = rival
+        self.claim_agreement_ = agreement
+        self.claim_distance_ = distance
+        self.claim_votes_ = claim_votes
+        self.claim_copy_weight_ = claim_share
+        self.claim_superseded_ = superseded
+        self.claim_cluster_ = claim_cluster
+        self.claim_in_leading_cluster_ = claim_in_lead
+        self.claim_vote_accuracy_ = claim_vote_accuracy
+        self.claim_support_ = np.zeros(n_full)
+        self.claim_support_[position] = support[s.cand]
 
     def _clusters(self, s: _Structure) -> IntArray:
         """Single-linkage clusters of claims per event, in canonical claim order."""
-        by_low = np.lexsort((s.high, s.low, s.event))
+        by_low = sort_order(s.event, s.low, s.high)
         event = s.event[by_low]
         low = s.low[by_low]
         high = s.high[by_low]
         # Running maximum of `high` within each event: ranks offset by event keep it segmented.
-        ranks_of = np.unique(high)
+        ranks_of = sorted_unique(high)
         stride = np.int64(ranks_of.shape[0] + 1)
         running = np.maximum.accumulate(event * stride + np.searchsorted(ranks_of, high))
         reach = ranks_of[running - event * stride]
@@ -832,62 +1235,249 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
     # -- results ---------------------------------------------------------------------------------
 
     def result(self, event: Hashable) -> Reconciliation:
-        """The reconciliation of one fitted event."""
+        """The reconciliation of one fitted event, with every claim assessed and explained."""
         code = self._event_code(event)
         table: ClaimTable = self.table_
         if not self.has_claims_[code]:
             raise ValueError(f"event {event!r} has no claims")
-        claim_index = np.flatnonzero(table.event == code)
+        claim_index = np.flatnonzero(table.event == code).tolist()
         categorical = bool(table.categorical_events[code])
+        status = _STATUS_CODES[int(self.status_[code])]
+        tolerance = float(self.event_tolerance_[code])
+        points = table.points()
+        names = table.sources
+
+        def label(i: int) -> float | str:
+            if categorical:
+                return table.categories[int(table.low[i])]
+            return float(points[i])
+
+        def figure(i: int) -> Figure:
+            low, high = float(table.low[i]), float(table.high[i])
+            if low == high:
+                return Figure(value=low)
+            return Figure(value=float(points[i]), low=low, high=high)
+
+        def group(i: int) -> str:
+            copy = int(table.copy_group[i])
+            return (
+                f"group:{table.copy_groups[copy]}"
+                if copy >= 0
+                else f"source:{names[int(table.source[i])]}"
+            )
+
+        current = [i for i in claim_index if not self.claim_superseded_[i]]
+        reports = {i: Report(figure(i), names[int(table.source[i])], group(i)) for i in claim_index}
+        group_sizes: dict[str, int] = {}
+        for i in current:
+            group_sizes[reports[i].group] = group_sizes.get(reports[i].group, 0) + 1
         assessments = []
         weights: dict[str, float] = {}
         parties: list[str] = []
-        for i in claim_index.tolist():
-            name = table.sources[int(table.source[i])]
-            group = int(table.copy_group[i])
-            low = float(table.low[i])
-            high = float(table.high[i])
-            value: float | str
-            if categorical:
-                value = table.categories[int(low)]
-            else:
-                value = low if low == high else (low + high) / 2.0
+        for i in claim_index:
+            name = names[int(table.source[i])]
             vote = float(self.claim_votes_[i])
-            weights[name] = weights.get(name, 0.0) + vote
-            if table.party[i] and name not in parties:
+            superseded = bool(self.claim_superseded_[i])
+            if not superseded:
+                weights[name] = weights.get(name, 0.0) + vote
+            party = bool(table.party[i])
+            if party and name not in parties:
                 parties.append(name)
+            others = [reports[j] for j in current if j != i]
+            corroborated = corroboration(reports[i], others, tolerance, self.dependence_between)
+            in_lead = bool(self.claim_in_leading_cluster_[i])
+            depends_on, depends = self._likely_original(i, current)
+            accuracy = float(self.claim_vote_accuracy_[i])
+            discounts: list[str] = []
+            if superseded:
+                discounts.append("superseded by a later figure from the same source")
+            if party:
+                discounts.append("party to the conflict")
+            if not superseded and group_sizes.get(reports[i].group, 0) > 1:
+                count = group_sizes[reports[i].group] - 1
+                discounts.append(
+                    f"declared copy: shares one vote with {count} other report"
+                    + ("s" if count != 1 else "")
+                )
+            if depends_on is not None:
+                discounts.append(f"likely copies {depends_on} (probability {depends:.2f})")
+            if not superseded and accuracy < NEUTRAL_RELIABILITY:
+                discounts.append(f"weak record (right {accuracy:.0%} of the time)")
+            group_code = int(table.copy_group[i])
             assessments.append(
                 ClaimAssessment(
                     source=name,
-                    value=value,
-                    low=None if categorical else low,
-                    high=None if categorical else high,
+                    value=label(i),
+                    low=None if categorical else float(table.low[i]),
+                    high=None if categorical else float(table.high[i]),
                     agreement=float(self.claim_agreement_[i]),
                     relative_distance=float(self.claim_distance_[i]),
                     weight=vote,
-                    party=bool(table.party[i]),
-                    copy_group=None if group < 0 else table.copy_groups[group],
+                    party=party,
+                    copy_group=None if group_code < 0 else table.copy_groups[group_code],
+                    superseded=superseded,
+                    own_share=float(self.claim_copy_weight_[i]),
+                    depends_on=depends_on,
+                    dependence=depends,
+                    in_leading_cluster=in_lead,
+                    corroboration=corroborated,
+                    credibility=information_credibility(corroborated, status.value, in_lead),
+                    discounts=tuple(discounts),
                 )
             )
-        estimate: float | str
-        interval: tuple[float, float] | None
-        if categorical:
-            estimate = table.categories[int(self.estimates_[code])]
-            interval = None
-        else:
-            estimate = float(self.estimates_[code])
+        leading: float | str = (
+            table.categories[int(self.estimates_[code])]
+            if categorical
+            else float(self.estimates_[code])
+        )
+        interval: tuple[float, float] | None = None
+        if not categorical:
             interval = (float(self.intervals_[code, 0]), float(self.intervals_[code, 1]))
         return Reconciliation(
             kind="categorical" if categorical else "numeric",
-            estimate=estimate,
+            estimate=None if status is Status.CONTESTED else leading,
             interval=interval,
-            status=_STATUS_CODES[int(self.status_[code])],
+            status=status,
             confidence=float(self.confidence_[code]),
             claims=tuple(assessments),
             source_weights=weights,
             parties=tuple(parties),
             independent_reports=int(self.independent_reports_[code]),
+            competing=self._competing(code, current, label) if status is Status.CONTESTED else (),
+            dependent_groups=self._dependent_groups(current),
+            tolerance=tolerance,
+            leading_figure=leading,
         )
+
+    def _competing(self, code: int, current: list[int], label: Any) -> tuple[CompetingFigure, ...]:
+        """The leading cluster and its rivals, most supported first."""
+        table: ClaimTable = self.table_
+        clusters = sorted(
+            {int(self.claim_cluster_[i]) for i in current},
+            key=lambda c: -float(self.cluster_mass_[c]),
+        )
+        lead = int(self.lead_cluster_[code])
+        figures = []
+        for cluster in clusters:
+            if cluster != lead and not self.cluster_rival_[cluster]:
+                continue
+            members = [i for i in current if int(self.claim_cluster_[i]) == cluster]
+            best = max(members, key=lambda i: (float(self.claim_support_[i]), -i))
+            categorical = bool(table.categorical_events[code])
+            sources = []
+            for i in members:
+                name = table.sources[int(table.source[i])]
+                if name not in sources:
+                    sources.append(name)
+            figures.append(
+                CompetingFigure(
+                    estimate=label(best),
+                    low=None if categorical else float(min(table.low[i] for i in members)),
+                    high=None if categorical else float(max(table.high[i] for i in members)),
+                    support=float(self.cluster_mass_[cluster]),
+                    sources=tuple(sources),
+                )
+            )
+        return tuple(figures)
+
+    def _likely_original(self, i: int, current: list[int]) -> tuple[str | None, float]:
+        """The source with the same figure that claim ``i`` most likely copies, if any.
+
+        Only a source ranked before it (more accurate) counts as its original: the same rule
+        that decides whose vote is cut (``dependence.copy_discount``).
+        """
+        table: ClaimTable = self.table_
+        if self.claim_superseded_[i]:
+            return None, 0.0
+        mine = int(table.source[i])
+        accuracy = float(self.claim_vote_accuracy_[i])
+        best_name: str | None = None
+        best = 0.0
+        for j in current:
+            other = int(table.source[j])
+            if other == mine or table.low[j] != table.low[i] or table.high[j] != table.high[i]:
+                continue
+            theirs = float(self.claim_vote_accuracy_[j])
+            if theirs < accuracy or (theirs == accuracy and j > i):
+                continue
+            probability = self.dependence_between(table.sources[mine], table.sources[other])
+            if probability > best:
+                best, best_name = probability, table.sources[other]
+        if best <= 0.5:
+            return None, best
+        return best_name, best
+
+    def _dependent_groups(self, current: list[int]) -> tuple[DependentGroup, ...]:
+        """Sources of these claims linked by a learned dependence above one half."""
+        table: ClaimTable = self.table_
+        members = sorted({int(table.source[i]) for i in current})
+        parent = {m: m for m in members}
+
+        def root(m: int) -> int:
+            while parent[m] != m:
+                parent[m] = parent[parent[m]]
+                m = parent[m]
+            return m
+
+        links: list[tuple[int, int, float, float]] = []
+        for a_pos, a in enumerate(members):
+            for b in members[a_pos + 1 :]:
+                index = self._pair_index().get((a, b))
+                if index is None or self.pair_dependence_[index] <= 0.5:
+                    continue
+                links.append(
+                    (a, b, float(self.pair_dependence_[index]), float(self.pair_direction_[index]))
+                )
+                parent[root(b)] = root(a)
+        groups: dict[int, list[int]] = {}
+        for m in members:
+            groups.setdefault(root(m), []).append(m)
+        result = []
+        for group_members in groups.values():
+            if len(group_members) < 2:
+                continue
+            own = [link for link in links if link[0] in group_members]
+            copier: str | None = None
+            if len(group_members) == 2 and own:
+                a, b, _, second_copies = own[0]
+                if second_copies >= 0.8:
+                    copier = table.sources[b]
+                elif second_copies <= 0.2:
+                    copier = table.sources[a]
+            result.append(
+                DependentGroup(
+                    sources=tuple(table.sources[m] for m in group_members),
+                    probability=min(link[2] for link in own),
+                    copier=copier,
+                )
+            )
+        return tuple(result)
+
+    def _pair_index(self) -> dict[tuple[int, int], int]:
+        index: dict[tuple[int, int], int] | None = getattr(self, "_pairs", None)
+        if index is None:
+            index = {
+                (int(a), int(b)): position
+                for position, (a, b) in enumerate(self.pair_sources_.tolist())
+            }
+            self._pairs = index
+        return index
+
+    def dependence_between(self, source: str, other: str) -> float:
+        """The learned probability that two sources are dependent (0 if they never co-reported)."""
+        codes = self._source_codes()
+        a, b = codes.get(source), codes.get(other)
+        if a is None or b is None or a == b:
+            return 0.0
+        index = self._pair_index().get((min(a, b), max(a, b)))
+        return 0.0 if index is None else float(self.pair_dependence_[index])
+
+    def _source_codes(self) -> dict[str, int]:
+        codes: dict[str, int] | None = getattr(self, "_source_index", None)
+        if codes is None:
+            codes = {name: code for code, name in enumerate(self.sources_)}
+            self._source_index = codes
+        return codes
 
     def results(self) -> Iterator[tuple[Hashable, Reconciliation]]:
         for code, event in enumerate(self.events_):
@@ -895,13 +1485,30 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
                 yield event, self.result(event)
 
     def estimate(self, event: Hashable) -> float | str:
-        """The consensus figure of one fitted event (the category for categorical events)."""
+        """The best-supported figure of one fitted event (the category for categorical events)."""
         code = self._event_code(event)
         value = float(self.estimates_[code])
         table: ClaimTable = self.table_
         if table.categorical_events[code]:
             return table.categories[int(value)]
         return value
+
+    def dependencies(self, min_probability: float = 0.0) -> list[Dependency]:
+        """Source pairs with their probability of being dependent, most likely first."""
+        keep = np.flatnonzero(self.pair_dependence_ > min_probability)
+        keep = keep[np.argsort(-self.pair_dependence_[keep], kind="stable")]
+        names = self.sources_
+        return [
+            Dependency(
+                first=names[int(self.pair_sources_[i, 0])],
+                second=names[int(self.pair_sources_[i, 1])],
+                probability=float(self.pair_dependence_[i]),
+                # pair_direction_ is P(second copies first | dependent).
+                first_copies=1.0 - float(self.pair_direction_[i]),
+                common_items=int(self.pair_common_[i]),
+            )
+            for i in keep.tolist()
+        ]
 
     def learned_priors(self) -> dict[str, SourcePrior]:
         """The fitted accuracies as priors, to reconcile new events with what was learned here."""
