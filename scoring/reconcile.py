@@ -679,7 +679,10 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
             votes = self._votes(structure, claim_accuracy, copy_weight)
             support = self._support(structure, votes)
             posterior, loo = self._posteriors(structure, votes, support)
-            # Dependence moves slowly: learned on the first rounds, then refreshed every few.
+            # Dependence is learned from the first round on: with accuracies not yet learned,
+            # every pair that agrees more often than chance starts out as one voice, and the
+            # rounds that follow separate the sources that are right from those that copy.
+            # After two rounds it moves slowly and is re-learned every few.
             if co is not None and (n_iter <= 2 or n_iter % self.dependence_every == 0):
                 value_truth = posterior[structure.cand]
                 coincidence = dependence.false_coincidence(co, value_truth, dependent)

@@ -15,6 +15,8 @@ and the precision and recall of the detected dependencies can both be measured:
 * ``good-copiers``: sources copying one good source. Discounting them must not cost accuracy.
 * ``mixed``: several copy families of both kinds, varying copy rates and coverage.
 * ``sparse``: many sources, two to six per item, a few copiers (like Wikipedia editors).
+* ``dense``: few sources covering most items, a third of them independent, the rest in three
+  large copy groups around originals of poor, fair and good accuracy (like flight-status sites).
 * ``noisy-numeric``: continuous figures that independent sources report with their own noise
   and rounding, so "the same figure" means close, not equal; scored by mean absolute error.
 
@@ -149,7 +151,7 @@ def generate(
         high=values[order].copy(),
         copy_group=np.full(values.shape[0], -1, dtype=np.int64),
         party=np.zeros(values.shape[0], dtype=bool),
-        events=tuple(range(n_items)),
+        events=tuple((f"item{i}", "reading" if numeric_noise else "count") for i in range(n_items)),
         sources=tuple(f"s{i}" for i in range(n_sources)),
         copy_groups=(),
         categorical_events=np.zeros(n_items, dtype=bool),
@@ -248,6 +250,17 @@ def world_sparse(seed: int) -> World:
     return generate("sparse", specs, 2_000, seed)
 
 
+def world_dense(seed: int) -> World:
+    """Few sources covering most items, with large copy groups (like flight-status sites)."""
+    rng = np.random.default_rng(seed)
+    specs = _independents(rng, 14, 6.0, 2.0, (0.5, 1.0))
+    for accuracy, n_copiers in ((0.55, 9), (0.7, 6), (0.9, 4)):
+        original = len(specs)
+        specs.append(SourceSpec(accuracy=accuracy, coverage=float(rng.uniform(0.8, 1.0))))
+        specs += _copiers(rng, original, n_copiers, (0.85, 1.0), float(rng.uniform(0.15, 0.25)))
+    return generate("dense", specs, 1_200, seed)
+
+
 def world_noisy_numeric(seed: int) -> World:
     rng = np.random.default_rng(seed)
     specs = [
@@ -274,6 +287,7 @@ WORLDS: dict[str, Callable[[int], World]] = {
     "good-copiers": world_good_copiers,
     "mixed": world_mixed,
     "sparse": world_sparse,
+    "dense": world_dense,
     "noisy-numeric": world_noisy_numeric,
 }
 
