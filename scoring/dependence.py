@@ -201,6 +201,30 @@ def dependence_posterior(
     return dependent, direction
 
 
+def learn_dependence_rate(
+    second_copies_first: FloatArray,
+    first_copies_second: FloatArray,
+    *,
+    start: float,
+    ceiling: float,
+    rounds: int = 30,
+) -> float:
+    """The prior share of dependent pairs, by empirical Bayes: the fixed point of "the prior is
+    the mean posterior" for these likelihood ratios (EM on a two-part mixture), within
+    [1e-4, ceiling]. A data set where few pairs look dependent gets a small prior, so that one or
+    two shared values between rarely co-reporting sources do not brand them copiers."""
+    rate = start
+    if second_copies_first.shape[0] == 0:
+        return rate
+    for _ in range(rounds):
+        dependent, _ = dependence_posterior(second_copies_first, first_copies_second, rate)
+        updated = float(np.clip(np.mean(dependent), 1e-4, ceiling))
+        if abs(updated - rate) < 1e-5:
+            return updated
+        rate = updated
+    return rate
+
+
 def copy_discount(
     co: CoReports,
     dependent: FloatArray,

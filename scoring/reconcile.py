@@ -689,12 +689,10 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
                 ratios = dependence.pair_log_likelihood_ratios(
                     co, claim_accuracy, value_truth, coincidence, self.copy_rate
                 )
+                dependence_rate = dependence.learn_dependence_rate(
+                    *ratios, start=dependence_rate, ceiling=self.dependence_prior
+                )
                 dependent, direction = dependence.dependence_posterior(*ratios, dependence_rate)
-                # Empirical Bayes: the share of co-reporting pairs that are dependent is learned.
-                if dependent.shape[0]:
-                    dependence_rate = float(
-                        np.clip(np.mean(dependent), 1e-4, self.dependence_prior)
-                    )
                 copy_weight = dependence.copy_discount(co, dependent, self.copy_rate, n_claims)
             own_correct = informative * loo
             evidence = np.bincount(structure.source, informative, minlength=n_sources).astype(

@@ -225,6 +225,11 @@ def _add_eval_commands(subparsers: Any) -> None:
             "scoring.evaluation.truth_discovery",
             "reconciler on population/book-format files",
         ),
+        (
+            "synthetic",
+            "scoring.evaluation.synthetic",
+            "reconciler and dependence detection on synthetic worlds with known structure",
+        ),
     ):
         parser = targets.add_parser(name, help=help_text)
         try:

@@ -27,6 +27,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,17 +69,38 @@ def _parse_number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _parse_time(text: str | None) -> float | None:
+    """A TimeStamp as seconds: a number, or an ISO 8601 date-time; None when absent."""
+    if not text or text.strip().lower() in {"", "null", "none", "nan"}:
+        return None
+    number = _parse_number(text)
+    if number is not None:
+        return number
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
 def load_population_claims(paths: Sequence[Path | str]) -> tuple[ClaimTable, int]:
     """Read claims CSVs (ObjectID, PropertyID, PropertyValue, SourceID, TimeStamp).
 
     Rows whose value is not a number are skipped and counted: a claim that cannot be read is not
-    evidence either way.
+    evidence either way. Each PropertyID is a property (its tolerance is learned apart). Where
+    rows carry a TimeStamp, a source's latest value for an item is its report and its earlier
+    ones are superseded, as in the service.
     """
     events: dict[tuple[str, str], int] = {}
+    properties: dict[str, int] = {}
+    event_property: list[int] = []
     sources: dict[str, int] = {}
     event_codes: list[int] = []
     source_codes: list[int] = []
     values: list[float] = []
+    times: list[float | None] = []
     skipped = 0
     for path in paths:
         with Path(path).open(newline="", encoding="utf-8", errors="replace") as handle:
@@ -92,10 +114,20 @@ def load_population_claims(paths: Sequence[Path | str]) -> tuple[ClaimTable, int
                     skipped += 1
                     continue
                 key = (row["ObjectID"], row["PropertyID"])
-                event_codes.append(events.setdefault(key, len(events)))
+                if key not in events:
+                    events[key] = len(events)
+                    event_property.append(properties.setdefault(row["PropertyID"], len(properties)))
+                event_codes.append(events[key])
                 source_codes.append(sources.setdefault(row["SourceID"], len(sources)))
                 values.append(value)
+                times.append(_parse_time(row.get("TimeStamp")))
     n = len(values)
+    known = [t for t in times if t is not None]
+    time = None
+    if known:
+        # Undated rows count as older than every dated one.
+        floor = min(known) - 1.0
+        time = np.asarray([floor if t is None else t for t in times], dtype=np.float64)
     array = np.asarray(values, dtype=np.float64)
     table = ClaimTable(
         event=np.asarray(event_codes, dtype=np.int64),
@@ -108,6 +140,9 @@ def load_population_claims(paths: Sequence[Path | str]) -> tuple[ClaimTable, int
         sources=tuple(sources),
         copy_groups=(),
         categorical_events=np.zeros(len(events), dtype=bool),
+        event_property=np.asarray(event_property, dtype=np.int64),
+        properties=tuple(properties),
+        time=time,
     )
     return table, skipped
 

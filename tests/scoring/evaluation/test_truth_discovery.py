@@ -82,6 +82,21 @@ def test_population_loaders_read_many_files_and_skip_unreadable_values(tmp_path:
     assert len(truth) == 3
 
 
+def test_a_source_s_latest_dated_value_is_its_report(tmp_path: Path) -> None:
+    claims = tmp_path / "claims.csv"
+    claims.write_text(
+        "ObjectID,PropertyID,PropertyValue,SourceID,TimeStamp\n"
+        "springfield,Population2000,900,1: Ann,2007-01-01T00:00:00\n"
+        "springfield,Population2000,1000,1: Ann,2008-01-01T00:00:00\n"
+        "springfield,Population2000,1000,2: Bob,null\n",
+        encoding="utf-8",
+    )
+    table, _ = load_population_claims([claims])
+    assert table.time is not None
+    assert table.superseded().tolist() == [True, False, False]
+    assert table.properties == ("Population2000",)
+
+
 def test_population_loader_rejects_a_file_without_the_columns(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
@@ -214,6 +229,6 @@ def test_population_figures() -> None:
 def test_book_figures() -> None:
     result = evaluate_book(BOOK / "book.txt", BOOK / "book_golden.txt")
     assert result["items"] == 100
-    assert result["accuracy"] >= 0.84
+    assert result["accuracy"] >= 0.87
     assert result["accuracy"] > result["majority_accuracy"]
     assert result["accuracy"] > result["truthfinder_accuracy"]
