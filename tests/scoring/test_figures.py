@@ -31,7 +31,7 @@ def test_a_value_stands_for_itself_and_a_range_for_its_middle() -> None:
     ],
 )
 def test_invalid_figures_are_refused(fields: dict[str, float]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"value|range|low|finite"):
         Figure(**fields)
 
 
