@@ -973,23 +973,31 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         spread = event_tolerance[cand_event] * np.abs(cand_value)
         near_low = cand_value - spread
         near_high = cand_value + spread
-        ranks_of = sorted_unique(np.concatenate((low, high, near_low, near_high)))
+        exact_only = not spread.any()
+        bounds = (low, high) if exact_only else (low, high, near_low, near_high)
+        ranks_of = sorted_unique(np.concatenate(bounds))
         stride = np.int64(ranks_of.shape[0] + 1)
 
         def key(events: IntArray, values: FloatArray) -> IntArray:
             return events * stride + np.searchsorted(ranks_of, values).astype(np.int64)
 
         lo_keys = key(event, low)
-        hi_keys = key(event, high)
+        hi_keys = lo_keys if (low == high).all() else key(event, high)
         lo_order = np.argsort(lo_keys, kind="stable").astype(np.int64)
-        hi_order = np.argsort(hi_keys, kind="stable").astype(np.int64)
+        hi_order = lo_order if hi_keys is lo_keys else np.argsort(hi_keys, kind="stable")
+        hi_order = hi_order.astype(np.int64)
         lo_sorted = lo_keys[lo_order]
         hi_sorted = hi_keys[hi_order]
         event_base = cand_event * stride
-        exact_lo_pos = np.searchsorted(lo_sorted, key(cand_event, cand_value), side="right")
-        exact_hi_pos = np.searchsorted(hi_sorted, key(cand_event, cand_value), side="left")
-        near_lo_pos = np.searchsorted(lo_sorted, key(cand_event, near_high), side="right")
-        near_hi_pos = np.searchsorted(hi_sorted, key(cand_event, near_low), side="left")
+        cand_keys = key(cand_event, cand_value)
+        exact_lo_pos = np.searchsorted(lo_sorted, cand_keys, side="right")
+        exact_hi_pos = np.searchsorted(hi_sorted, cand_keys, side="left")
+        if exact_only:
+            # No tolerance anywhere: "near" is "exact", no second pair of searches.
+            near_lo_pos, near_hi_pos = exact_lo_pos, exact_hi_pos
+        else:
+            near_lo_pos = np.searchsorted(lo_sorted, key(cand_event, near_high), side="right")
+            near_hi_pos = np.searchsorted(hi_sorted, key(cand_event, near_low), side="left")
         lo_event_start = np.searchsorted(lo_sorted, event_base, side="left")
         hi_event_start = np.searchsorted(hi_sorted, event_base, side="left")
         return _Structure(
