@@ -48,6 +48,13 @@ def test_table_output(capsys: pytest.CaptureFixture[str]) -> None:
     args = argparse.Namespace(world=["noisy-numeric"], seeds=1, json=False)
     assert synthetic.run(args) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split()[:4] == ["world", "metric", "credscore", "majority"]
+    assert out.splitlines()[0].split()[:6] == [
+        "world",
+        "metric",
+        "credscore",
+        "no",
+        "dep.",
+        "majority",
+    ]
     assert "noisy-numeric" in out
     assert "mae" in out
