@@ -101,24 +101,25 @@ def encode_cursor(last_id: int) -> str:
 
 
 def decode_cursor(cursor: str | None) -> int | None:
-    """The id a page continues after; a cursor this service did not issue is a 400-class error."""
+    """The id a page continues after; a cursor this service did not issue is a 422."""
     if cursor is None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        payload = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
-        after = payload["after"]
+        after = orjson.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
     except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
-        raise InvalidInput(
-            "The cursor is not one this service issued; pass next_cursor from a previous page.",
-            errors=[FieldError(loc=["query", "cursor"], message="invalid cursor", type="cursor")],
-        ) from exc
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-        raise InvalidInput(
-            "The cursor is not one this service issued; pass next_cursor from a previous page.",
-            errors=[FieldError(loc=["query", "cursor"], message="invalid cursor", type="cursor")],
-        )
+        raise _invalid_cursor() from exc
+    # Ids are 32-bit: a larger number is no row's, and SQLite cannot even bind one past 2**63.
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_DATABASE_ID:
+        raise _invalid_cursor()
     return after
+
+
+def _invalid_cursor() -> InvalidInput:
+    return InvalidInput(
+        "The cursor is not one this service issued; pass next_cursor from a previous page.",
+        errors=[FieldError(loc=["query", "cursor"], message="invalid cursor", type="cursor")],
+    )
 
 
 class PageMeta(Schema):

@@ -9,7 +9,9 @@ record, and regression tests for the bugs the fuzzing found.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -547,3 +549,30 @@ async def test_strings_and_booleans_are_not_accepted_as_counts_or_flags(
         assert_problem(response, 422)
     assert await count(app, OutletRecord) == 0
     assert await count(app, Outlet) == 1
+
+
+# --- Regressions: what the outside review found (issue 10) -----------------------------------
+
+
+def _paginated_lists(app: Any) -> list[str]:
+    """Every GET operation with a ``cursor`` parameter, with 1 for each path parameter."""
+    return [
+        re.sub(r"\{[^}]+\}", "1", path)
+        for path, item in app.openapi()["paths"].items()
+        for method, operation in item.items()
+        if method == "get"
+        and any(parameter["name"] == "cursor" for parameter in operation.get("parameters", []))
+    ]
+
+
+@pytest.mark.parametrize("after", [2**31, 2**63, 10**30, -1])
+async def test_forged_out_of_range_cursors_are_422_on_every_list(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str], after: int
+) -> None:
+    cursor = base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode().rstrip("=")
+    lists = _paginated_lists(app)
+    assert len(lists) >= 10, lists
+    for path in lists:
+        response = await client.get(path, params={"cursor": cursor}, headers=admin_headers)
+        problem = assert_problem(response, 422)
+        assert problem["errors"][0]["loc"] == ["query", "cursor"], (path, problem)
