@@ -35,9 +35,11 @@ ClaimId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
+        min_length=1,
         max_length=200,
         description="Makes retries safe: a retry with the same key and body returns the "
-        "original claim(s) instead of storing them again.",
+        "original claim(s) instead of storing them again. Keys of single and batch posts are "
+        "separate; an empty key is refused.",
     ),
 ]
 

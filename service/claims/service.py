@@ -56,8 +56,17 @@ def fingerprint(item: ClaimCreate) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def _item_keys(idempotency_key: str, count: int, *, batch: bool) -> list[str]:
-    return [f"{idempotency_key}#{index}" for index in range(count)] if batch else [idempotency_key]
+def stored_idempotency_keys(idempotency_key: str, count: int, *, batch: bool) -> list[str]:
+    """The stored key of each claim of a request with this Idempotency-Key.
+
+    Single and batch posts have separate namespaces, so that a single post with key ``K#1``
+    never replays item 1 of a batch sent with ``K``; the client's key is hashed, so that any
+    header value up to its maximum fits the column with the item's index.
+    """
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
+    if not batch:
+        return [f"one:{digest}"]
+    return [f"batch:{digest}#{index}" for index in range(count)]
 
 
 class ClaimService:
@@ -156,7 +165,11 @@ class ClaimService:
                 ],
             )
         prints = [fingerprint(item) for item in items]
-        keys = _item_keys(idempotency_key, len(items), batch=batch) if idempotency_key else None
+        keys = (
+            stored_idempotency_keys(idempotency_key, len(items), batch=batch)
+            if idempotency_key
+            else None
+        )
         if keys is not None:
             replay = await self._replay(submitter, keys, prints)
             if replay is not None:

@@ -576,3 +576,52 @@ async def test_forged_out_of_range_cursors_are_422_on_every_list(
         response = await client.get(path, params={"cursor": cursor}, headers=admin_headers)
         problem = assert_problem(response, 422)
         assert problem["errors"][0]["loc"] == ["query", "cursor"], (path, problem)
+
+
+async def test_idempotency_keys_of_single_and_batch_posts_never_collide(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_outlet(client, admin_headers)
+    items = [claim_body(text=f"Batch item {index}.") for index in range(2)]
+    batch = await client.post(
+        "/v1/claims/batch", json={"claims": items}, headers=admin_headers | {"Idempotency-Key": "K"}
+    )
+    assert batch.status_code == 201, batch.text
+    # The same body as the batch's item 1, under the key a batch item would have had.
+    for key in ("K#1", "K"):
+        single = await client.post(
+            "/v1/claims", json=items[1], headers=admin_headers | {"Idempotency-Key": key}
+        )
+        assert single.status_code == 201, (key, single.text)
+        assert "idempotent-replayed" not in single.headers
+        assert single.json()["id"] not in {item["id"] for item in batch.json()["items"]}
+    assert await count(app, Claim) == 4
+
+
+async def test_empty_idempotency_key_is_422(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_outlet(client, admin_headers)
+    for path, body in (
+        ("/v1/claims", claim_body()),
+        ("/v1/claims/batch", {"claims": [claim_body()]}),
+    ):
+        response = await client.post(
+            path, json=body, headers=admin_headers | {"Idempotency-Key": ""}
+        )
+        problem = assert_problem(response, 422)
+        assert problem["errors"][0]["loc"] == ["header", "idempotency-key"]
+    assert await count(app, Claim) == 0
+
+
+async def test_longest_idempotency_key_works_for_a_batch(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_outlet(client, admin_headers)
+    headers = admin_headers | {"Idempotency-Key": "k" * 200}
+    body = {"claims": [claim_body(text=f"Item {index}.") for index in range(3)]}
+    first = await client.post("/v1/claims/batch", json=body, headers=headers)
+    again = await client.post("/v1/claims/batch", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200), (first.text, again.text)
+    assert again.json() == first.json()
+    assert await count(app, Claim) == 3
