@@ -13,8 +13,11 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.auth.service import looks_like_key
+
 REQUEST_ID_HEADER = "x-request-id"
-# A caller's own request id is kept only if it is short and plain, so it is safe to log.
+# A caller's own request id is kept only if it is short and plain, so it is safe to log, and
+# not shaped like an API key: a client that mixed up its headers would have its key logged.
 _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 access_logger = logging.getLogger("credscore.access")
@@ -99,7 +102,8 @@ def _incoming_request_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == REQUEST_ID_HEADER.encode():
             candidate = value.decode("latin-1")
-            return candidate if _ACCEPTABLE_REQUEST_ID.match(candidate) else None
+            acceptable = _ACCEPTABLE_REQUEST_ID.match(candidate) and not looks_like_key(candidate)
+            return candidate if acceptable else None
     return None
 
 

@@ -39,6 +39,11 @@ def mint_key() -> tuple[str, str]:
     return f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}", prefix
 
 
+def looks_like_key(value: str) -> bool:
+    """Whether ``value`` has the shape of a credscore key, wherever it turns up (a request id)."""
+    return value.startswith(f"{KEY_PREFIX}_")
+
+
 def _prefix_of(key: str) -> str | None:
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 12:

@@ -272,3 +272,35 @@ async def test_keys_never_appear_in_logs(database_url: str) -> None:
         assert secret not in text
         assert secret_part not in text
         assert secret_part[:24] not in text
+
+
+async def test_a_key_sent_as_request_id_is_neither_echoed_nor_logged(database_url: str) -> None:
+    settings = Settings(
+        database_url=database_url, environment="test", log_level="INFO", jobs_enabled=False
+    )
+    app = create_app(settings)
+    collect = _Collect()
+    root = logging.getLogger()
+    root.addHandler(collect)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                key = await make_key(app, "mixed-up", list(SCOPES))
+                responses = [
+                    await client.get("/v1/outlets", headers={"X-Request-ID": key} | auth)
+                    for auth in ({"X-API-Key": key}, {})
+                ]
+                plain = await client.get("/healthz", headers={"X-Request-ID": "desk-42"})
+    finally:
+        root.removeHandler(collect)
+    assert [response.status_code for response in responses] == [200, 401]
+    for response in responses:
+        echoed = response.headers["x-request-id"]
+        assert re.fullmatch(r"[0-9a-f]{32}", echoed), echoed
+        assert response.headers.get("content-type", "").endswith("json")
+        assert key not in response.text
+    assert plain.headers["x-request-id"] == "desk-42"
+    text = "\n".join(collect.lines)
+    assert '"logger":"credscore.access"' in text
+    assert key.split("_", 2)[2] not in text
