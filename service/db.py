@@ -41,6 +41,7 @@ NAMING_CONVENTION = {
 # Flags a request's session carries to its commit: work to do once the transaction is durable.
 WAKE_WORKER = "credscore.wake_worker"
 GENERATIONS_DIRTY = "credscore.generations_dirty"
+FORGET_KEYS = "credscore.forget_keys"  # prefixes of revoked API keys
 
 
 def utcnow() -> datetime:
@@ -207,6 +208,8 @@ async def commit_request(session: AsyncSession, state: Any) -> None:
     if not session.in_transaction():
         return  # Nothing was read or written: no round trip.
     await session.commit()
+    for prefix in session.info.pop(FORGET_KEYS, ()):
+        state.key_cache.forget(prefix)
     if session.info.pop(WAKE_WORKER, False):
         state.jobs.wake()
     if session.info.pop(GENERATIONS_DIRTY, False):

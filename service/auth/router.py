@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Path, status
 
 from service.auth.repository import ApiKeyRepository
 from service.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
@@ -48,12 +48,9 @@ async def list_api_keys(session: SessionDep, _admin: Admin, page: PageDep) -> Ap
 )
 async def revoke_api_key(
     key_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-    request: Request,
     session: SessionDep,
     admin: Admin,
     request_id: RequestIdDep,
 ) -> ApiKeyRead:
-    key = await revoke_key(
-        session, request.app.state.key_cache, key_id, actor=admin, request_id=request_id
-    )
+    key = await revoke_key(session, key_id, actor=admin, request_id=request_id)
     return ApiKeyRead.model_validate(key)

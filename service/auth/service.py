@@ -16,7 +16,7 @@ from service.audit.service import record_audit
 from service.auth.models import ApiKey
 from service.auth.repository import ApiKeyRepository
 from service.auth.schemas import Scope
-from service.db import utcnow
+from service.db import FORGET_KEYS, utcnow
 from service.errors import NotFound, Unauthorized
 
 KEY_PREFIX = "cs"
@@ -52,10 +52,17 @@ def _prefix_of(key: str) -> str | None:
 
 
 class KeyCache:
-    """Verified keys for a few seconds, so a hot path does not ask the database every time."""
+    """Verified keys for a few seconds, so a hot path does not ask the database every time.
+
+    A revocation must hold on this replica the moment it is committed, yet a request that read
+    the key's row just before that commit would put it back here for a whole TTL. So every
+    ``forget`` bumps ``revocations``, and ``put`` takes the value its reader saw before asking
+    the database: an entry read before any later revocation is dropped instead of cached.
+    """
 
     def __init__(self, ttl_seconds: float) -> None:
         self.ttl_seconds = ttl_seconds
+        self.revocations = 0
         self._entries: dict[str, tuple[str, Principal, float]] = {}
 
     def get(self, prefix: str) -> tuple[str, Principal] | None:
@@ -64,11 +71,13 @@ class KeyCache:
             return None
         return entry[0], entry[1]
 
-    def put(self, prefix: str, key_hash: str, principal: Principal) -> None:
-        if self.ttl_seconds > 0:
+    def put(self, prefix: str, key_hash: str, principal: Principal, *, seen: int) -> None:
+        """Cache a key whose row was read after ``revocations`` was ``seen``."""
+        if self.ttl_seconds > 0 and seen == self.revocations:
             self._entries[prefix] = (key_hash, principal, time.monotonic() + self.ttl_seconds)
 
     def forget(self, prefix: str) -> None:
+        self.revocations += 1
         self._entries.pop(prefix, None)
 
 
@@ -112,6 +121,7 @@ async def authenticate(session: AsyncSession, cache: KeyCache, presented: str) -
         if hmac.compare_digest(stored_hash, presented_hash):
             return principal
         raise Unauthorized("The API key is not valid.")
+    seen = cache.revocations
     key = await ApiKeyRepository(session).by_prefix(prefix)
     # Compare against a dummy hash when the prefix is unknown so timing says nothing either way.
     stored_hash = key.key_hash if key is not None else hash_key("")
@@ -120,7 +130,7 @@ async def authenticate(session: AsyncSession, cache: KeyCache, presented: str) -
     if key.revoked_at is not None:
         raise Unauthorized("The API key has been revoked.")
     principal = Principal(key.id, key.name, frozenset(key.scopes))
-    cache.put(prefix, key.key_hash, principal)
+    cache.put(prefix, key.key_hash, principal, seen=seen)
     return principal
 
 
@@ -158,7 +168,6 @@ async def create_key(
 
 async def revoke_key(
     session: AsyncSession,
-    cache: KeyCache,
     key_id: int,
     *,
     actor: Principal | None,
@@ -182,7 +191,9 @@ async def revoke_key(
             after=_key_snapshot(key),
             request_id=request_id,
         )
-    cache.forget(key.prefix)
+    # Forgotten once the revocation is committed (service/db.py): forgetting it before, a
+    # concurrent request could read the still-valid row and cache the key again.
+    session.info.setdefault(FORGET_KEYS, set()).add(key.prefix)
     return key
 
 
