@@ -10,11 +10,9 @@ from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth.rate_limit import RateLimiter, retry_after_header
 from service.auth.schemas import Scope
-from service.auth.service import KeyCache, Principal, authenticate
+from service.auth.service import Principal, admit
 from service.db import get_session
-from service.errors import Forbidden, RateLimited, Unauthorized
 from service.schemas import decode_cursor, encode_cursor
 from service.scores.service import ScoringService
 from service.settings import Settings
@@ -50,34 +48,21 @@ async def request_id(request: Request) -> str | None:
 RequestIdDep = Annotated[str | None, Depends(request_id)]
 
 
-async def current_principal(
-    request: Request,
-    session: SessionDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-    header_key: Annotated[str | None, Security(_header)],
-) -> Principal:
-    presented = bearer.credentials if bearer is not None else header_key
-    if not presented:
-        raise Unauthorized("An API key is required: send `Authorization: Bearer <key>`.")
-    cache: KeyCache = request.app.state.key_cache
-    principal = await authenticate(session, cache, presented)
-    request.scope.setdefault("state", {})["key_name"] = principal.name
-    limiter: RateLimiter = request.app.state.rate_limiter
-    wait = limiter.retry_after(principal.key_id)
-    if wait > 0:
-        raise RateLimited(
-            "This API key is over its rate limit; slow down.",
-            headers={"Retry-After": retry_after_header(wait)},
-        )
-    return principal
-
-
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    """The dependency that admits a caller with ``scope`` (service/auth/service.py's ``admit``).
+
+    The two security schemes are parameters so that OpenAPI documents them; the key itself is
+    read by ``admit``, from the same headers, as the code before the router reads it.
+    """
+
     async def dependency(
-        principal: Annotated[Principal, Depends(current_principal)],
+        request: Request,
+        session: SessionDep,
+        _bearer_key: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+        _header_key: Annotated[str | None, Security(_header)],
     ) -> Principal:
-        if scope.value not in principal.scopes:
-            raise Forbidden(f"This operation needs an API key with the '{scope.value}' scope.")
+        principal = await admit(request.scope, scope, session)
+        assert principal is not None, "admit decides every request it is given a session for"
         return principal
 
     dependency.__name__ = f"require_{scope.value}"

@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service import generations
-from service.auth.service import cached_principal, first_headers, presented_key
+from service.auth.schemas import Scope as KeyScope
+from service.auth.service import admit, first_headers
+from service.errors import CredscoreError
 
 # Pollers may keep a copy but must revalidate it every time: cheap with If-None-Match.
 POLL_CACHE = "no-cache"
@@ -68,40 +70,38 @@ _CLAIM_ROUTE = SimpleNamespace(path="/v1/claims/{claim_id}")
 class NotModifiedFastPath:
     """Answers a poller's conditional GET of a claim with 304 before the router runs.
 
-    Only when everything is already in memory: a key this process verified recently (with the
-    read scope and rate-limit room), the counters, and the claim's current ETag. Anything else
-    (unknown key, missing scope, cache miss, a changed claim) falls through to the ordinary
-    route, which answers it fully; so this path can only ever say "not modified" when the route
-    would have said the same.
+    Only when everything is already in memory: the counters, the claim's current ETag, and a
+    key this process verified recently that ``admit`` lets in (read scope, rate-limit room; the
+    same function the route's dependency calls). Anything else (a query string, an unknown key,
+    a refusal, a cache miss, a changed claim) falls through to the ordinary route, which
+    answers it fully; so this path can only ever say "not modified" when the route would have
+    said the same.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
             match = _CLAIM_PATH.match(scope["path"])
             if match is not None and await self._not_modified(scope, int(match.group(1)), send):
                 return
         await self.app(scope, receive, send)
 
     async def _not_modified(self, scope: Scope, claim_id: int, send: Send) -> bool:
-        headers = first_headers(scope["headers"])
-        wanted = headers.get(b"if-none-match")
-        presented = presented_key(headers)
+        wanted = first_headers(scope["headers"]).get(b"if-none-match")
         state = scope["app"].state
         counters = state.generations.values
-        if wanted is None or presented is None or counters is None:
+        if wanted is None or counters is None:
             return False
         etag = state.claim_etags.peek(claim_id, counters[generations.CLAIM_VERSIONS])
         if etag is None or not _matches(wanted.decode("latin-1"), etag):
             return False
-        principal = cached_principal(state.key_cache, presented)
-        if principal is None or "read" not in principal.scopes:
-            return False
-        if state.rate_limiter.retry_after(principal.key_id) > 0:
-            return False
-        scope.setdefault("state", {})["key_name"] = principal.name
+        try:
+            if await admit(scope, KeyScope.READ, None) is None:
+                return False
+        except CredscoreError:
+            return False  # the route refuses it the same way (admit took no token)
         scope["route"] = _CLAIM_ROUTE
         await send(
             {

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record_audit
 from service.auth.models import ApiKey
+from service.auth.rate_limit import RateLimiter, retry_after_header
 from service.auth.repository import ApiKeyRepository
 from service.auth.schemas import Scope
 from service.db import FORGET_KEYS, utcnow
-from service.errors import NotFound, Unauthorized
+from service.errors import Forbidden, NotFound, RateLimited, Unauthorized
 
 KEY_PREFIX = "cs"
 
@@ -91,11 +92,16 @@ def first_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
 
 
 def presented_key(headers: dict[bytes, bytes]) -> str | None:
-    """The key in raw ASGI headers, for middleware that runs before FastAPI's security schemes."""
+    """The key a request presents: ``Authorization: Bearer <key>``, else ``X-API-Key``.
+
+    Read from the raw ASGI headers as FastAPI's ``HTTPBearer`` and ``APIKeyHeader`` read them (a
+    non-bearer Authorization header is ignored), for the routes and the code before them alike.
+    """
     authorization = headers.get(b"authorization")
-    if authorization is not None:
+    if authorization:
         scheme, _, credentials = authorization.decode("latin-1").partition(" ")
-        return credentials.strip() if scheme.lower() == "bearer" and credentials else None
+        if scheme.lower() == "bearer" and credentials.strip():
+            return credentials.strip()
     api_key = headers.get(b"x-api-key")
     return api_key.decode("latin-1") if api_key else None
 
@@ -131,6 +137,42 @@ async def authenticate(session: AsyncSession, cache: KeyCache, presented: str) -
         raise Unauthorized("The API key has been revoked.")
     principal = Principal(key.id, key.name, frozenset(key.scopes))
     cache.put(prefix, key.key_hash, principal, seen=seen)
+    return principal
+
+
+async def admit(
+    request: MutableMapping[str, Any], needed: Scope, session: AsyncSession | None
+) -> Principal | None:
+    """Let a request in, or say why not: the one admission check of every keyed operation.
+
+    ``request`` is the ASGI scope. A key must be presented (401), be valid and not revoked
+    (401), carry the ``needed`` scope (403), and the key must have rate-limit room (429; the
+    token is taken only when everything else passed). The routes' dependencies
+    (service/dependencies.py) and the code that answers before the router
+    (service/claims/fast_path.py, service/http_caching.py) all call this, so they cannot admit
+    differently. Without a ``session`` only keys verified recently are known: for any other key
+    this returns None, and the caller hands the request on to its route.
+    """
+    state = request["app"].state
+    presented = presented_key(first_headers(request["headers"]))
+    if presented is None:
+        raise Unauthorized("An API key is required: send `Authorization: Bearer <key>`.")
+    if session is None:
+        principal = cached_principal(state.key_cache, presented)
+        if principal is None:
+            return None
+    else:
+        principal = await authenticate(session, state.key_cache, presented)
+    request.setdefault("state", {})["key_name"] = principal.name
+    if needed.value not in principal.scopes:
+        raise Forbidden(f"This operation needs an API key with the '{needed.value}' scope.")
+    limiter: RateLimiter = state.rate_limiter
+    wait = limiter.retry_after(principal.key_id)
+    if wait > 0:
+        raise RateLimited(
+            "This API key is over its rate limit; slow down.",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
     return principal
 
 

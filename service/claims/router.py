@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import generations
+from service.auth.service import Principal
 from service.claims.repository import ClaimRepository
 from service.claims.schemas import (
     ClaimBatchCreate,
@@ -14,6 +16,7 @@ from service.claims.schemas import (
     ClaimRead,
 )
 from service.claims.service import ClaimService, StoredClaim
+from service.db import commit_request
 from service.dependencies import (
     PageDep,
     Reader,
@@ -73,6 +76,34 @@ def claim_read(stored: StoredClaim) -> ClaimRead:
     )
 
 
+async def submit_claim(
+    state: Any,
+    session: AsyncSession,
+    item: ClaimCreate,
+    submitter: Principal,
+    idempotency_key: str | None,
+) -> tuple[ClaimRead, bool]:
+    """POST /v1/claims once the claim is parsed and its caller admitted: the stored claim, and
+    whether this was a replay. The route and service/claims/fast_path.py both call this."""
+    service = ClaimService(session, state.scoring, state.settings)
+    if idempotency_key is not None:
+        created, replayed = await service.create(
+            [item], submitter=submitter, idempotency_key=idempotency_key, batch=False
+        )
+        return claim_read(created[0]), replayed
+    pending = await service.check_one(item, submitter=submitter)
+    # The check only read: end its transaction now, so that no connection is held while the
+    # claim waits for its group commit (service/claims/writer.py) on a connection of its own.
+    await commit_request(session, state)
+    return claim_read(await state.claim_writer.submit(pending)), False
+
+
+async def preview_claim(state: Any, session: AsyncSession, item: ClaimCreate) -> ScoreRead:
+    """POST /v1/score once the claim is parsed and its caller admitted (route and fast path)."""
+    computed = await ClaimService(session, state.scoring, state.settings).preview(item)
+    return preview_read(computed)
+
+
 @router.post(
     "/v1/claims",
     status_code=status.HTTP_201_CREATED,
@@ -85,26 +116,17 @@ async def create_claim(
     body: ClaimCreate,
     response: Response,
     session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
     submitter: Submitter,
     idempotency_key: IdempotencyKey = None,
 ) -> ClaimRead:
-    service = ClaimService(session, scoring, settings)
-    if idempotency_key is None:
-        # Written in a group commit with other requests' claims (service/claims/writer.py).
-        pending = await service.check_one(body, submitter=submitter)
-        stored = await request.app.state.claim_writer.submit(pending)
-    else:
-        created, replayed = await service.create(
-            [body], submitter=submitter, idempotency_key=idempotency_key, batch=False
-        )
-        stored = created[0]
-        if replayed:
-            response.status_code = status.HTTP_200_OK
-            response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/v1/claims/{stored.claim.id}"
-    return claim_read(stored)
+    created, replayed = await submit_claim(
+        request.app.state, session, body, submitter, idempotency_key
+    )
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/v1/claims/{created.id}"
+    return created
 
 
 @router.post(
@@ -139,14 +161,9 @@ async def create_claims(
     summary="Score a claim without storing it (previews)",
 )
 async def preview_score(
-    body: ClaimCreate,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
-    _submitter: Submitter,
+    request: Request, body: ClaimCreate, session: SessionDep, _submitter: Submitter
 ) -> ScoreRead:
-    computed = await ClaimService(session, scoring, settings).preview(body)
-    return preview_read(computed)
+    return await preview_claim(request.app.state, session, body)
 
 
 @router.get(

@@ -24,7 +24,9 @@ from sqlalchemy import func, select
 from service.claims.models import Claim
 from service.events.models import Event
 from service.outlets.models import Outlet, OutletRecord
+from service.settings import Settings
 from service.verdicts.models import Verdict
+from tests.conftest import in_process_client, make_key, running_app
 from tests.reliability.conftest import ServerThread, count_rows, make_settings, seed_database
 from tests.service.factories import claim_body, create_claim, create_outlet
 
@@ -32,6 +34,7 @@ PROBLEM = "application/problem+json"
 JSON = {"content-type": "application/json"}
 CHUNK = 64 * 1024
 NOW = "2024-06-01T00:00:00Z"
+PATHS = ("/v1/score", "/v1/claims")
 
 
 async def count(app: Any, model: Any) -> int:
@@ -625,3 +628,27 @@ async def test_longest_idempotency_key_works_for_a_batch(
     assert (first.status_code, again.status_code) == (201, 200), (first.text, again.text)
     assert again.json() == first.json()
     assert await count(app, Claim) == 3
+
+
+async def test_deep_json_and_rate_limits_on_the_fast_path_are_never_500(
+    settings: Settings,
+) -> None:
+    """The review's case: ``[`` * 980 to POST /v1/score with a recently used key, within and
+    over the key's rate limit (the fast path answered 500 to both)."""
+    limited = settings.model_copy(
+        update={"auth_cache_seconds": 5, "rate_limit_per_minute": 1, "rate_limit_burst": 3}
+    )
+    deep = b"[" * 980 + b"]" * 980
+    async with running_app(limited) as application, in_process_client(application) as http:
+        key = await make_key(application, "recent", ["read", "submit", "admin"])
+        headers = {"Authorization": f"Bearer {key}"} | JSON
+        await create_outlet(http, {"Authorization": f"Bearer {key}"})  # verified and cached
+        responses = [await http.post(path, content=deep, headers=headers) for path in PATHS]
+        for path in PATHS:  # the two tokens left, then over the limit
+            responses.append(await http.post(path, json=claim_body(), headers=headers))
+        responses += [await http.post(path, content=deep, headers=headers) for path in PATHS]
+        over = [await http.post(path, json=claim_body(), headers=headers) for path in PATHS]
+    statuses = [response.status_code for response in responses + over]
+    assert statuses == [400, 400, 200, 201, 400, 400, 429, 429], statuses
+    for response in responses[:2] + responses[4:] + over:
+        assert_problem(response, 400, 429)
