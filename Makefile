@@ -55,4 +55,4 @@ eval-truth-discovery: $(STAMP)
 		--truth ../shared/data/truth-discovery/population/population_truth.csv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info credscore.db*
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info credscore.db* .credscore-demo-key

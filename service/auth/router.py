@@ -17,8 +17,8 @@ router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
-    responses=problem_responses(),
-    summary="Create an API key (the secret is shown once)",
+    responses=problem_responses(409),
+    summary="Create an API key (the secret is shown once; active keys have unique names)",
 )
 async def create_api_key(
     body: ApiKeyCreate, session: SessionDep, admin: Admin, request_id: RequestIdDep

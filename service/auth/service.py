@@ -10,15 +10,16 @@ from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.audit.service import record_audit
+from service.audit.service import CLI_ACTOR, record_audit
 from service.auth.models import ApiKey
 from service.auth.rate_limit import RateLimiter, retry_after_header
 from service.auth.repository import ApiKeyRepository
 from service.auth.schemas import Scope
 from service.db import FORGET_KEYS, utcnow
-from service.errors import Forbidden, NotFound, RateLimited, Unauthorized
+from service.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 
 KEY_PREFIX = "cs"
 
@@ -184,17 +185,26 @@ async def create_key(
     created_by: Principal | None = None,
     request_id: str | None = None,
 ) -> tuple[ApiKey, str]:
+    """A new key and its secret. Names identify keys in the audit trail (``created_by``), so an
+    active key's name is taken (409) and the command line's own name is reserved."""
+    if name == CLI_ACTOR:
+        raise Conflict(f"The name '{CLI_ACTOR}' stands for the command line; choose another.")
+    repository = ApiKeyRepository(session)
+    if await repository.active_by_name(name) is not None:
+        raise _name_taken(name)
     secret, prefix = mint_key()
     normalized = sorted({Scope(scope).value for scope in scopes})
-    key = await ApiKeyRepository(session).add(
-        ApiKey(
-            name=name,
-            prefix=prefix,
-            key_hash=hash_key(secret),
-            scopes=normalized,
-            created_by=created_by.name if created_by else "cli",
-        )
+    key = ApiKey(
+        name=name,
+        prefix=prefix,
+        key_hash=hash_key(secret),
+        scopes=normalized,
+        created_by=created_by.name if created_by else CLI_ACTOR,
     )
+    try:
+        await repository.add(key)
+    except IntegrityError as exc:  # a concurrent request took the name first
+        raise _name_taken(name) from exc
     await record_audit(
         session,
         actor=created_by,
@@ -206,6 +216,10 @@ async def create_key(
         request_id=request_id,
     )
     return key, secret
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"An active API key is already named '{name}'; revoke it or choose another.")
 
 
 async def revoke_key(

@@ -109,6 +109,10 @@ async def test_every_operation_needs_exactly_one_scope(
     cached_app: Any, cached_client: httpx.AsyncClient
 ) -> None:
     single = {scope: await make_key(cached_app, f"only-{scope}", [scope]) for scope in SCOPES}
+    all_but = {
+        scope: await make_key(cached_app, f"all-but-{scope}", [s for s in SCOPES if s != scope])
+        for scope in SCOPES
+    }
     for method, path in _operations(cached_app):
         allowed = []
         last_allowed_status = [0]
@@ -124,9 +128,9 @@ async def test_every_operation_needs_exactly_one_scope(
         if method != "GET":  # the probe never changes anything
             assert last_allowed_status[0] in (404, 409, 422), (method, path, last_allowed_status)
         (needed,) = allowed
-        others = [scope for scope in SCOPES if scope != needed]
-        key = await make_key(cached_app, f"all-but-{needed}", others)
-        refused = await _call(cached_client, method, path, {"Authorization": f"Bearer {key}"})
+        refused = await _call(
+            cached_client, method, path, {"Authorization": f"Bearer {all_but[needed]}"}
+        )
         assert refused.status_code == 403, (method, path)
         assert needed in refused.json()["detail"]
 
@@ -378,3 +382,31 @@ async def test_a_key_sent_as_request_id_is_neither_echoed_nor_logged(database_ur
     text = "\n".join(collect.lines)
     assert '"logger":"credscore.access"' in text
     assert key.split("_", 2)[2] not in text
+
+
+async def test_names_of_active_keys_are_unique(
+    cached_app: Any, cached_client: httpx.AsyncClient
+) -> None:
+    """Names show as created_by: an admin cannot take the demo key's name, or the CLI's."""
+    admin = {"X-API-Key": await make_key(cached_app, "demo-admin", ["admin"])}
+
+    async def create(name: str) -> httpx.Response:
+        return await cached_client.post(
+            "/v1/api-keys", json={"name": name, "scopes": ["read"]}, headers=admin
+        )
+
+    for name in ("demo-admin", "cli"):
+        refused = await create(name)
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+    racing = await asyncio.gather(*(create("desk-tool") for _ in range(8)))
+    assert sorted(response.status_code for response in racing) == [201] + [409] * 7
+    (winner,) = [response.json() for response in racing if response.status_code == 201]
+    assert winner["created_by"] == "demo-admin"
+    assert (await create("desk-tool")).status_code == 409
+    revoked = await cached_client.delete(f"/v1/api-keys/{winner['id']}", headers=admin)
+    assert revoked.status_code == 200
+    assert (await create("desk-tool")).status_code == 201  # free again once revoked
+    listed = (await cached_client.get("/v1/api-keys?limit=100", headers=admin)).json()["items"]
+    active = [key["name"] for key in listed if key["revoked_at"] is None]
+    assert len(active) == len(set(active))
