@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from service.auth.rate_limit import RateLimiter
@@ -18,6 +18,7 @@ from service.claims.router import router as claims_router
 from service.claims.writer import ClaimWriter
 from service.dashboard.router import router as dashboard_router
 from service.db import create_engine, create_sessionmaker
+from service.dependencies import checked_parameters
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.events.router import router as events_router
 from service.generations import Generations
@@ -85,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # Starlette's slash redirects build an absolute Location from the Host header.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
@@ -98,17 +101,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(NotModifiedFastPath)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    app.include_router(health_router)
     for router in (
-        health_router,
         outlets_router,
         claims_router,
         verdicts_router,
         events_router,
         models_router,
         auth_router,
-        dashboard_router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(checked_parameters)])
+    app.include_router(dashboard_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

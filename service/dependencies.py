@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth.schemas import Scope
 from service.auth.service import Principal, admit
 from service.db import get_session
+from service.errors import FieldError, InvalidInput
 from service.schemas import decode_cursor, encode_cursor
 from service.scores.service import ScoringService
 from service.settings import Settings
@@ -99,10 +100,22 @@ async def page_params(
         str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
     ] = None,
     limit: Annotated[
-        int | None, Query(ge=1, description="Page size (default 50, max 500).")
+        int | None,
+        Query(ge=1, description="Page size (default 50, at most 500: more is a 422)."),
     ] = None,
 ) -> PageParams:
-    size = settings.page_size_default if limit is None else min(limit, settings.page_size_max)
+    if limit is not None and limit > settings.page_size_max:
+        raise InvalidInput(
+            f"limit may be at most {settings.page_size_max}; follow next_cursor for more.",
+            errors=[
+                FieldError(
+                    loc=["query", "limit"],
+                    message=f"Input should be less than or equal to {settings.page_size_max}",
+                    type="less_than_equal",
+                )
+            ],
+        )
+    size = settings.page_size_default if limit is None else limit
     return PageParams(after=decode_cursor(cursor), limit=size)
 
 
@@ -115,3 +128,45 @@ async def get_scoring(request: Request) -> ScoringService:
 
 
 ScoringDep = Annotated[ScoringService, Depends(get_scoring)]
+
+
+async def checked_parameters(request: Request) -> None:
+    """Refuse query parameters the operation does not take, naming them, and NUL characters in
+    any path or query parameter (no database column can hold one).
+
+    Every /v1 router runs this first (service/app.py). An operation takes the query parameters
+    its OpenAPI document lists: a misspelt filter is an error, not an unfiltered list.
+    """
+    route = request.scope.get("route")
+    operation = request.app.openapi()["paths"].get(getattr(route, "path", ""), {})
+    parameters = operation.get(request.method.lower(), {}).get("parameters", [])
+    known = {parameter["name"] for parameter in parameters if parameter["in"] == "query"}
+    errors: list[FieldError] = []
+    unknown: list[str] = []
+    for name, value in request.query_params.multi_items():
+        if name not in known:
+            if name not in unknown:
+                unknown.append(name)
+                taken = ", ".join(sorted(known)) or "none"
+                errors.append(
+                    FieldError(
+                        loc=["query", name],
+                        message=f"unknown query parameter; this operation takes: {taken}",
+                        type="extra_forbidden",
+                    )
+                )
+        elif "\x00" in value:
+            errors.append(_nul_error("query", name))
+    errors += [
+        _nul_error("path", name) for name, value in request.path_params.items() if "\x00" in value
+    ]
+    if unknown:
+        raise InvalidInput(f"Unknown query parameter(s): {', '.join(unknown)}.", errors=errors)
+    if errors:
+        raise InvalidInput("Parameters must not contain NUL characters.", errors=errors)
+
+
+def _nul_error(where: str, name: str) -> FieldError:
+    return FieldError(
+        loc=[where, name], message="must not contain NUL characters", type="string_nul"
+    )

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 from fastapi import Path as PathParam
+from fastapi.responses import RedirectResponse
 
 from service.errors import NotFound
 from service.http_caching import not_modified
@@ -83,6 +84,12 @@ def _serve(request: Request, asset: Asset, headers: dict[str, str]) -> Response:
 def dashboard_page(request: Request) -> Response:
     """The dashboard's HTML shell (no data: the script fetches it with the user's key)."""
     return _serve(request, load_asset(PAGE, PAGE_TYPE), SECURITY_HEADERS)
+
+
+@router.get("/dashboard/")
+def dashboard_slash(request: Request) -> Response:
+    """To the page, with a relative Location: never one built from the request's Host header."""
+    return RedirectResponse(f"{request.scope.get('root_path', '')}/dashboard", status_code=308)
 
 
 @router.get("/dashboard/static/{name}")

@@ -263,12 +263,18 @@ async def test_out_of_range_ids_in_paths_and_queries_are_422(
         assert_problem(response, 422)
 
 
-async def test_huge_limit_is_capped_not_an_error(
-    client: httpx.AsyncClient, admin_headers: dict[str, str]
+async def test_a_limit_above_the_maximum_is_422_saying_the_maximum(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
-    response = await client.get("/v1/claims?limit=99999999999999999999", headers=admin_headers)
-    assert response.status_code == 200
-    assert response.json() == {"items": [], "next_cursor": None}
+    """It used to be capped silently: a client asking for 1,000 got 500 and no hint."""
+    maximum = app.state.settings.page_size_max
+    for limit in (maximum + 1, 99999999999999999999):
+        for path in _paginated_lists(app):
+            response = await client.get(path, params={"limit": limit}, headers=admin_headers)
+            problem = assert_problem(response, 422)
+            assert problem["errors"][0]["loc"] == ["query", "limit"], (path, problem)
+            assert str(maximum) in problem["detail"]
+    assert (await client.get(f"/v1/claims?limit={maximum}", headers=admin_headers)).is_success
 
 
 # --- Structure, encoding, content types ---------------------------------------------------------
@@ -652,3 +658,63 @@ async def test_deep_json_and_rate_limits_on_the_fast_path_are_never_500(
     assert statuses == [400, 400, 200, 201, 400, 400, 429, 429], statuses
     for response in responses[:2] + responses[4:] + over:
         assert_problem(response, 400, 429)
+
+
+def _query_parameters(app: Any) -> list[tuple[str, str]]:
+    """(path, query parameter) of every GET operation, with 1 for each path parameter."""
+    return [
+        (re.sub(r"\{[^}]+\}", "1", path), parameter["name"])
+        for path, item in app.openapi()["paths"].items()
+        for method, operation in item.items()
+        if method == "get"
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    ]
+
+
+async def test_nul_in_any_query_or_path_parameter_is_422(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """PostgreSQL text cannot hold NUL: ``?q=%00`` on GET /v1/outlets was a 500 there."""
+    await create_outlet(client, admin_headers)
+    cases = _query_parameters(app)
+    assert len(cases) >= 20, cases
+    for path, name in cases:
+        response = await client.get(f"{path}?{name}=a%00b", headers=admin_headers)
+        problem = assert_problem(response, 422)
+        assert ["query", name] in [error["loc"] for error in problem["errors"]], (path, name)
+    for path in ("/v1/outlets/%00", "/v1/outlets/test-wire%00/records"):
+        problem = assert_problem(await client.get(path, headers=admin_headers), 422)
+        assert problem["errors"][0]["loc"] == ["path", "outlet_ref"]
+
+
+async def test_json_responses_are_nosniff(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    for response in (
+        await client.get("/v1/outlets", headers=admin_headers),
+        await client.get("/v1/outlets"),  # 401 problem+json
+        await client.get("/v1/nowhere", headers=admin_headers),
+        await client.get("/healthz"),
+        await client.get("/openapi.json"),
+    ):
+        assert "json" in response.headers["content-type"]
+        assert response.headers.get_list("x-content-type-options") == ["nosniff"]
+
+
+async def test_405_lists_every_allowed_method(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    for path, item in app.openapi()["paths"].items():
+        allowed = sorted(method.upper() for method in item)
+        refused = next(m for m in ("PUT", "PATCH", "DELETE", "POST") if m not in allowed)
+        concrete = re.sub(r"\{[^}]+\}", "1", path)
+        response = await client.request(refused, concrete, headers=admin_headers)
+        assert_problem(response, 405)
+        assert response.headers["allow"] == ", ".join(allowed), (path, response.headers["allow"])
+
+
+async def test_dashboard_slash_redirect_is_relative(client: httpx.AsyncClient) -> None:
+    response = await client.get("/dashboard/", headers={"Host": "attacker.example"})
+    assert response.is_redirect
+    assert response.headers["location"] == "/dashboard"
