@@ -27,7 +27,7 @@ from service.dependencies import (
 )
 from service.errors import NotFound, problem_responses
 from service.http_caching import POLL_CACHE, EtagCache, not_modified
-from service.schemas import AwareDatetime, Topic
+from service.schemas import AwareDatetime, Slug, Topic
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ScorePage, ScoreRead
 from service.scores.service import preview_read, score_document, score_read
@@ -178,7 +178,20 @@ async def list_claims(
     settings: SettingsDep,
     _reader: Reader,
     page: PageDep,
-    outlet: Annotated[str | None, Query(max_length=80, description="Outlet id or slug.")] = None,
+    outlet_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this outlet's claims.")
+    ] = None,
+    outlet_slug: Annotated[
+        Slug | None, Query(description="Only this outlet's claims (as when creating one).")
+    ] = None,
+    outlet: Annotated[
+        str | None,
+        Query(
+            max_length=80,
+            deprecated=True,
+            description="Outlet id or slug: use outlet_id or outlet_slug.",
+        ),
+    ] = None,
     event_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     topic: Topic | None = None,
     since: Annotated[
@@ -189,6 +202,8 @@ async def list_claims(
         after=page.after,
         limit=page.fetch,
         outlet_ref=outlet,
+        outlet_id=outlet_id,
+        outlet_slug=outlet_slug,
         event_id=event_id,
         topic=topic,
         since=since,

@@ -92,13 +92,34 @@ class ClaimService:
         event_id: int | None,
         topic: str | None,
         since: object | None,
+        outlet_id: int | None = None,
+        outlet_slug: str | None = None,
     ) -> list[StoredClaim]:
-        outlet_id = None
-        if outlet_ref is not None:
+        """A page of claims; the outlet named by id, by slug (as claims are created), or by
+        ``outlet_ref`` (either), at most one of the three."""
+        given = [
+            name
+            for name, value in (
+                ("outlet_id", outlet_id),
+                ("outlet_slug", outlet_slug),
+                ("outlet", outlet_ref),
+            )
+            if value is not None
+        ]
+        if len(given) > 1:
+            raise InvalidInput(
+                "Name the outlet once: outlet_id or outlet_slug.",
+                errors=[
+                    FieldError(loc=["query", name], message="one outlet filter", type="conflict")
+                    for name in given
+                ],
+            )
+        if given:
             registry = await self.scoring.outlets(self.session)
-            number = database_id(outlet_ref)
+            number = outlet_id if outlet_ref is None else database_id(outlet_ref)
+            slug = outlet_slug if outlet_ref is None else outlet_ref
             outlet = (
-                registry.by_slug.get(outlet_ref) if number is None else registry.by_id.get(number)
+                registry.by_slug.get(slug or "") if number is None else registry.by_id.get(number)
             )
             if outlet is None:
                 return []

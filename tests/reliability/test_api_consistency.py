@@ -42,3 +42,51 @@ async def test_unknown_query_parameters_are_422_naming_them(
     assert (await client.get("/v1/claims?limit=5", headers=admin_headers)).status_code == 200
     posted = await client.post("/v1/events?dry_run=1", json={"title": "E"}, headers=admin_headers)
     assert assert_problem(posted, 422)["errors"][0]["loc"] == ["query", "dry_run"]
+
+
+async def test_claims_are_filtered_by_the_outlet_reference_they_are_created_with(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    wire = await create_outlet(client, admin_headers, "sohr")
+    await create_outlet(client, admin_headers, "sana")
+    mine = await create_claim(client, admin_headers, "sohr")
+    await create_claim(client, admin_headers, "sana")
+
+    async def ids(**params: Any) -> list[int]:
+        page = await client.get("/v1/claims", params=params, headers=admin_headers)
+        assert page.status_code == 200, page.text
+        return [item["id"] for item in page.json()["items"]]
+
+    expected = [mine["id"]]
+    assert await ids(outlet_slug="sohr") == expected  # was ignored: every claim came back
+    assert await ids(outlet_id=wire["id"]) == expected
+    assert await ids(outlet="sohr") == await ids(outlet=str(wire["id"])) == expected
+    assert await ids(outlet_slug="nobody") == []
+    both = await client.get(
+        "/v1/claims", params={"outlet_slug": "sohr", "outlet_id": wire["id"]}, headers=admin_headers
+    )
+    assert assert_problem(both, 422)["errors"][0]["loc"][0] == "query"
+
+
+async def test_an_outlets_reliability_has_one_name_everywhere(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_outlet(client, admin_headers)
+    claim = await create_claim(client, admin_headers)
+    verdict = await client.post(
+        f"/v1/claims/{claim['id']}/verdicts",
+        json={"rating": "true", "source": "desk", "decided_at": "2024-06-01T00:00:00Z"},
+        headers=admin_headers,
+    )
+    assert verdict.status_code == 201, verdict.text
+    embedded = verdict.json()["outlet_reliability"]
+    now = (await client.get("/v1/outlets/test-wire/reliability", headers=admin_headers)).json()
+    history = await client.get("/v1/outlets/test-wire/reliability/history", headers=admin_headers)
+    stored = history.json()["items"][-1]
+    for document in (embedded, now, stored):
+        assert 0 <= document["probability"] <= 1
+        assert "mean" not in document
+    assert embedded["probability"] == stored["probability"]
+    schemas = app.openapi()["components"]["schemas"]
+    assert "probability" in schemas["ReliabilityRead"]["properties"]
+    assert "mean" not in schemas["ReliabilityRead"]["properties"]

@@ -477,7 +477,7 @@
             { class: selected ? "selected" : null, "data-slug": outlet.slug },
             el("td", {}, button),
             el("td", {}, outlet.kind.replaceAll("_", " ")),
-            el("td", { class: "num" }, r ? pct(r.mean) : "…"),
+            el("td", { class: "num" }, r ? pct(r.probability) : "…"),
             el("td", { class: "num" }, r ? `${pct(r.interval.low)}–${pct(r.interval.high)}` : "…"),
             el("td", { class: "grade-cell" }, r ? gradeBadge(r.grade, r.grade_meaning) : "…"),
             el("td", {}, r ? (r.rated ? `rated (${num(r.evidence)} obs.)` : "unrated") : "…"),
@@ -517,7 +517,7 @@
         id: "reliability-chart-desc",
         text: rows
           .map(({ outlet, reliability: r }) =>
-            `${outlet.name}: ${pct(r.mean)}, 90% interval ${pct(r.interval.low)} to ${pct(r.interval.high)}, grade ${r.grade}`,
+            `${outlet.name}: ${pct(r.probability)}, 90% interval ${pct(r.interval.low)} to ${pct(r.interval.high)}, grade ${r.grade}`,
           )
           .join("; "),
       },
@@ -544,18 +544,18 @@
       mark.addEventListener("click", () => selectOutlet(outlet.slug));
       svgTitle(
         mark,
-        `${outlet.name}: ${pct(r.mean)} (90% interval ${pct(r.interval.low)}–${pct(r.interval.high)}), ` +
+        `${outlet.name}: ${pct(r.probability)} (90% interval ${pct(r.interval.low)}–${pct(r.interval.high)}), ` +
           `grade ${r.grade}${r.rated ? "" : ", unrated: no track record to speak of"}`,
       );
       svg("rect", { class: "row-hit", x: 0, y, width, height: rowHeight, rx: 3 }, mark);
       svg("text", { x: left - 10, y: middle + 4, "text-anchor": "end", text: truncate(outlet.name, 30) }, mark);
-      svg("rect", { class: "bar", x: x(0), y: middle - 6, width: Math.max(0, x(r.mean) - x(0)), height: 12, rx: 2 }, mark);
+      svg("rect", { class: "bar", x: x(0), y: middle - 6, width: Math.max(0, x(r.probability) - x(0)), height: 12, rx: 2 }, mark);
       const low = x(r.interval.low);
       const high = x(r.interval.high);
       svg("line", { class: "whisker", x1: low, x2: high, y1: middle, y2: middle }, mark);
       svg("line", { class: "whisker", x1: low, x2: low, y1: middle - 5, y2: middle + 5 }, mark);
       svg("line", { class: "whisker", x1: high, x2: high, y1: middle - 5, y2: middle + 5 }, mark);
-      svg("circle", { class: `mean-dot fill-${grade}`, cx: x(r.mean), cy: middle, r: 5.5 }, mark);
+      svg("circle", { class: `mean-dot fill-${grade}`, cx: x(r.probability), cy: middle, r: 5.5 }, mark);
       svg("text", { class: `fill-${grade}`, x: width - right + 24, y: middle + 4, "font-weight": 700, text: r.grade }, mark);
     });
     wrap.replaceChildren(root);
