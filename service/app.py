@@ -23,7 +23,7 @@ from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.events.router import router as events_router
 from service.generations import Generations
 from service.health.router import router as health_router
-from service.http_caching import EtagCache, NotModifiedFastPath
+from service.http_caching import EtagCache, NotModifiedFastPath, ResponseEtags
 from service.jobs.handlers import build_handlers
 from service.jobs.runner import JobRunner
 from service.logging import BodySizeLimitMiddleware, RequestContextMiddleware, configure_logging
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.claim_writer = ClaimWriter(app.state)
     app.state.fast_path_served = 0  # requests ClaimFastPath answered (tests check it served)
     install_error_handlers(app)
+    app.add_middleware(ResponseEtags)
     app.add_middleware(ClaimFastPath)
     app.add_middleware(NotModifiedFastPath)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -123,11 +124,26 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
-    for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
+    for path, path_item in schema.get("paths", {}).items():
+        for method, operation in path_item.items():
             for status_code, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
                 if status_code[0] in "45" and PROBLEM_MEDIA_TYPE in content:
                     content.pop("application/json", None)
+            if method == "get" and path.startswith("/v1/"):
+                _declare_etags(operation["responses"])
     app.openapi_schema = schema
     return schema
+
+
+def _declare_etags(responses: dict[str, Any]) -> None:
+    """Every GET under /v1 answers with an ETag and Cache-Control (service/http_caching.py)."""
+    responses.setdefault(
+        "304", {"description": "Not modified: the ETag sent in If-None-Match is still current."}
+    )
+    responses["200"].setdefault("headers", {}).update(
+        {
+            "ETag": {"description": "Send it as If-None-Match to get a 304 while unchanged."},
+            "Cache-Control": {"description": "`no-cache`: revalidate before each reuse."},
+        }
+    )

@@ -282,9 +282,13 @@ def array_parameters(table: Table, names: Sequence[str], prefix: str, dialect: D
 SelectT = TypeVar("SelectT", bound=Select[Any])
 
 
-def keyset(statement: SelectT, column: Any, *, after: int | None, limit: int) -> SelectT:
-    """One page of a list ordered by an increasing id: rows after ``after``, at most ``limit``."""
+def keyset(
+    statement: SelectT, column: Any, *, after: int | None, limit: int, descending: bool = False
+) -> SelectT:
+    """One page of a list ordered by id, increasing (or ``descending``): the rows that follow
+    ``after`` in that order, at most ``limit``."""
+    if descending:
+        statement = statement.order_by(column.desc()).limit(limit)
+        return statement if after is None else statement.where(column < after)
     statement = statement.order_by(column).limit(limit)
-    if after is not None:
-        statement = statement.where(column > after)
-    return statement
+    return statement if after is None else statement.where(column > after)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -79,6 +79,7 @@ Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
 class PageParams:
     after: int | None
     limit: int
+    descending: bool = False
 
     @property
     def fetch(self) -> int:
@@ -91,7 +92,9 @@ class PageParams:
         """The page's rows and the cursor of the next page (None on the last one)."""
         items = list(rows[: self.limit])
         more = len(rows) > self.limit and bool(items)
-        return items, encode_cursor(key(items[-1])) if more else None
+        if not more:
+            return items, None
+        return items, encode_cursor(key(items[-1]), descending=self.descending)
 
 
 async def page_params(
@@ -103,6 +106,10 @@ async def page_params(
         int | None,
         Query(ge=1, description="Page size (default 50, at most 500: more is a 422)."),
     ] = None,
+    order: Annotated[
+        Literal["asc", "desc"],
+        Query(description="`asc`: oldest first (the default); `desc`: newest first."),
+    ] = "asc",
 ) -> PageParams:
     if limit is not None and limit > settings.page_size_max:
         raise InvalidInput(
@@ -116,7 +123,10 @@ async def page_params(
             ],
         )
     size = settings.page_size_default if limit is None else limit
-    return PageParams(after=decode_cursor(cursor), limit=size)
+    descending = order == "desc"
+    return PageParams(
+        after=decode_cursor(cursor, descending=descending), limit=size, descending=descending
+    )
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from types import SimpleNamespace
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import generations
 from service.auth.schemas import Scope as KeyScope
@@ -115,6 +116,74 @@ class NotModifiedFastPath:
         )
         await send({"type": "http.response.body", "body": b""})
         return True
+
+
+class ResponseEtags:
+    """An ETag (a hash of the body) and Cache-Control on every JSON 200 answer to a GET under
+    /v1/ that has no ETag of its own (every list: a poller's unchanged list becomes a 304).
+
+    The answer is still computed, but an unchanged one costs the poller no body.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or not scope["path"].startswith("/v1/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        held: Message | None = None
+        chunks: list[bytes] = []
+
+        async def send_tagged(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                if _taggable(message):
+                    held = message
+                    return
+            elif held is not None and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                await _send_tagged(scope, send, held, b"".join(chunks))
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_tagged)
+
+
+def _taggable(start: Message) -> bool:
+    if start["status"] != 200:
+        return False
+    headers = {name.lower(): value for name, value in start.get("headers", [])}
+    media_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip()
+    return b"etag" not in headers and media_type == b"application/json"
+
+
+async def _send_tagged(scope: Scope, send: Send, start: Message, body: bytes) -> None:
+    etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+    headers = [(name, value) for name, value in start.get("headers", [])]
+    if all(name.lower() != b"cache-control" for name, _ in headers):
+        headers.append((b"cache-control", POLL_CACHE.encode()))
+    headers.append((b"etag", etag.encode()))
+    wanted = first_headers(scope["headers"]).get(b"if-none-match")
+    if wanted is not None and _matches(wanted.decode("latin-1"), etag):
+        kept = {b"etag", b"cache-control", b"vary"}
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 304,
+                "headers": [(name, value) for name, value in headers if name.lower() in kept],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send({**start, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _matches(header: str, etag: str) -> bool:

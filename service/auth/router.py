@@ -33,7 +33,9 @@ async def create_api_key(
 
 @router.get("", response_model=ApiKeyPage, responses=problem_responses(), summary="List API keys")
 async def list_api_keys(session: SessionDep, _admin: Admin, page: PageDep) -> ApiKeyPage:
-    keys = await ApiKeyRepository(session).page(after=page.after, limit=page.fetch)
+    keys = await ApiKeyRepository(session).page(
+        after=page.after, limit=page.fetch, descending=page.descending
+    )
     keys, next_cursor = page.cut(keys)
     return ApiKeyPage(
         items=[ApiKeyRead.model_validate(key) for key in keys], next_cursor=next_cursor

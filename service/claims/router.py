@@ -170,7 +170,7 @@ async def preview_score(
     "/v1/claims",
     response_model=ClaimPage,
     responses=problem_responses(),
-    summary="List claims, oldest first",
+    summary="List claims, oldest first (order=desc: newest first)",
 )
 async def list_claims(
     session: SessionDep,
@@ -201,6 +201,7 @@ async def list_claims(
     stored = await ClaimService(session, scoring, settings).page(
         after=page.after,
         limit=page.fetch,
+        descending=page.descending,
         outlet_ref=outlet,
         outlet_id=outlet_id,
         outlet_slug=outlet_slug,
@@ -248,7 +249,7 @@ async def get_claim(
     "/v1/claims/{claim_id}/scores",
     response_model=ScorePage,
     responses=problem_responses(404),
-    summary="Every score the claim has had, oldest first",
+    summary="Every score the claim has had, oldest first (order=desc: newest first)",
 )
 async def claim_scores(
     claim_id: ClaimId,
@@ -260,7 +261,7 @@ async def claim_scores(
 ) -> ScorePage:
     await ClaimService(session, scoring, settings).get(claim_id)
     scores = await ScoreRepository(session).claim_history(
-        claim_id, after=page.after, limit=page.fetch
+        claim_id, after=page.after, limit=page.fetch, descending=page.descending
     )
     scores, next_cursor = page.cut(scores)
     return ScorePage(items=[score_read(score) for score in scores], next_cursor=next_cursor)

@@ -88,6 +88,7 @@ class ClaimService:
         *,
         after: int | None,
         limit: int,
+        descending: bool = False,
         outlet_ref: str | None,
         event_id: int | None,
         topic: str | None,
@@ -127,6 +128,7 @@ class ClaimService:
         claims = await self.claims.page(
             after=after,
             limit=limit,
+            descending=descending,
             outlet_id=outlet_id,
             event_id=event_id,
             topic=topic,

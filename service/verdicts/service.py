@@ -37,9 +37,13 @@ class VerdictService:
             raise NotFound(f"No claim with id {claim_id}.")
         return claim
 
-    async def page(self, claim_id: int, *, after: int | None, limit: int) -> Sequence[Verdict]:
+    async def page(
+        self, claim_id: int, *, after: int | None, limit: int, descending: bool = False
+    ) -> Sequence[Verdict]:
         await self._claim(claim_id)
-        return await self.repository.for_claim(claim_id, after=after, limit=limit)
+        return await self.repository.for_claim(
+            claim_id, after=after, limit=limit, descending=descending
+        )
 
     async def record(
         self, claim_id: int, data: VerdictCreate, *, actor: Principal, request_id: str | None

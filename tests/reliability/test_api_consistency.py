@@ -37,7 +37,8 @@ async def test_unknown_query_parameters_are_422_naming_them(
             ["query", "outlt"],
             ["query", "sort"],
         ], path
-        assert "outlt" in problem["detail"] and "sort" in problem["detail"]
+        assert "outlt" in problem["detail"]
+        assert "sort" in problem["detail"]
     # Known parameters still work, and a POST's query string is checked as well.
     assert (await client.get("/v1/claims?limit=5", headers=admin_headers)).status_code == 200
     posted = await client.post("/v1/events?dry_run=1", json={"title": "E"}, headers=admin_headers)
@@ -90,3 +91,76 @@ async def test_an_outlets_reliability_has_one_name_everywhere(
     schemas = app.openapi()["components"]["schemas"]
     assert "probability" in schemas["ReliabilityRead"]["properties"]
     assert "mean" not in schemas["ReliabilityRead"]["properties"]
+
+
+def _lists(app: Any) -> list[str]:
+    return [
+        re.sub(r"\{[^}]+\}", "1", path)
+        for path, item in app.openapi()["paths"].items()
+        if "get" in item
+        and any(parameter["name"] == "order" for parameter in item["get"].get("parameters", []))
+    ]
+
+
+async def test_every_list_reads_newest_first_with_order_desc(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    assert len(_lists(app)) >= 10
+    await create_outlet(client, admin_headers)
+    created = [
+        (await create_claim(client, admin_headers, text=f"Claim {n}."))["id"] for n in range(5)
+    ]
+    newest_first: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"order": "desc", "limit": 2} | (
+            {"cursor": cursor} if cursor else {}
+        )
+        page = (await client.get("/v1/claims", params=params, headers=admin_headers)).json()
+        newest_first += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert newest_first == sorted(created, reverse=True)
+    oldest_first = await client.get("/v1/claims", params={"limit": 2}, headers=admin_headers)
+    assert [item["id"] for item in oldest_first.json()["items"]] == sorted(created)[:2]
+    # A cursor continues in the order it was issued for, never silently in the other one.
+    asc_cursor = oldest_first.json()["next_cursor"]
+    mixed = await client.get(
+        "/v1/claims", params={"order": "desc", "cursor": asc_cursor}, headers=admin_headers
+    )
+    assert assert_problem(mixed, 422)["errors"][0]["loc"] == ["query", "cursor"]
+    for path in _lists(app):  # every list takes it (404 where the parent does not exist)
+        response = await client.get(path, params={"order": "desc"}, headers=admin_headers)
+        assert response.status_code in (200, 404), (path, response.text)
+    bad = await client.get("/v1/claims", params={"order": "newest"}, headers=admin_headers)
+    assert assert_problem(bad, 422)["errors"][0]["loc"] == ["query", "order"]
+
+
+async def test_an_unchanged_list_revalidates_as_304(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_outlet(client, admin_headers)
+    claim = await create_claim(client, admin_headers)
+    for path in _lists(app):
+        path = path.replace("/claims/1", f"/claims/{claim['id']}").replace(
+            "/outlets/1", "/outlets/test-wire"
+        )
+        first = await client.get(path, headers=admin_headers)
+        if first.status_code == 404:  # an event list of an event that does not exist
+            continue
+        assert first.status_code == 200, (path, first.text)
+        assert first.headers["cache-control"] == "no-cache", path
+        etag = first.headers["etag"]
+        again = await client.get(path, headers=admin_headers | {"If-None-Match": etag})
+        assert again.status_code == 304, path
+        assert again.content == b""
+        assert again.headers["etag"] == etag
+    url = "/v1/claims?order=desc&limit=10"
+    before = await client.get(url, headers=admin_headers)
+    await create_claim(client, admin_headers, text="A new claim.")
+    after = await client.get(url, headers=admin_headers | {"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.headers["etag"] != before.headers["etag"]
+    assert len(after.json()["items"]) == 2
+    assert "304" in app.openapi()["paths"]["/v1/claims"]["get"]["responses"]

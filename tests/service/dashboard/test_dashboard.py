@@ -343,6 +343,11 @@ class TestDashboardInABrowser:
             ):
                 await page.get_by_role("button", name="Refresh now").click()
             await expect(page.locator("#last-updated")).to_contain_text("unchanged (304)")
+            # So do the lists: the newest claims in one request, a 304 while none is new.
+            async with page.expect_response(
+                lambda r: "/v1/claims?order=desc" in r.url and r.status == 304
+            ):
+                await page.get_by_role("button", name="Refresh now").click()
 
             screenshot = os.environ.get("CREDSCORE_DASHBOARD_SCREENSHOT")
             if screenshot:
