@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -146,7 +146,7 @@ class ClaimService:
     async def preview(self, item: ClaimCreate) -> ComputedScore:
         outlets, events = await self._resolve([item], loc_prefix=["body"], batch=False)
         # Scored exactly as a stored claim would be, from the same fields.
-        draft = ClaimDraft(**self._claim_fields(item, outlets[0], events))
+        draft = ClaimDraft(**self._claim_fields(item, outlets[0], events, utcnow()))
         computed = await self.scoring.score_claims(
             self.session, [draft], {outlets[0].id: outlets[0]}
         )
@@ -154,14 +154,15 @@ class ClaimService:
 
     @staticmethod
     def _claim_fields(
-        item: ClaimCreate, outlet: OutletLike, events: dict[int, Event]
+        item: ClaimCreate, outlet: OutletLike, events: dict[int, Event], received_at: datetime
     ) -> dict[str, Any]:
+        """The claim's columns; a claim without ``published_at`` was published on receipt."""
         figure = item.figure
         return {
             "outlet_id": outlet.id,
             "event_id": item.event_id,
             "text": item.text,
-            "published_at": item.published_at,
+            "published_at": item.published_at or received_at,
             "topic": item.topic or (events[item.event_id].topic if item.event_id else None),
             "figure_value": figure.value if figure else None,
             "figure_low": figure.low if figure else None,
@@ -249,7 +250,7 @@ class ClaimService:
         return [
             PendingClaim(
                 row={
-                    **self._claim_fields(item, outlet, events),
+                    **self._claim_fields(item, outlet, events, now),
                     "idempotency_key": keys[index] if keys else None,
                     "request_fingerprint": prints[index],
                     "submitted_by_key_id": submitter.key_id,
@@ -370,7 +371,7 @@ class ClaimService:
                         type="unknown_claim",
                     )
                 )
-            if item.published_at > latest_allowed:
+            if item.published_at is not None and item.published_at > latest_allowed:
                 errors.append(
                     FieldError(
                         loc=[*loc, "published_at"],

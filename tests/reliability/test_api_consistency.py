@@ -7,6 +7,7 @@ and revalidate with ETags; timestamps a client leaves out default to the time of
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -164,3 +165,43 @@ async def test_an_unchanged_list_revalidates_as_304(
     assert after.headers["etag"] != before.headers["etag"]
     assert len(after.json()["items"]) == 2
     assert "304" in app.openapi()["paths"]["/v1/claims"]["get"]["responses"]
+
+
+async def test_published_at_and_decided_at_default_to_the_time_of_receipt(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_outlet(client, admin_headers)
+    body = {"outlet_slug": "test-wire", "text": "Strikes killed 12 civilians, officials said."}
+    before = datetime.now(UTC)
+    single = await client.post("/v1/claims", json=body, headers=admin_headers)
+    batch = await client.post("/v1/claims/batch", json={"claims": [body]}, headers=admin_headers)
+    preview = await client.post("/v1/score", json=body, headers=admin_headers)
+    assert (single.status_code, batch.status_code, preview.status_code) == (201, 201, 200)
+    verdict = await client.post(
+        f"/v1/claims/{single.json()['id']}/verdicts",
+        json={"rating": "mostly-true", "source": "desk"},
+        headers=admin_headers,
+    )
+    assert verdict.status_code == 201, verdict.text
+    after = datetime.now(UTC)
+    for moment in (
+        single.json()["published_at"],
+        batch.json()["items"][0]["published_at"],
+        preview.json()["as_of"],
+        verdict.json()["decided_at"],
+    ):
+        assert before <= datetime.fromisoformat(moment) <= after, moment
+    # Explicit values are checked as before.
+    future = (after + timedelta(days=1)).isoformat()
+    late = await client.post(
+        "/v1/claims", json=body | {"published_at": future}, headers=admin_headers
+    )
+    assert assert_problem(late, 422)["errors"][0]["loc"] == ["body", "published_at"]
+    early = await client.post(
+        f"/v1/claims/{single.json()['id']}/verdicts",
+        json={"rating": "true", "source": "desk", "decided_at": "2000-01-01T00:00:00Z"},
+        headers=admin_headers,
+    )
+    assert assert_problem(early, 422)["errors"][0]["loc"] == ["body", "decided_at"]
+    claim_schema = app.openapi()["components"]["schemas"]["ClaimCreate"]
+    assert "published_at" not in claim_schema.get("required", [])

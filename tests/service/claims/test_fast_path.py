@@ -255,9 +255,9 @@ class TestWhatItServes:
         for fast_path in (True, False):
             settings = limited.model_copy(update={"fast_path": fast_path})
             async with running_app(settings) as application, in_process_client(application) as http:
-                key = await make_key(application, "limited", ["admin", "submit", "read"])
-                headers = {"Authorization": f"Bearer {key}"}
                 slug = f"wire-{int(fast_path)}"
+                key = await make_key(application, slug, ["admin", "submit", "read"])
+                headers = {"Authorization": f"Bearer {key}"}
                 await create_outlet(http, headers, slug)  # first token: verifies, caches the key
                 answers[fast_path] = [
                     await http.post(path, json=claim_body(slug), headers=headers),  # second token
