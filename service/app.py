@@ -19,6 +19,7 @@ from service.claims.writer import ClaimWriter
 from service.dashboard.router import router as dashboard_router
 from service.db import create_engine, create_sessionmaker
 from service.dependencies import checked_parameters
+from service.docs.router import router as docs_router
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.events.router import router as events_router
 from service.generations import Generations
@@ -88,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # Starlette's slash redirects build an absolute Location from the Host header.
         redirect_slashes=False,
+        # Served offline by service/docs/router.py (FastAPI's own pages load from a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
@@ -113,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router, dependencies=[Depends(checked_parameters)])
     app.include_router(dashboard_router)
+    app.include_router(docs_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

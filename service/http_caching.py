@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from types import SimpleNamespace
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import generations
@@ -28,6 +32,30 @@ def not_modified(request: Request, etag: str) -> bool:
 
 def _opaque(tag: str) -> str:
     return tag.removeprefix("W/")
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """A static file the service ships (the dashboard's, the API docs'), read once."""
+
+    body: bytes
+    media_type: str
+    etag: str
+
+
+@cache
+def load_asset(path: Path, media_type: str) -> Asset:
+    body = path.read_bytes()
+    digest = hashlib.sha256(body).hexdigest()[:20]
+    return Asset(body=body, media_type=media_type, etag=f'"{digest}"')
+
+
+def serve_asset(request: Request, asset: Asset, headers: dict[str, str]) -> Response:
+    """The asset with a strong ETag, revalidated on every use (a 304 while unchanged)."""
+    all_headers = {"ETag": asset.etag, "Cache-Control": "no-cache", **headers}
+    if not_modified(request, asset.etag):
+        return Response(status_code=304, headers=all_headers)
+    return Response(content=asset.body, media_type=asset.media_type, headers=all_headers)
 
 
 class EtagCache:
