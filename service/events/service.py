@@ -34,7 +34,12 @@ class EventService:
         status: str | None = None,
     ) -> Sequence[Event]:
         return await self.repository.page(
-            after=after, limit=limit, topic=topic, conflict=conflict, status=status
+            after=after,
+            limit=limit,
+            descending=descending,
+            topic=topic,
+            conflict=conflict,
+            status=status,
         )
 
     async def latest_consensus(self, event_id: int) -> EventConsensus | None:

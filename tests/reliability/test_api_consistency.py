@@ -131,9 +131,27 @@ async def test_every_list_reads_newest_first_with_order_desc(
         "/v1/claims", params={"order": "desc", "cursor": asc_cursor}, headers=admin_headers
     )
     assert assert_problem(mixed, 422)["errors"][0]["loc"] == ["query", "cursor"]
+    await create_outlet(client, admin_headers, "second-wire")
+    for title in ("First event", "Second event"):
+        await client.post("/v1/events", json={"title": title}, headers=admin_headers)
+    await client.post(
+        "/v1/api-keys", json={"name": "other", "scopes": ["read"]}, headers=admin_headers
+    )
+    seen = 0
     for path in _lists(app):  # every list takes it (404 where the parent does not exist)
-        response = await client.get(path, params={"order": "desc"}, headers=admin_headers)
-        assert response.status_code in (200, 404), (path, response.text)
+        path = path.replace("/claims/1/", f"/claims/{created[0]}/").replace(
+            "/outlets/1/", "/outlets/test-wire/"
+        )
+        answers = [
+            await client.get(path, params={"order": order}, headers=admin_headers)
+            for order in ("asc", "desc")
+        ]
+        assert {answer.status_code for answer in answers} <= {200, 404}, path
+        if answers[0].status_code == 200:
+            ids = [[item["id"] for item in answer.json()["items"]] for answer in answers]
+            assert ids[1] == sorted(ids[0], reverse=True), (path, ids)
+            seen += len(ids[0]) >= 2
+    assert seen >= 4  # outlets, claims, events, api keys at least
     bad = await client.get("/v1/claims", params={"order": "newest"}, headers=admin_headers)
     assert assert_problem(bad, 422)["errors"][0]["loc"] == ["query", "order"]
 
