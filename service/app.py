@@ -38,11 +38,15 @@ from service.verdicts.router import router as verdicts_router
 
 API_DESCRIPTION = """
 Source-credibility scores for newsrooms: outlet track records, calibrated claim scores with
-reasons, and (soon) reconciliation of conflicting figures.
+reasons, and reconciliation of conflicting figures.
 
 Authenticate with an API key: `Authorization: Bearer <key>` (or `X-API-Key`). Scopes: `read`
 (GET), `submit` (claims, events, previews), `admin` (outlets, verdicts, keys).
-Errors are RFC 9457 `application/problem+json` documents.
+Errors are RFC 9457 `application/problem+json` documents; a query parameter an operation does
+not list is one of them (422), never silently ignored.
+
+Lists are oldest first, or newest first with `order=desc`; follow `next_cursor` (`limit` at
+most 500). Every GET under `/v1` carries an `ETag`: send it as `If-None-Match` for a 304.
 """
 
 
