@@ -46,13 +46,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/http_load.py --workers $(BENCH_WORKERS) --duration $(BENCH_SECONDS) \
 		$(if $(JSON),--json $(JSON)) $(if $(PROFILE),--profile) $(if $(MODEL),--model)
 
+# The evaluation data sets are not part of the repository: DATA=DIR says where they are.
+DATA ?= ../shared/data
+
 eval-liar: $(STAMP)
-	$(BIN)/credscore eval liar --train ../shared/data/liar/train.tsv --test ../shared/data/liar/valid.tsv
+	$(BIN)/credscore eval liar --train $(DATA)/liar/train.tsv --test $(DATA)/liar/valid.tsv
 
 eval-truth-discovery: $(STAMP)
 	$(BIN)/credscore eval truth-discovery \
-		--claims ../shared/data/truth-discovery/population/population_claims.csv \
-		--truth ../shared/data/truth-discovery/population/population_truth.csv
+		--claims $(DATA)/truth-discovery/population/population_claims.csv \
+		--truth $(DATA)/truth-discovery/population/population_truth.csv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info credscore.db*
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info credscore.db* .credscore-demo-key

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from service.auth.rate_limit import RateLimiter
@@ -18,11 +18,13 @@ from service.claims.router import router as claims_router
 from service.claims.writer import ClaimWriter
 from service.dashboard.router import router as dashboard_router
 from service.db import create_engine, create_sessionmaker
+from service.dependencies import checked_parameters
+from service.docs.router import router as docs_router
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.events.router import router as events_router
 from service.generations import Generations
 from service.health.router import router as health_router
-from service.http_caching import EtagCache, NotModifiedFastPath
+from service.http_caching import EtagCache, NotModifiedFastPath, ResponseEtags
 from service.jobs.handlers import build_handlers
 from service.jobs.runner import JobRunner
 from service.logging import BodySizeLimitMiddleware, RequestContextMiddleware, configure_logging
@@ -36,11 +38,15 @@ from service.verdicts.router import router as verdicts_router
 
 API_DESCRIPTION = """
 Source-credibility scores for newsrooms: outlet track records, calibrated claim scores with
-reasons, and (soon) reconciliation of conflicting figures.
+reasons, and reconciliation of conflicting figures.
 
 Authenticate with an API key: `Authorization: Bearer <key>` (or `X-API-Key`). Scopes: `read`
 (GET), `submit` (claims, events, previews), `admin` (outlets, verdicts, keys).
-Errors are RFC 9457 `application/problem+json` documents.
+Errors are RFC 9457 `application/problem+json` documents; a query parameter an operation does
+not list is one of them (422), never silently ignored.
+
+Lists are oldest first, or newest first with `order=desc`; follow `next_cursor` (`limit` at
+most 500). Every GET under `/v1` carries an `ETag`: send it as `If-None-Match` for a 304.
 """
 
 
@@ -85,6 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # Starlette's slash redirects build an absolute Location from the Host header.
+        redirect_slashes=False,
+        # Served offline by service/docs/router.py (FastAPI's own pages load from a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
@@ -94,21 +105,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.claim_writer = ClaimWriter(app.state)
     app.state.fast_path_served = 0  # requests ClaimFastPath answered (tests check it served)
     install_error_handlers(app)
+    app.add_middleware(ResponseEtags)
     app.add_middleware(ClaimFastPath)
     app.add_middleware(NotModifiedFastPath)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    app.include_router(health_router)
     for router in (
-        health_router,
         outlets_router,
         claims_router,
         verdicts_router,
         events_router,
         models_router,
         auth_router,
-        dashboard_router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(checked_parameters)])
+    app.include_router(dashboard_router)
+    app.include_router(docs_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -120,11 +133,26 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
-    for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
+    for path, path_item in schema.get("paths", {}).items():
+        for method, operation in path_item.items():
             for status_code, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
                 if status_code[0] in "45" and PROBLEM_MEDIA_TYPE in content:
                     content.pop("application/json", None)
+            if method == "get" and path.startswith("/v1/"):
+                _declare_etags(operation["responses"])
     app.openapi_schema = schema
     return schema
+
+
+def _declare_etags(responses: dict[str, Any]) -> None:
+    """Every GET under /v1 answers with an ETag and Cache-Control (service/http_caching.py)."""
+    responses.setdefault(
+        "304", {"description": "Not modified: the ETag sent in If-None-Match is still current."}
+    )
+    responses["200"].setdefault("headers", {}).update(
+        {
+            "ETag": {"description": "Send it as If-None-Match to get a 304 while unchanged."},
+            "Cache-Control": {"description": "`no-cache`: revalidate before each reuse."},
+        }
+    )

@@ -6,13 +6,10 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
-
 from service.settings import Settings, get_settings
-
-DEMO_ADMIN_KEY_NAME = "demo-admin"
 
 
 def _err(message: str) -> None:
@@ -73,8 +70,14 @@ def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
         _err("give at least one scope")
         return 2
 
+    from service.errors import CredscoreError
+
     async def work(session: Any) -> int:
-        key, secret = await create_key(session, name=args.name, scopes=scopes)
+        try:
+            key, secret = await create_key(session, name=args.name, scopes=scopes)
+        except CredscoreError as exc:
+            _err(exc.detail)
+            return 1
         _err(f"created API key {key.id} '{key.name}' with scopes {','.join(key.scopes)}")
         print(secret, flush=True)
         return 0
@@ -83,39 +86,30 @@ def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from service.auth.models import ApiKey
-    from service.auth.schemas import Scope
-    from service.auth.service import Principal, create_key
-    from service.db import create_engine, create_sessionmaker, utcnow
-    from service.demo import demo_present, load_demo
+    from service.db import create_engine, create_sessionmaker
+    from service.demo import demo_admin_key, demo_present, load_demo
     from service.jobs.handlers import build_handlers
     from service.jobs.runner import JobRunner
     from service.scores.service import ScoringService
     from service.scores.track_records import TrackRecordStore
 
     scoring = ScoringService(settings, TrackRecordStore())
+    key_file = Path(settings.demo_key_file)
+
+    saved = key_file.read_text().strip() if key_file.is_file() else None
 
     async def seed() -> str:
         engine = create_engine(settings)
         try:
             sessionmaker = create_sessionmaker(engine)
             async with sessionmaker() as session:
-                # Earlier demo keys are revoked so that exactly one printed demo key works.
-                await session.execute(
-                    update(ApiKey)
-                    .where(ApiKey.name == DEMO_ADMIN_KEY_NAME, ApiKey.revoked_at.is_(None))
-                    .values(revoked_at=utcnow())
-                )
-                key, secret = await create_key(
-                    session,
-                    name=DEMO_ADMIN_KEY_NAME,
-                    scopes=[Scope.READ, Scope.SUBMIT, Scope.ADMIN],
-                )
+                actor, secret = await demo_admin_key(session, saved)
+                if secret == saved:
+                    _err(f"the demo admin key saved in {key_file} still works; keeping it")
                 if await demo_present(session):
-                    _err("demo data already loaded; issued a new demo admin key")
+                    _err("demo data already loaded")
                 else:
                     _err("loading the Raqqa demo (illustrative data, not real ratings) ...")
-                    actor = Principal(key.id, key.name, frozenset(key.scopes))
                     counts = await load_demo(session, scoring, settings, actor)
                     _err("loaded " + ", ".join(f"{n} {name}" for name, n in counts.items()))
                 await session.commit()
@@ -127,6 +121,10 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
             await engine.dispose()
 
     secret = asyncio.run(seed())
+    if secret != saved:
+        key_file.touch(mode=0o600)
+        key_file.write_text(secret + "\n")
+        _err(f"issued a new demo admin key (earlier ones revoked), saved in {key_file}")
     _err("demo admin API key (read, submit, admin):")
     print(secret, flush=True)
     return 0

@@ -41,6 +41,7 @@ NAMING_CONVENTION = {
 # Flags a request's session carries to its commit: work to do once the transaction is durable.
 WAKE_WORKER = "credscore.wake_worker"
 GENERATIONS_DIRTY = "credscore.generations_dirty"
+FORGET_KEYS = "credscore.forget_keys"  # prefixes of revoked API keys
 
 
 def utcnow() -> datetime:
@@ -207,6 +208,8 @@ async def commit_request(session: AsyncSession, state: Any) -> None:
     if not session.in_transaction():
         return  # Nothing was read or written: no round trip.
     await session.commit()
+    for prefix in session.info.pop(FORGET_KEYS, ()):
+        state.key_cache.forget(prefix)
     if session.info.pop(WAKE_WORKER, False):
         state.jobs.wake()
     if session.info.pop(GENERATIONS_DIRTY, False):
@@ -279,9 +282,13 @@ def array_parameters(table: Table, names: Sequence[str], prefix: str, dialect: D
 SelectT = TypeVar("SelectT", bound=Select[Any])
 
 
-def keyset(statement: SelectT, column: Any, *, after: int | None, limit: int) -> SelectT:
-    """One page of a list ordered by an increasing id: rows after ``after``, at most ``limit``."""
+def keyset(
+    statement: SelectT, column: Any, *, after: int | None, limit: int, descending: bool = False
+) -> SelectT:
+    """One page of a list ordered by id, increasing (or ``descending``): the rows that follow
+    ``after`` in that order, at most ``limit``."""
+    if descending:
+        statement = statement.order_by(column.desc()).limit(limit)
+        return statement if after is None else statement.where(column < after)
     statement = statement.order_by(column).limit(limit)
-    if after is not None:
-        statement = statement.where(column > after)
-    return statement
+    return statement if after is None else statement.where(column > after)

@@ -6,13 +6,16 @@ below is invented to show how the service behaves; none is an assessment of thos
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.reliability import Rating
-from service.auth.service import Principal
+from service.auth.repository import ApiKeyRepository
+from service.auth.schemas import Scope
+from service.auth.service import Principal, create_key, hash_key, revoke_key
 from service.claims.schemas import ClaimCreate, FigureIn
 from service.claims.service import ClaimService
 from service.db import utcnow
@@ -221,6 +224,30 @@ STORY = [
         "ground",
     ),
 ]
+
+
+DEMO_ADMIN_KEY_NAME = "demo-admin"
+
+
+async def demo_admin_key(session: AsyncSession, saved: str | None) -> tuple[Principal, str]:
+    """The demo admin key: ``saved`` while it is the active demo key, else a new one.
+
+    A new key revokes the earlier demo key (its secret is lost), so one demo key works at a time.
+    """
+    repository = ApiKeyRepository(session)
+    active = await repository.active_by_name(DEMO_ADMIN_KEY_NAME)
+    if (
+        active is not None
+        and saved is not None
+        and hmac.compare_digest(active.key_hash, hash_key(saved))
+    ):
+        return Principal(active.id, active.name, frozenset(active.scopes)), saved
+    if active is not None:
+        await revoke_key(session, active.id, actor=None)
+    key, secret = await create_key(
+        session, name=DEMO_ADMIN_KEY_NAME, scopes=[Scope.READ, Scope.SUBMIT, Scope.ADMIN]
+    )
+    return Principal(key.id, key.name, frozenset(key.scopes)), secret
 
 
 async def demo_present(session: AsyncSession) -> bool:

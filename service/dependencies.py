@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth.rate_limit import RateLimiter, retry_after_header
 from service.auth.schemas import Scope
-from service.auth.service import KeyCache, Principal, authenticate
+from service.auth.service import Principal, admit
 from service.db import get_session
-from service.errors import Forbidden, RateLimited, Unauthorized
+from service.errors import FieldError, InvalidInput
 from service.schemas import decode_cursor, encode_cursor
 from service.scores.service import ScoringService
 from service.settings import Settings
@@ -50,34 +49,21 @@ async def request_id(request: Request) -> str | None:
 RequestIdDep = Annotated[str | None, Depends(request_id)]
 
 
-async def current_principal(
-    request: Request,
-    session: SessionDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-    header_key: Annotated[str | None, Security(_header)],
-) -> Principal:
-    presented = bearer.credentials if bearer is not None else header_key
-    if not presented:
-        raise Unauthorized("An API key is required: send `Authorization: Bearer <key>`.")
-    cache: KeyCache = request.app.state.key_cache
-    principal = await authenticate(session, cache, presented)
-    request.scope.setdefault("state", {})["key_name"] = principal.name
-    limiter: RateLimiter = request.app.state.rate_limiter
-    wait = limiter.retry_after(principal.key_id)
-    if wait > 0:
-        raise RateLimited(
-            "This API key is over its rate limit; slow down.",
-            headers={"Retry-After": retry_after_header(wait)},
-        )
-    return principal
-
-
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    """The dependency that admits a caller with ``scope`` (service/auth/service.py's ``admit``).
+
+    The two security schemes are parameters so that OpenAPI documents them; the key itself is
+    read by ``admit``, from the same headers, as the code before the router reads it.
+    """
+
     async def dependency(
-        principal: Annotated[Principal, Depends(current_principal)],
+        request: Request,
+        session: SessionDep,
+        _bearer_key: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+        _header_key: Annotated[str | None, Security(_header)],
     ) -> Principal:
-        if scope.value not in principal.scopes:
-            raise Forbidden(f"This operation needs an API key with the '{scope.value}' scope.")
+        principal = await admit(request.scope, scope, session)
+        assert principal is not None, "admit decides every request it is given a session for"
         return principal
 
     dependency.__name__ = f"require_{scope.value}"
@@ -93,6 +79,7 @@ Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
 class PageParams:
     after: int | None
     limit: int
+    descending: bool = False
 
     @property
     def fetch(self) -> int:
@@ -105,7 +92,9 @@ class PageParams:
         """The page's rows and the cursor of the next page (None on the last one)."""
         items = list(rows[: self.limit])
         more = len(rows) > self.limit and bool(items)
-        return items, encode_cursor(key(items[-1])) if more else None
+        if not more:
+            return items, None
+        return items, encode_cursor(key(items[-1]), descending=self.descending)
 
 
 async def page_params(
@@ -114,11 +103,30 @@ async def page_params(
         str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
     ] = None,
     limit: Annotated[
-        int | None, Query(ge=1, description="Page size (default 50, max 500).")
+        int | None,
+        Query(ge=1, description="Page size (default 50, at most 500: more is a 422)."),
     ] = None,
+    order: Annotated[
+        Literal["asc", "desc"],
+        Query(description="`asc`: oldest first (the default); `desc`: newest first."),
+    ] = "asc",
 ) -> PageParams:
-    size = settings.page_size_default if limit is None else min(limit, settings.page_size_max)
-    return PageParams(after=decode_cursor(cursor), limit=size)
+    if limit is not None and limit > settings.page_size_max:
+        raise InvalidInput(
+            f"limit may be at most {settings.page_size_max}; follow next_cursor for more.",
+            errors=[
+                FieldError(
+                    loc=["query", "limit"],
+                    message=f"Input should be less than or equal to {settings.page_size_max}",
+                    type="less_than_equal",
+                )
+            ],
+        )
+    size = settings.page_size_default if limit is None else limit
+    descending = order == "desc"
+    return PageParams(
+        after=decode_cursor(cursor, descending=descending), limit=size, descending=descending
+    )
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
@@ -130,3 +138,45 @@ async def get_scoring(request: Request) -> ScoringService:
 
 
 ScoringDep = Annotated[ScoringService, Depends(get_scoring)]
+
+
+async def checked_parameters(request: Request) -> None:
+    """Refuse query parameters the operation does not take, naming them, and NUL characters in
+    any path or query parameter (no database column can hold one).
+
+    Every /v1 router runs this first (service/app.py). An operation takes the query parameters
+    its OpenAPI document lists: a misspelt filter is an error, not an unfiltered list.
+    """
+    route = request.scope.get("route")
+    operation = request.app.openapi()["paths"].get(getattr(route, "path", ""), {})
+    parameters = operation.get(request.method.lower(), {}).get("parameters", [])
+    known = {parameter["name"] for parameter in parameters if parameter["in"] == "query"}
+    errors: list[FieldError] = []
+    unknown: list[str] = []
+    for name, value in request.query_params.multi_items():
+        if name not in known:
+            if name not in unknown:
+                unknown.append(name)
+                taken = ", ".join(sorted(known)) or "none"
+                errors.append(
+                    FieldError(
+                        loc=["query", name],
+                        message=f"unknown query parameter; this operation takes: {taken}",
+                        type="extra_forbidden",
+                    )
+                )
+        elif "\x00" in value:
+            errors.append(_nul_error("query", name))
+    errors += [
+        _nul_error("path", name) for name, value in request.path_params.items() if "\x00" in value
+    ]
+    if unknown:
+        raise InvalidInput(f"Unknown query parameter(s): {', '.join(unknown)}.", errors=errors)
+    if errors:
+        raise InvalidInput("Parameters must not contain NUL characters.", errors=errors)
+
+
+def _nul_error(where: str, name: str) -> FieldError:
+    return FieldError(
+        loc=[where, name], message="must not contain NUL characters", type="string_nul"
+    )

@@ -213,13 +213,34 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         detail = f"No route matches {request.method} {request.url.path}."
     if status_code == 400 and "parsing the body" in detail:
         detail = "The request body could not be parsed."
+    headers = dict(exc.headers) if exc.headers else {}
+    if status_code == 405:
+        # Starlette names only the methods of the first route that matched the path; a path
+        # can have several routes (GET and POST of /v1/outlets are two).
+        allowed = _allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"{request.method} is not allowed here; use {' or '.join(allowed)}."
     return problem_response(
         request,
         status_code=status_code,
         slug=_STATUS_SLUGS.get(status_code, "http-error"),
         detail=detail,
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers or None,
     )
+
+
+_HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of the path that was matched: its route's, and those OpenAPI lists for it."""
+    route = request.scope.get("route")
+    methods = set(getattr(route, "methods", None) or ())
+    template = getattr(route, "path", None)
+    if template is not None:
+        operations = request.app.openapi()["paths"].get(template, {})
+        methods |= {method.upper() for method in operations} & _HTTP_METHODS
+    return sorted(methods)
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:

@@ -13,8 +13,12 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.auth.service import looks_like_key
+
 REQUEST_ID_HEADER = "x-request-id"
-# A caller's own request id is kept only if it is short and plain, so it is safe to log.
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+# A caller's own request id is kept only if it is short and plain, so it is safe to log, and
+# not shaped like an API key: a client that mixed up its headers would have its key logged.
 _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 access_logger = logging.getLogger("credscore.access")
@@ -47,7 +51,8 @@ def configure_logging(level: str) -> None:
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (echoed in X-Request-ID) and logs it once it is answered.
+    """Gives every request an id (echoed in X-Request-ID) and logs it once it is answered; every
+    response also gets ``X-Content-Type-Options: nosniff``.
 
     A pure ASGI middleware: BaseHTTPMiddleware would cost a task and a copy per request.
     """
@@ -72,6 +77,9 @@ class RequestContextMiddleware:
                 status_holder[0] = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), header_value))
+                # Every response says what it is: no browser may sniff a JSON body into HTML.
+                if all(name.lower() != _NOSNIFF[0] for name, _ in headers):
+                    headers.append(_NOSNIFF)
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -99,7 +107,8 @@ def _incoming_request_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == REQUEST_ID_HEADER.encode():
             candidate = value.decode("latin-1")
-            return candidate if _ACCEPTABLE_REQUEST_ID.match(candidate) else None
+            acceptable = _ACCEPTABLE_REQUEST_ID.match(candidate) and not looks_like_key(candidate)
+            return candidate if acceptable else None
     return None
 
 

@@ -96,29 +96,42 @@ Slug = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z
 Topic = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
 
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps({"after": last_id})).decode().rstrip("=")
+def encode_cursor(last_id: int, *, descending: bool = False) -> str:
+    payload: dict[str, object] = {"after": last_id}
+    if descending:
+        payload["order"] = "desc"
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> int | None:
-    """The id a page continues after; a cursor this service did not issue is a 400-class error."""
+def decode_cursor(cursor: str | None, *, descending: bool = False) -> int | None:
+    """The id a page continues after; a cursor this service did not issue, or one issued for
+    the other order, is a 422."""
     if cursor is None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
-        after = payload["after"]
-    except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
-        raise InvalidInput(
-            "The cursor is not one this service issued; pass next_cursor from a previous page.",
-            errors=[FieldError(loc=["query", "cursor"], message="invalid cursor", type="cursor")],
-        ) from exc
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-        raise InvalidInput(
-            "The cursor is not one this service issued; pass next_cursor from a previous page.",
-            errors=[FieldError(loc=["query", "cursor"], message="invalid cursor", type="cursor")],
-        )
+        after, order = payload["after"], payload.get("order", "asc")
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _invalid_cursor() from exc
+    # Ids are 32-bit: a larger number is no row's, and SQLite cannot even bind one past 2**63.
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_DATABASE_ID:
+        raise _invalid_cursor()
+    if order != ("desc" if descending else "asc"):
+        raise _invalid_cursor("The cursor belongs to the other order; pass the same order.")
     return after
+
+
+_FOREIGN_CURSOR = (
+    "The cursor is not one this service issued; pass next_cursor from a previous page."
+)
+
+
+def _invalid_cursor(detail: str = _FOREIGN_CURSOR) -> InvalidInput:
+    return InvalidInput(
+        detail,
+        errors=[FieldError(loc=["query", "cursor"], message="invalid cursor", type="cursor")],
+    )
 
 
 class PageMeta(Schema):

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # reaches other replicas within this window (the replica that revokes forgets at once).
     auth_cache_seconds: float = Field(default=5.0, ge=0)
 
+    # `credscore seed-demo` keeps the demo admin key here (mode 0600), so that running it again
+    # (every `make run`) prints the same key instead of revoking the one clients hold.
+    demo_key_file: str = ".credscore-demo-key"
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:

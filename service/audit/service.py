@@ -9,6 +9,9 @@ from service.audit.models import AuditEntry
 if TYPE_CHECKING:
     from service.auth.service import Principal
 
+# The actor of changes made on the command line (no key); no API key may take this name.
+CLI_ACTOR = "cli"
+
 
 async def record_audit(
     session: AsyncSession,
@@ -23,7 +26,7 @@ async def record_audit(
 ) -> AuditEntry:
     """Append an audit entry in the caller's transaction: change and record land together."""
     entry = AuditEntry(
-        actor=actor.name if actor else "cli",
+        actor=actor.name if actor else CLI_ACTOR,
         api_key_id=actor.key_id if actor else None,
         action=action,
         subject_type=subject_type,

@@ -17,12 +17,19 @@ class ApiKeyRepository:
         result = await self.session.execute(select(ApiKey).where(ApiKey.prefix == prefix))
         return result.scalar_one_or_none()
 
+    async def active_by_name(self, name: str) -> ApiKey | None:
+        return await self.session.scalar(
+            select(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
+        )
+
     async def by_id(self, key_id: int) -> ApiKey | None:
         return await self.session.get(ApiKey, key_id)
 
-    async def page(self, *, after: int | None, limit: int) -> Sequence[ApiKey]:
+    async def page(
+        self, *, after: int | None, limit: int, descending: bool = False
+    ) -> Sequence[ApiKey]:
         query = select(ApiKey)
-        query = keyset(query, ApiKey.id, after=after, limit=limit)
+        query = keyset(query, ApiKey.id, after=after, limit=limit, descending=descending)
         return (await self.session.execute(query)).scalars().all()
 
     async def add(self, key: ApiKey) -> ApiKey:

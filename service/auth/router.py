@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Path, status
 
 from service.auth.repository import ApiKeyRepository
 from service.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
@@ -17,8 +17,8 @@ router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
-    responses=problem_responses(),
-    summary="Create an API key (the secret is shown once)",
+    responses=problem_responses(409),
+    summary="Create an API key (the secret is shown once; active keys have unique names)",
 )
 async def create_api_key(
     body: ApiKeyCreate, session: SessionDep, admin: Admin, request_id: RequestIdDep
@@ -33,7 +33,9 @@ async def create_api_key(
 
 @router.get("", response_model=ApiKeyPage, responses=problem_responses(), summary="List API keys")
 async def list_api_keys(session: SessionDep, _admin: Admin, page: PageDep) -> ApiKeyPage:
-    keys = await ApiKeyRepository(session).page(after=page.after, limit=page.fetch)
+    keys = await ApiKeyRepository(session).page(
+        after=page.after, limit=page.fetch, descending=page.descending
+    )
     keys, next_cursor = page.cut(keys)
     return ApiKeyPage(
         items=[ApiKeyRead.model_validate(key) for key in keys], next_cursor=next_cursor
@@ -48,12 +50,9 @@ async def list_api_keys(session: SessionDep, _admin: Admin, page: PageDep) -> Ap
 )
 async def revoke_api_key(
     key_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-    request: Request,
     session: SessionDep,
     admin: Admin,
     request_id: RequestIdDep,
 ) -> ApiKeyRead:
-    key = await revoke_key(
-        session, request.app.state.key_cache, key_id, actor=admin, request_id=request_id
-    )
+    key = await revoke_key(session, key_id, actor=admin, request_id=request_id)
     return ApiKeyRead.model_validate(key)

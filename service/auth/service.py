@@ -6,18 +6,20 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.audit.service import record_audit
+from service.audit.service import CLI_ACTOR, record_audit
 from service.auth.models import ApiKey
+from service.auth.rate_limit import RateLimiter, retry_after_header
 from service.auth.repository import ApiKeyRepository
 from service.auth.schemas import Scope
-from service.db import utcnow
-from service.errors import NotFound, Unauthorized
+from service.db import FORGET_KEYS, utcnow
+from service.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 
 KEY_PREFIX = "cs"
 
@@ -39,6 +41,11 @@ def mint_key() -> tuple[str, str]:
     return f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}", prefix
 
 
+def looks_like_key(value: str) -> bool:
+    """Whether ``value`` has the shape of a credscore key, wherever it turns up (a request id)."""
+    return value.startswith(f"{KEY_PREFIX}_")
+
+
 def _prefix_of(key: str) -> str | None:
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 12:
@@ -47,10 +54,17 @@ def _prefix_of(key: str) -> str | None:
 
 
 class KeyCache:
-    """Verified keys for a few seconds, so a hot path does not ask the database every time."""
+    """Verified keys for a few seconds, so a hot path does not ask the database every time.
+
+    A revocation must hold on this replica the moment it is committed, yet a request that read
+    the key's row just before that commit would put it back here for a whole TTL. So every
+    ``forget`` bumps ``revocations``, and ``put`` takes the value its reader saw before asking
+    the database: an entry read before any later revocation is dropped instead of cached.
+    """
 
     def __init__(self, ttl_seconds: float) -> None:
         self.ttl_seconds = ttl_seconds
+        self.revocations = 0
         self._entries: dict[str, tuple[str, Principal, float]] = {}
 
     def get(self, prefix: str) -> tuple[str, Principal] | None:
@@ -59,11 +73,13 @@ class KeyCache:
             return None
         return entry[0], entry[1]
 
-    def put(self, prefix: str, key_hash: str, principal: Principal) -> None:
-        if self.ttl_seconds > 0:
+    def put(self, prefix: str, key_hash: str, principal: Principal, *, seen: int) -> None:
+        """Cache a key whose row was read after ``revocations`` was ``seen``."""
+        if self.ttl_seconds > 0 and seen == self.revocations:
             self._entries[prefix] = (key_hash, principal, time.monotonic() + self.ttl_seconds)
 
     def forget(self, prefix: str) -> None:
+        self.revocations += 1
         self._entries.pop(prefix, None)
 
 
@@ -77,11 +93,16 @@ def first_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
 
 
 def presented_key(headers: dict[bytes, bytes]) -> str | None:
-    """The key in raw ASGI headers, for middleware that runs before FastAPI's security schemes."""
+    """The key a request presents: ``Authorization: Bearer <key>``, else ``X-API-Key``.
+
+    Read from the raw ASGI headers as FastAPI's ``HTTPBearer`` and ``APIKeyHeader`` read them (a
+    non-bearer Authorization header is ignored), for the routes and the code before them alike.
+    """
     authorization = headers.get(b"authorization")
-    if authorization is not None:
+    if authorization:
         scheme, _, credentials = authorization.decode("latin-1").partition(" ")
-        return credentials.strip() if scheme.lower() == "bearer" and credentials else None
+        if scheme.lower() == "bearer" and credentials.strip():
+            return credentials.strip()
     api_key = headers.get(b"x-api-key")
     return api_key.decode("latin-1") if api_key else None
 
@@ -107,6 +128,7 @@ async def authenticate(session: AsyncSession, cache: KeyCache, presented: str) -
         if hmac.compare_digest(stored_hash, presented_hash):
             return principal
         raise Unauthorized("The API key is not valid.")
+    seen = cache.revocations
     key = await ApiKeyRepository(session).by_prefix(prefix)
     # Compare against a dummy hash when the prefix is unknown so timing says nothing either way.
     stored_hash = key.key_hash if key is not None else hash_key("")
@@ -115,7 +137,43 @@ async def authenticate(session: AsyncSession, cache: KeyCache, presented: str) -
     if key.revoked_at is not None:
         raise Unauthorized("The API key has been revoked.")
     principal = Principal(key.id, key.name, frozenset(key.scopes))
-    cache.put(prefix, key.key_hash, principal)
+    cache.put(prefix, key.key_hash, principal, seen=seen)
+    return principal
+
+
+async def admit(
+    request: MutableMapping[str, Any], needed: Scope, session: AsyncSession | None
+) -> Principal | None:
+    """Let a request in, or say why not: the one admission check of every keyed operation.
+
+    ``request`` is the ASGI scope. A key must be presented (401), be valid and not revoked
+    (401), carry the ``needed`` scope (403), and the key must have rate-limit room (429; the
+    token is taken only when everything else passed). The routes' dependencies
+    (service/dependencies.py) and the code that answers before the router
+    (service/claims/fast_path.py, service/http_caching.py) all call this, so they cannot admit
+    differently. Without a ``session`` only keys verified recently are known: for any other key
+    this returns None, and the caller hands the request on to its route.
+    """
+    state = request["app"].state
+    presented = presented_key(first_headers(request["headers"]))
+    if presented is None:
+        raise Unauthorized("An API key is required: send `Authorization: Bearer <key>`.")
+    if session is None:
+        principal = cached_principal(state.key_cache, presented)
+        if principal is None:
+            return None
+    else:
+        principal = await authenticate(session, state.key_cache, presented)
+    request.setdefault("state", {})["key_name"] = principal.name
+    if needed.value not in principal.scopes:
+        raise Forbidden(f"This operation needs an API key with the '{needed.value}' scope.")
+    limiter: RateLimiter = state.rate_limiter
+    wait = limiter.retry_after(principal.key_id)
+    if wait > 0:
+        raise RateLimited(
+            "This API key is over its rate limit; slow down.",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
     return principal
 
 
@@ -127,17 +185,26 @@ async def create_key(
     created_by: Principal | None = None,
     request_id: str | None = None,
 ) -> tuple[ApiKey, str]:
+    """A new key and its secret. Names identify keys in the audit trail (``created_by``), so an
+    active key's name is taken (409) and the command line's own name is reserved."""
+    if name == CLI_ACTOR:
+        raise Conflict(f"The name '{CLI_ACTOR}' stands for the command line; choose another.")
+    repository = ApiKeyRepository(session)
+    if await repository.active_by_name(name) is not None:
+        raise _name_taken(name)
     secret, prefix = mint_key()
     normalized = sorted({Scope(scope).value for scope in scopes})
-    key = await ApiKeyRepository(session).add(
-        ApiKey(
-            name=name,
-            prefix=prefix,
-            key_hash=hash_key(secret),
-            scopes=normalized,
-            created_by=created_by.name if created_by else "cli",
-        )
+    key = ApiKey(
+        name=name,
+        prefix=prefix,
+        key_hash=hash_key(secret),
+        scopes=normalized,
+        created_by=created_by.name if created_by else CLI_ACTOR,
     )
+    try:
+        await repository.add(key)
+    except IntegrityError as exc:  # a concurrent request took the name first
+        raise _name_taken(name) from exc
     await record_audit(
         session,
         actor=created_by,
@@ -151,9 +218,12 @@ async def create_key(
     return key, secret
 
 
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"An active API key is already named '{name}'; revoke it or choose another.")
+
+
 async def revoke_key(
     session: AsyncSession,
-    cache: KeyCache,
     key_id: int,
     *,
     actor: Principal | None,
@@ -177,7 +247,9 @@ async def revoke_key(
             after=_key_snapshot(key),
             request_id=request_id,
         )
-    cache.forget(key.prefix)
+    # Forgotten once the revocation is committed (service/db.py): forgetting it before, a
+    # concurrent request could read the still-valid row and cache the key again.
+    session.info.setdefault(FORGET_KEYS, set()).add(key.prefix)
     return key
 
 

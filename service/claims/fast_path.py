@@ -2,14 +2,19 @@
 
 Profiling these two routes under load (bench/README.md) showed FastAPI's dependency solving,
 route matching and response re-validation costing more than the scoring itself. For the plain
-request (a key this process verified recently, with the submit scope and rate-limit room, a
-JSON body that validates, no Idempotency-Key) this middleware runs the same service code with
-the same models and the same transaction rule (commit before the response) and answers
-directly. Everything else, before any work is done and before a rate-limit token is taken, is
-handed on unchanged (the body replayed) to the ordinary route, which answers it fully: unknown
-or uncached keys, missing scopes, rate limits, bad or non-JSON bodies, validation errors,
-idempotent retries. Errors raised once the work has started are rendered by the app's own
-exception handlers (``error_response``), so they read exactly as the route's would.
+request (a JSON body that is a valid claim, no query string, no Idempotency-Key) this
+middleware does what the route does, with the same functions: ``admit`` (key, scope, rate
+limit; service/auth/service.py) and the claim handlers ``submit_claim`` / ``preview_claim``
+(service/claims/router.py), in a request transaction of its own that commits before the
+response. Errors raised there are rendered by the app's own exception handlers
+(``error_response``), so they read exactly as the route's would.
+
+Everything else is handed on unchanged (the body replayed) to the route, which answers it
+fully, before any work is done and before a rate-limit token is taken: other content types, a
+query string, an Idempotency-Key, and any body that does not parse and validate as a claim (so
+every malformed-input error, however deep the JSON nests, is the route's own). The route reads
+a valid body first too (FastAPI parses before it solves dependencies), so both admit, refuse
+and answer in the same order.
 
 The routes stay the documented interface (OpenAPI comes from them) and the reference; a test
 checks that both paths give the same answers. ``CREDSCORE_FAST_PATH=false`` turns this off.
@@ -22,44 +27,42 @@ from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.auth.service import Principal, cached_principal, first_headers, presented_key
-from service.claims.router import claim_read
+from service.auth.schemas import Scope as KeyScope
+from service.auth.service import Principal, admit, first_headers
+from service.claims.router import preview_claim, submit_claim
 from service.claims.schemas import ClaimCreate, ClaimRead
-from service.claims.service import ClaimService
 from service.db import request_transaction
 from service.errors import error_response
 from service.scores.schemas import ScoreRead
-from service.scores.service import preview_read
 
 # Validated and serialised as FastAPI does for a body parameter and a response model.
 _CLAIM_CREATE = TypeAdapter(ClaimCreate)
 _CLAIM_READ = TypeAdapter(ClaimRead)
 _SCORE_READ = TypeAdapter(ScoreRead)
 
-Handler = Callable[[Any, ClaimCreate, Principal], Awaitable[Response]]
+Handler = Callable[[Any, AsyncSession, ClaimCreate, Principal], Awaitable[Response]]
 
 
-async def _preview(state: Any, item: ClaimCreate, principal: Principal) -> Response:
-    async with request_transaction(state) as session:
-        computed = await ClaimService(session, state.scoring, state.settings).preview(item)
-    return Response(_SCORE_READ.dump_json(preview_read(computed)), media_type="application/json")
+async def _preview(state: Any, session: AsyncSession, item: ClaimCreate, _: Principal) -> Response:
+    read = await preview_claim(state, session, item)
+    return Response(_SCORE_READ.dump_json(read), media_type="application/json")
 
 
-async def _create(state: Any, item: ClaimCreate, principal: Principal) -> Response:
-    async with request_transaction(state) as session:
-        service = ClaimService(session, state.scoring, state.settings)
-        pending = await service.check_one(item, submitter=principal)
-    stored = await state.claim_writer.submit(pending)
+async def _create(
+    state: Any, session: AsyncSession, item: ClaimCreate, principal: Principal
+) -> Response:
+    created, _ = await submit_claim(state, session, item, principal, None)
     return Response(
-        _CLAIM_READ.dump_json(claim_read(stored)),
+        _CLAIM_READ.dump_json(created),
         status_code=201,
         media_type="application/json",
-        headers={"Location": f"/v1/claims/{stored.claim.id}"},
+        headers={"Location": f"/v1/claims/{created.id}"},
     )
 
 
@@ -77,46 +80,40 @@ class ClaimFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = _ROUTES.get(scope["path"]) if scope["type"] == "http" else None
-        if route is None or scope["method"] != "POST" or not scope["app"].state.settings.fast_path:
+        if route is None or not self._plain(scope):
             await self.app(scope, receive, send)
             return
-        headers = first_headers(scope["headers"])
-        principal = self._plain_caller(scope, headers)
-        if principal is None:
-            await self.app(scope, receive, send)
-            return
-        state = scope["app"].state
         try:
             body = await _read_body(receive)
         except Exception as exc:  # the body-size limit's 413, raised while reading
             await (await error_response(Request(scope), exc))(scope, receive, send)
             return
         item = _parse(body)
-        if item is None or state.rate_limiter.retry_after(principal.key_id) > 0:
+        if item is None:
             await self.app(scope, _replay(body, receive), send)
             return
         handler, route_record = route
+        state = scope["app"].state
         state.fast_path_served += 1
-        scope.setdefault("state", {})["key_name"] = principal.name
         scope["route"] = route_record
         try:
-            response = await handler(state, item, principal)
+            async with request_transaction(state) as session:
+                principal = await admit(scope, KeyScope.SUBMIT, session)
+                assert principal is not None, "admit decides every request given a session"
+                response = await handler(state, session, item, principal)
         except Exception as exc:  # rendered exactly as the app's handlers render it
             response = await error_response(Request(scope), exc)
         await response(scope, receive, send)
 
     @staticmethod
-    def _plain_caller(scope: Scope, headers: dict[bytes, bytes]) -> Principal | None:
-        """The caller when the request is one this path serves; None hands it to the route."""
-        if b"idempotency-key" in headers or not _is_json(headers.get(b"content-type")):
-            return None
-        presented = presented_key(headers)
-        if presented is None:
-            return None
-        principal = cached_principal(scope["app"].state.key_cache, presented)
-        if principal is None or "submit" not in principal.scopes:
-            return None
-        return principal
+    def _plain(scope: Scope) -> bool:
+        """Whether this is a request this path serves, from what is known before the body."""
+        if scope["method"] != "POST" or scope["query_string"]:
+            return False
+        if not scope["app"].state.settings.fast_path:
+            return False
+        headers = first_headers(scope["headers"])
+        return b"idempotency-key" not in headers and _is_json(headers.get(b"content-type"))
 
 
 def _is_json(content_type: bytes | None) -> bool:
@@ -127,10 +124,11 @@ def _is_json(content_type: bytes | None) -> bool:
 
 
 def _parse(body: bytes) -> ClaimCreate | None:
-    """The body as FastAPI would read it (``json.loads``, then validation); None if it fails."""
+    """The body as a claim (``json.loads`` and validation, as FastAPI reads it); None when it
+    is not one, whatever the reason (bad JSON, nesting too deep to parse, invalid fields)."""
     try:
         return _CLAIM_CREATE.validate_python(json.loads(body), from_attributes=True)
-    except (ValueError, ValidationError):
+    except Exception:  # every refusal is the route's to give
         return None
 
 

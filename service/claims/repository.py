@@ -42,13 +42,14 @@ class ClaimRepository:
         *,
         after: int | None,
         limit: int,
+        descending: bool = False,
         outlet_id: int | None = None,
         event_id: int | None = None,
         topic: str | None = None,
         since: datetime | None = None,
     ) -> Sequence[Claim]:
         statement = select(Claim)
-        statement = keyset(statement, Claim.id, after=after, limit=limit)
+        statement = keyset(statement, Claim.id, after=after, limit=limit, descending=descending)
         if outlet_id is not None:
             statement = statement.where(Claim.outlet_id == outlet_id)
         if event_id is not None:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import generations
+from service.auth.service import Principal
 from service.claims.repository import ClaimRepository
 from service.claims.schemas import (
     ClaimBatchCreate,
@@ -14,6 +16,7 @@ from service.claims.schemas import (
     ClaimRead,
 )
 from service.claims.service import ClaimService, StoredClaim
+from service.db import commit_request
 from service.dependencies import (
     PageDep,
     Reader,
@@ -24,7 +27,7 @@ from service.dependencies import (
 )
 from service.errors import NotFound, problem_responses
 from service.http_caching import POLL_CACHE, EtagCache, not_modified
-from service.schemas import AwareDatetime, Topic
+from service.schemas import AwareDatetime, Slug, Topic
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ScorePage, ScoreRead
 from service.scores.service import preview_read, score_document, score_read
@@ -35,9 +38,11 @@ ClaimId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
+        min_length=1,
         max_length=200,
         description="Makes retries safe: a retry with the same key and body returns the "
-        "original claim(s) instead of storing them again.",
+        "original claim(s) instead of storing them again. Keys of single and batch posts are "
+        "separate; an empty key is refused.",
     ),
 ]
 
@@ -71,6 +76,34 @@ def claim_read(stored: StoredClaim) -> ClaimRead:
     )
 
 
+async def submit_claim(
+    state: Any,
+    session: AsyncSession,
+    item: ClaimCreate,
+    submitter: Principal,
+    idempotency_key: str | None,
+) -> tuple[ClaimRead, bool]:
+    """POST /v1/claims once the claim is parsed and its caller admitted: the stored claim, and
+    whether this was a replay. The route and service/claims/fast_path.py both call this."""
+    service = ClaimService(session, state.scoring, state.settings)
+    if idempotency_key is not None:
+        created, replayed = await service.create(
+            [item], submitter=submitter, idempotency_key=idempotency_key, batch=False
+        )
+        return claim_read(created[0]), replayed
+    pending = await service.check_one(item, submitter=submitter)
+    # The check only read: end its transaction now, so that no connection is held while the
+    # claim waits for its group commit (service/claims/writer.py) on a connection of its own.
+    await commit_request(session, state)
+    return claim_read(await state.claim_writer.submit(pending)), False
+
+
+async def preview_claim(state: Any, session: AsyncSession, item: ClaimCreate) -> ScoreRead:
+    """POST /v1/score once the claim is parsed and its caller admitted (route and fast path)."""
+    computed = await ClaimService(session, state.scoring, state.settings).preview(item)
+    return preview_read(computed)
+
+
 @router.post(
     "/v1/claims",
     status_code=status.HTTP_201_CREATED,
@@ -83,26 +116,17 @@ async def create_claim(
     body: ClaimCreate,
     response: Response,
     session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
     submitter: Submitter,
     idempotency_key: IdempotencyKey = None,
 ) -> ClaimRead:
-    service = ClaimService(session, scoring, settings)
-    if idempotency_key is None:
-        # Written in a group commit with other requests' claims (service/claims/writer.py).
-        pending = await service.check_one(body, submitter=submitter)
-        stored = await request.app.state.claim_writer.submit(pending)
-    else:
-        created, replayed = await service.create(
-            [body], submitter=submitter, idempotency_key=idempotency_key, batch=False
-        )
-        stored = created[0]
-        if replayed:
-            response.status_code = status.HTTP_200_OK
-            response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/v1/claims/{stored.claim.id}"
-    return claim_read(stored)
+    created, replayed = await submit_claim(
+        request.app.state, session, body, submitter, idempotency_key
+    )
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/v1/claims/{created.id}"
+    return created
 
 
 @router.post(
@@ -137,21 +161,16 @@ async def create_claims(
     summary="Score a claim without storing it (previews)",
 )
 async def preview_score(
-    body: ClaimCreate,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
-    _submitter: Submitter,
+    request: Request, body: ClaimCreate, session: SessionDep, _submitter: Submitter
 ) -> ScoreRead:
-    computed = await ClaimService(session, scoring, settings).preview(body)
-    return preview_read(computed)
+    return await preview_claim(request.app.state, session, body)
 
 
 @router.get(
     "/v1/claims",
     response_model=ClaimPage,
     responses=problem_responses(),
-    summary="List claims, oldest first",
+    summary="List claims, oldest first (order=desc: newest first)",
 )
 async def list_claims(
     session: SessionDep,
@@ -159,7 +178,20 @@ async def list_claims(
     settings: SettingsDep,
     _reader: Reader,
     page: PageDep,
-    outlet: Annotated[str | None, Query(max_length=80, description="Outlet id or slug.")] = None,
+    outlet_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this outlet's claims.")
+    ] = None,
+    outlet_slug: Annotated[
+        Slug | None, Query(description="Only this outlet's claims (as when creating one).")
+    ] = None,
+    outlet: Annotated[
+        str | None,
+        Query(
+            max_length=80,
+            deprecated=True,
+            description="Outlet id or slug: use outlet_id or outlet_slug.",
+        ),
+    ] = None,
     event_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     topic: Topic | None = None,
     since: Annotated[
@@ -169,7 +201,10 @@ async def list_claims(
     stored = await ClaimService(session, scoring, settings).page(
         after=page.after,
         limit=page.fetch,
+        descending=page.descending,
         outlet_ref=outlet,
+        outlet_id=outlet_id,
+        outlet_slug=outlet_slug,
         event_id=event_id,
         topic=topic,
         since=since,
@@ -214,7 +249,7 @@ async def get_claim(
     "/v1/claims/{claim_id}/scores",
     response_model=ScorePage,
     responses=problem_responses(404),
-    summary="Every score the claim has had, oldest first",
+    summary="Every score the claim has had, oldest first (order=desc: newest first)",
 )
 async def claim_scores(
     claim_id: ClaimId,
@@ -226,7 +261,7 @@ async def claim_scores(
 ) -> ScorePage:
     await ClaimService(session, scoring, settings).get(claim_id)
     scores = await ScoreRepository(session).claim_history(
-        claim_id, after=page.after, limit=page.fetch
+        claim_id, after=page.after, limit=page.fetch, descending=page.descending
     )
     scores, next_cursor = page.cut(scores)
     return ScorePage(items=[score_read(score) for score in scores], next_cursor=next_cursor)

@@ -51,7 +51,11 @@ class ClaimCreate(StrictInput):
     outlet_id: DatabaseId | None = None
     outlet_slug: Slug | None = None
     text: str = Field(min_length=1, max_length=10_000)
-    published_at: AwareDatetime = Field(description="When the outlet made the claim.")
+    published_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the outlet made the claim (at most a few minutes ahead of the "
+        "service's clock); left out, the time the service received it.",
+    )
     event_id: DatabaseId | None = Field(default=None, description="The event the claim is about.")
     topic: Topic | None = None
     figure: FigureIn | None = None

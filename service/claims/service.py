@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -56,8 +56,17 @@ def fingerprint(item: ClaimCreate) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def _item_keys(idempotency_key: str, count: int, *, batch: bool) -> list[str]:
-    return [f"{idempotency_key}#{index}" for index in range(count)] if batch else [idempotency_key]
+def stored_idempotency_keys(idempotency_key: str, count: int, *, batch: bool) -> list[str]:
+    """The stored key of each claim of a request with this Idempotency-Key.
+
+    Single and batch posts have separate namespaces, so that a single post with key ``K#1``
+    never replays item 1 of a batch sent with ``K``; the client's key is hashed, so that any
+    header value up to its maximum fits the column with the item's index.
+    """
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
+    if not batch:
+        return [f"one:{digest}"]
+    return [f"batch:{digest}#{index}" for index in range(count)]
 
 
 class ClaimService:
@@ -79,17 +88,39 @@ class ClaimService:
         *,
         after: int | None,
         limit: int,
+        descending: bool = False,
         outlet_ref: str | None,
         event_id: int | None,
         topic: str | None,
         since: object | None,
+        outlet_id: int | None = None,
+        outlet_slug: str | None = None,
     ) -> list[StoredClaim]:
-        outlet_id = None
-        if outlet_ref is not None:
+        """A page of claims; the outlet named by id, by slug (as claims are created), or by
+        ``outlet_ref`` (either), at most one of the three."""
+        given = [
+            name
+            for name, value in (
+                ("outlet_id", outlet_id),
+                ("outlet_slug", outlet_slug),
+                ("outlet", outlet_ref),
+            )
+            if value is not None
+        ]
+        if len(given) > 1:
+            raise InvalidInput(
+                "Name the outlet once: outlet_id or outlet_slug.",
+                errors=[
+                    FieldError(loc=["query", name], message="one outlet filter", type="conflict")
+                    for name in given
+                ],
+            )
+        if given:
             registry = await self.scoring.outlets(self.session)
-            number = database_id(outlet_ref)
+            number = outlet_id if outlet_ref is None else database_id(outlet_ref)
+            slug = outlet_slug if outlet_ref is None else outlet_ref
             outlet = (
-                registry.by_slug.get(outlet_ref) if number is None else registry.by_id.get(number)
+                registry.by_slug.get(slug or "") if number is None else registry.by_id.get(number)
             )
             if outlet is None:
                 return []
@@ -97,6 +128,7 @@ class ClaimService:
         claims = await self.claims.page(
             after=after,
             limit=limit,
+            descending=descending,
             outlet_id=outlet_id,
             event_id=event_id,
             topic=topic,
@@ -114,7 +146,7 @@ class ClaimService:
     async def preview(self, item: ClaimCreate) -> ComputedScore:
         outlets, events = await self._resolve([item], loc_prefix=["body"], batch=False)
         # Scored exactly as a stored claim would be, from the same fields.
-        draft = ClaimDraft(**self._claim_fields(item, outlets[0], events))
+        draft = ClaimDraft(**self._claim_fields(item, outlets[0], events, utcnow()))
         computed = await self.scoring.score_claims(
             self.session, [draft], {outlets[0].id: outlets[0]}
         )
@@ -122,14 +154,15 @@ class ClaimService:
 
     @staticmethod
     def _claim_fields(
-        item: ClaimCreate, outlet: OutletLike, events: dict[int, Event]
+        item: ClaimCreate, outlet: OutletLike, events: dict[int, Event], received_at: datetime
     ) -> dict[str, Any]:
+        """The claim's columns; a claim without ``published_at`` was published on receipt."""
         figure = item.figure
         return {
             "outlet_id": outlet.id,
             "event_id": item.event_id,
             "text": item.text,
-            "published_at": item.published_at,
+            "published_at": item.published_at or received_at,
             "topic": item.topic or (events[item.event_id].topic if item.event_id else None),
             "figure_value": figure.value if figure else None,
             "figure_low": figure.low if figure else None,
@@ -156,7 +189,11 @@ class ClaimService:
                 ],
             )
         prints = [fingerprint(item) for item in items]
-        keys = _item_keys(idempotency_key, len(items), batch=batch) if idempotency_key else None
+        keys = (
+            stored_idempotency_keys(idempotency_key, len(items), batch=batch)
+            if idempotency_key
+            else None
+        )
         if keys is not None:
             replay = await self._replay(submitter, keys, prints)
             if replay is not None:
@@ -213,7 +250,7 @@ class ClaimService:
         return [
             PendingClaim(
                 row={
-                    **self._claim_fields(item, outlet, events),
+                    **self._claim_fields(item, outlet, events, now),
                     "idempotency_key": keys[index] if keys else None,
                     "request_fingerprint": prints[index],
                     "submitted_by_key_id": submitter.key_id,
@@ -334,7 +371,7 @@ class ClaimService:
                         type="unknown_claim",
                     )
                 )
-            if item.published_at > latest_allowed:
+            if item.published_at is not None and item.published_at > latest_allowed:
                 errors.append(
                     FieldError(
                         loc=[*loc, "published_at"],

@@ -7,17 +7,15 @@ data; they are read once and served with a strong ETag so reloads revalidate che
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 from fastapi import Path as PathParam
+from fastapi.responses import RedirectResponse
 
 from service.errors import NotFound
-from service.http_caching import not_modified
+from service.http_caching import Asset, load_asset, serve_asset
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,31 +56,20 @@ PAGE_TYPE = "text/html; charset=utf-8"
 AssetName = Annotated[str, PathParam(max_length=64)]
 
 
-@dataclass(frozen=True, slots=True)
-class Asset:
-    body: bytes
-    media_type: str
-    etag: str
-
-
-@cache
-def load_asset(name: str, media_type: str) -> Asset:
-    body = (STATIC_DIR / name).read_bytes()
-    digest = hashlib.sha256(body).hexdigest()[:20]
-    return Asset(body=body, media_type=media_type, etag=f'"{digest}"')
-
-
-def _serve(request: Request, asset: Asset, headers: dict[str, str]) -> Response:
-    all_headers = {"ETag": asset.etag, "Cache-Control": "no-cache", **headers}
-    if not_modified(request, asset.etag):
-        return Response(status_code=304, headers=all_headers)
-    return Response(content=asset.body, media_type=asset.media_type, headers=all_headers)
+def _asset(name: str, media_type: str) -> Asset:
+    return load_asset(STATIC_DIR / name, media_type)
 
 
 @router.get("/dashboard")
 def dashboard_page(request: Request) -> Response:
     """The dashboard's HTML shell (no data: the script fetches it with the user's key)."""
-    return _serve(request, load_asset(PAGE, PAGE_TYPE), SECURITY_HEADERS)
+    return serve_asset(request, _asset(PAGE, PAGE_TYPE), SECURITY_HEADERS)
+
+
+@router.get("/dashboard/")
+def dashboard_slash(request: Request) -> Response:
+    """To the page, with a relative Location: never one built from the request's Host header."""
+    return RedirectResponse(f"{request.scope.get('root_path', '')}/dashboard", status_code=308)
 
 
 @router.get("/dashboard/static/{name}")
@@ -90,8 +77,8 @@ def dashboard_asset(name: AssetName, request: Request) -> Response:
     media_type = ASSET_TYPES.get(name)
     if media_type is None:
         raise NotFound(f"No dashboard asset named {name!r}.")
-    return _serve(
+    return serve_asset(
         request,
-        load_asset(name, media_type),
+        _asset(name, media_type),
         {"X-Content-Type-Options": "nosniff", "Cross-Origin-Resource-Policy": "same-origin"},
     )

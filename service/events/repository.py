@@ -27,12 +27,13 @@ class EventRepository:
         *,
         after: int | None,
         limit: int,
+        descending: bool = False,
         topic: str | None = None,
         conflict: str | None = None,
         status: str | None = None,
     ) -> Sequence[Event]:
         statement = select(Event)
-        statement = keyset(statement, Event.id, after=after, limit=limit)
+        statement = keyset(statement, Event.id, after=after, limit=limit, descending=descending)
         if topic is not None:
             statement = statement.where(Event.topic == topic)
         if conflict is not None:
@@ -55,8 +56,10 @@ class EventRepository:
         )
 
     async def consensus_history(
-        self, event_id: int, *, after: int | None, limit: int
+        self, event_id: int, *, after: int | None, limit: int, descending: bool = False
     ) -> Sequence[EventConsensus]:
         statement = select(EventConsensus).where(EventConsensus.event_id == event_id)
-        statement = keyset(statement, EventConsensus.id, after=after, limit=limit)
+        statement = keyset(
+            statement, EventConsensus.id, after=after, limit=limit, descending=descending
+        )
         return (await self.session.execute(statement)).scalars().all()

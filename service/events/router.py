@@ -72,6 +72,7 @@ async def list_events(
     events = await EventService(session).page(
         after=page.after,
         limit=page.fetch,
+        descending=page.descending,
         topic=topic,
         conflict=conflict,
         status=status.value if status else None,
@@ -178,14 +179,16 @@ async def get_consensus(
     "/{event_id}/consensus/history",
     response_model=ConsensusPage,
     responses=problem_responses(404),
-    summary="Every consensus computed for the event, oldest first",
+    summary="Every consensus computed for the event, oldest first (order=desc: newest first)",
 )
 async def consensus_history(
     event_id: EventId, session: SessionDep, _reader: Reader, page: PageDep
 ) -> ConsensusPage:
     service = EventService(session)
     event = await service.get(event_id)
-    rows = await service.consensus_history(event.id, after=page.after, limit=page.fetch)
+    rows = await service.consensus_history(
+        event.id, after=page.after, limit=page.fetch, descending=page.descending
+    )
     rows, next_cursor = page.cut(rows)
     return ConsensusPage(
         items=[consensus_read(event, row) for row in rows], next_cursor=next_cursor

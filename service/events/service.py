@@ -28,21 +28,29 @@ class EventService:
         *,
         after: int | None,
         limit: int,
+        descending: bool = False,
         topic: str | None,
         conflict: str | None,
         status: str | None = None,
     ) -> Sequence[Event]:
         return await self.repository.page(
-            after=after, limit=limit, topic=topic, conflict=conflict, status=status
+            after=after,
+            limit=limit,
+            descending=descending,
+            topic=topic,
+            conflict=conflict,
+            status=status,
         )
 
     async def latest_consensus(self, event_id: int) -> EventConsensus | None:
         return await self.repository.latest_consensus(event_id)
 
     async def consensus_history(
-        self, event_id: int, *, after: int | None, limit: int
+        self, event_id: int, *, after: int | None, limit: int, descending: bool = False
     ) -> Sequence[EventConsensus]:
-        return await self.repository.consensus_history(event_id, after=after, limit=limit)
+        return await self.repository.consensus_history(
+            event_id, after=after, limit=limit, descending=descending
+        )
 
     async def create(self, data: EventCreate, *, actor: Principal, request_id: str | None) -> Event:
         event = await self.repository.add(Event(**data.model_dump()))

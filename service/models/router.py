@@ -44,7 +44,9 @@ async def train(
 
 @router.get("", response_model=ModelPage, responses=problem_responses(), summary="List models")
 async def list_models(session: SessionDep, _admin: Admin, page: PageDep) -> ModelPage:
-    models = await ModelService(session).page(after=page.after, limit=page.fetch)
+    models = await ModelService(session).page(
+        after=page.after, limit=page.fetch, descending=page.descending
+    )
     models, next_cursor = page.cut(models)
     return ModelPage(items=[model_read(model) for model in models], next_cursor=next_cursor)
 

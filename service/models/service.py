@@ -45,9 +45,13 @@ class ModelService:
             raise NotFound(f"No model with id {model_id}.")
         return model
 
-    async def page(self, *, after: int | None, limit: int) -> Sequence[ModelVersion]:
+    async def page(
+        self, *, after: int | None, limit: int, descending: bool = False
+    ) -> Sequence[ModelVersion]:
         statement = select(ModelVersion)
-        statement = keyset(statement, ModelVersion.id, after=after, limit=limit)
+        statement = keyset(
+            statement, ModelVersion.id, after=after, limit=limit, descending=descending
+        )
         return (await self.session.execute(statement)).scalars().all()
 
     async def active(self) -> ModelVersion | None:

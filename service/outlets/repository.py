@@ -31,6 +31,7 @@ class OutletRepository:
         *,
         after: int | None,
         limit: int,
+        descending: bool = False,
         kind: str | None = None,
         country: str | None = None,
         conflict: str | None = None,
@@ -38,7 +39,7 @@ class OutletRepository:
         query: str | None = None,
     ) -> Sequence[Outlet]:
         statement = select(Outlet)
-        statement = keyset(statement, Outlet.id, after=after, limit=limit)
+        statement = keyset(statement, Outlet.id, after=after, limit=limit, descending=descending)
         if kind is not None:
             statement = statement.where(Outlet.kind == kind)
         if country is not None:
@@ -72,10 +73,12 @@ class OutletRepository:
         return outlet
 
     async def records(
-        self, outlet_id: int, *, after: int | None, limit: int
+        self, outlet_id: int, *, after: int | None, limit: int, descending: bool = False
     ) -> Sequence[OutletRecord]:
         statement = select(OutletRecord).where(OutletRecord.outlet_id == outlet_id)
-        statement = keyset(statement, OutletRecord.id, after=after, limit=limit)
+        statement = keyset(
+            statement, OutletRecord.id, after=after, limit=limit, descending=descending
+        )
         return (await self.session.execute(statement)).scalars().all()
 
     async def record(self, outlet_id: int, record_id: int) -> OutletRecord | None:

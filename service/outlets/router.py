@@ -90,6 +90,7 @@ async def list_outlets(
     outlets = await OutletService(session, scoring).page(
         after=page.after,
         limit=page.fetch,
+        descending=page.descending,
         kind=kind.value if kind else None,
         country=country,
         conflict=conflict,
@@ -213,7 +214,7 @@ async def get_reliability(
     "/{outlet_ref}/reliability/history",
     response_model=ScorePage,
     responses=problem_responses(404),
-    summary="Every stored reliability of the outlet, oldest first",
+    summary="Every stored reliability of the outlet, oldest first (order=desc: newest first)",
 )
 async def reliability_history(
     outlet_ref: OutletRef,
@@ -224,7 +225,7 @@ async def reliability_history(
 ) -> ScorePage:
     outlet = await OutletService(session, scoring).get(outlet_ref)
     scores = await ScoreRepository(session).outlet_history(
-        outlet.id, after=page.after, limit=page.fetch
+        outlet.id, after=page.after, limit=page.fetch, descending=page.descending
     )
     scores, next_cursor = page.cut(scores)
     return ScorePage(items=[score_read(score) for score in scores], next_cursor=next_cursor)
@@ -244,7 +245,7 @@ async def list_records(
     page: PageDep,
 ) -> OutletRecordPage:
     records = await OutletService(session, scoring).records(
-        outlet_ref, after=page.after, limit=page.fetch
+        outlet_ref, after=page.after, limit=page.fetch, descending=page.descending
     )
     records, next_cursor = page.cut(records)
     return OutletRecordPage(

@@ -83,6 +83,7 @@ class OutletService:
         *,
         after: int | None,
         limit: int,
+        descending: bool = False,
         kind: str | None = None,
         country: str | None = None,
         conflict: str | None = None,
@@ -92,6 +93,7 @@ class OutletService:
         return await self.repository.page(
             after=after,
             limit=limit,
+            descending=descending,
             kind=kind,
             country=country,
             conflict=conflict,
@@ -212,10 +214,12 @@ class OutletService:
         return outlet
 
     async def records(
-        self, reference: str, *, after: int | None, limit: int
+        self, reference: str, *, after: int | None, limit: int, descending: bool = False
     ) -> Sequence[OutletRecord]:
         outlet = await self.get(reference)
-        return await self.repository.records(outlet.id, after=after, limit=limit)
+        return await self.repository.records(
+            outlet.id, after=after, limit=limit, descending=descending
+        )
 
     async def add_record(
         self,

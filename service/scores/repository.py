@@ -42,15 +42,15 @@ class ScoreRepository:
         return {score.claim_id: score for score in rows.scalars() if score.claim_id is not None}
 
     async def claim_history(
-        self, claim_id: int, *, after: int | None, limit: int
+        self, claim_id: int, *, after: int | None, limit: int, descending: bool = False
     ) -> Sequence[Score]:
         query = select(Score).where(Score.claim_id == claim_id)
-        query = keyset(query, Score.id, after=after, limit=limit)
+        query = keyset(query, Score.id, after=after, limit=limit, descending=descending)
         return (await self.session.execute(query)).scalars().all()
 
     async def outlet_history(
-        self, outlet_id: int, *, after: int | None, limit: int
+        self, outlet_id: int, *, after: int | None, limit: int, descending: bool = False
     ) -> Sequence[Score]:
         query = select(Score).where(Score.outlet_id == outlet_id, Score.subject == "outlet")
-        query = keyset(query, Score.id, after=after, limit=limit)
+        query = keyset(query, Score.id, after=after, limit=limit, descending=descending)
         return (await self.session.execute(query)).scalars().all()

@@ -46,7 +46,12 @@ class ReliabilityRead(Schema):
     outlet_id: int
     outlet_slug: str
     kind: str
-    mean: float
+    probability: float = Field(
+        ge=0,
+        le=1,
+        description="The outlet's reliability: P(one of its claims holds up), the mean of its "
+        "track record's posterior. Named as in ScoreRead (reliability history, verdicts).",
+    )
     interval: Interval
     grade: str
     grade_meaning: str

@@ -365,7 +365,7 @@ class ScoringService:
             outlet_id=outlet.id,
             outlet_slug=outlet.slug,
             kind=outlet.kind,
-            mean=reliability.mean,
+            probability=reliability.mean,
             interval=Interval(low=reliability.low, high=reliability.high, level=reliability.level),
             grade=grade.value,
             grade_meaning=GRADE_MEANING[grade],

@@ -18,7 +18,9 @@ class VerdictRepository:
         await self.session.flush()
         return verdict
 
-    async def for_claim(self, claim_id: int, *, after: int | None, limit: int) -> Sequence[Verdict]:
+    async def for_claim(
+        self, claim_id: int, *, after: int | None, limit: int, descending: bool = False
+    ) -> Sequence[Verdict]:
         statement = select(Verdict).where(Verdict.claim_id == claim_id)
-        statement = keyset(statement, Verdict.id, after=after, limit=limit)
+        statement = keyset(statement, Verdict.id, after=after, limit=limit, descending=descending)
         return (await self.session.execute(statement)).scalars().all()

@@ -52,7 +52,7 @@ async def record_verdict(
     "",
     response_model=VerdictPage,
     responses=problem_responses(404),
-    summary="Verdicts on a claim, oldest first",
+    summary="Verdicts on a claim, oldest first (order=desc: newest first)",
 )
 async def list_verdicts(
     claim_id: ClaimId,
@@ -63,7 +63,7 @@ async def list_verdicts(
     page: PageDep,
 ) -> VerdictPage:
     verdicts = await VerdictService(session, scoring, settings).page(
-        claim_id, after=page.after, limit=page.fetch
+        claim_id, after=page.after, limit=page.fetch, descending=page.descending
     )
     verdicts, next_cursor = page.cut(verdicts)
     return VerdictPage(

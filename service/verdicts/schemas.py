@@ -16,7 +16,11 @@ class VerdictCreate(StrictInput):
     source: str = Field(
         min_length=1, max_length=200, description="Who decided, e.g. a fact-checking desk."
     )
-    decided_at: AwareDatetime = Field(description="When the verdict was reached.")
+    decided_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the verdict was reached (after the claim was published, not in the "
+        "future); left out, the time the service received it.",
+    )
     note: str | None = Field(default=None, max_length=5_000)
 
 

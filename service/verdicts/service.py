@@ -37,9 +37,13 @@ class VerdictService:
             raise NotFound(f"No claim with id {claim_id}.")
         return claim
 
-    async def page(self, claim_id: int, *, after: int | None, limit: int) -> Sequence[Verdict]:
+    async def page(
+        self, claim_id: int, *, after: int | None, limit: int, descending: bool = False
+    ) -> Sequence[Verdict]:
         await self._claim(claim_id)
-        return await self.repository.for_claim(claim_id, after=after, limit=limit)
+        return await self.repository.for_claim(
+            claim_id, after=after, limit=limit, descending=descending
+        )
 
     async def record(
         self, claim_id: int, data: VerdictCreate, *, actor: Principal, request_id: str | None
@@ -50,8 +54,10 @@ class VerdictService:
         scores already stored stay as they were (they are history).
         """
         claim = await self._claim(claim_id)
-        latest_allowed = utcnow() + timedelta(seconds=self.settings.max_future_skew_seconds)
-        if data.decided_at > latest_allowed:
+        received_at = utcnow()
+        decided_at = data.decided_at or received_at
+        latest_allowed = received_at + timedelta(seconds=self.settings.max_future_skew_seconds)
+        if decided_at > latest_allowed:
             raise InvalidInput(
                 "decided_at lies in the future.",
                 errors=[
@@ -60,7 +66,7 @@ class VerdictService:
                     )
                 ],
             )
-        if data.decided_at <= claim.published_at:
+        if decided_at <= claim.published_at:
             raise InvalidInput(
                 "A verdict must be decided after the claim was published.",
                 errors=[
@@ -76,7 +82,7 @@ class VerdictService:
                 claim_id=claim.id,
                 rating=data.rating.value,
                 source=data.source,
-                decided_at=data.decided_at,
+                decided_at=decided_at,
                 note=data.note,
                 created_by=actor.name,
             )
@@ -89,7 +95,8 @@ class VerdictService:
             subject_type="claim",
             subject_id=claim.id,
             before=None,
-            after=data.model_dump(mode="json") | {"verdict_id": verdict.id},
+            after=data.model_dump(mode="json")
+            | {"verdict_id": verdict.id, "decided_at": decided_at.isoformat()},
             request_id=request_id,
         )
         outlet = await OutletRepository(self.session).by_id(claim.outlet_id)

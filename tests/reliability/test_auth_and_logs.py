@@ -3,8 +3,10 @@
 tests/service/auth/test_router.py checks a hand-kept list of routes with the cache off. This
 module walks every operation the app publishes (so a new route is covered without being listed)
 with the key cache at its default TTL: a missing, malformed, unknown, revoked or under-scoped
-key is refused, the revoking replica forgets the key at once, and another replica forgets it
-within its TTL. Then it checks that no key material ever reaches the logs.
+key is refused, the revoking replica forgets the key at once (also while 16 clients use it:
+tests/service/auth/test_service.py replays the interleavings that used to cache it again), and
+another replica forgets it within its TTL. Then it checks that no key material ever reaches the
+logs.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from service.app import create_app
 from service.logging import JsonFormatter
 from service.settings import Settings
 from tests.conftest import make_key
+from tests.reliability.conftest import ServerThread, make_settings, seed_database
 from tests.service.factories import create_claim, create_outlet
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
@@ -106,6 +109,10 @@ async def test_every_operation_needs_exactly_one_scope(
     cached_app: Any, cached_client: httpx.AsyncClient
 ) -> None:
     single = {scope: await make_key(cached_app, f"only-{scope}", [scope]) for scope in SCOPES}
+    all_but = {
+        scope: await make_key(cached_app, f"all-but-{scope}", [s for s in SCOPES if s != scope])
+        for scope in SCOPES
+    }
     for method, path in _operations(cached_app):
         allowed = []
         last_allowed_status = [0]
@@ -121,9 +128,9 @@ async def test_every_operation_needs_exactly_one_scope(
         if method != "GET":  # the probe never changes anything
             assert last_allowed_status[0] in (404, 409, 422), (method, path, last_allowed_status)
         (needed,) = allowed
-        others = [scope for scope in SCOPES if scope != needed]
-        key = await make_key(cached_app, f"all-but-{needed}", others)
-        refused = await _call(cached_client, method, path, {"Authorization": f"Bearer {key}"})
+        refused = await _call(
+            cached_client, method, path, {"Authorization": f"Bearer {all_but[needed]}"}
+        )
         assert refused.status_code == 403, (method, path)
         assert needed in refused.json()["detail"]
 
@@ -195,6 +202,77 @@ async def test_other_replica_forgets_a_revoked_key_within_its_ttl(
             late = await two.get("/v1/outlets", headers=headers)
             assert late.status_code == 401
             assert "revoked" in late.json()["detail"]
+
+
+REVOCATION_TRIALS = 5
+REVOCATION_CLIENTS = 16
+REQUESTS_AFTER_REVOCATION = 2
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A database of its own for a real server: a copied SQLite file or a new PostgreSQL one."""
+    if request.param == "sqlite":
+        shutil.copyfile(sqlite_template, tmp_path / "server.db")
+        return f"sqlite:///{tmp_path / 'server.db'}"
+    url: str = request.getfixturevalue("own_postgres_database")
+    return url
+
+
+async def test_revocation_holds_at_once_under_concurrent_requests(server_database: str) -> None:
+    """16 clients use a key while it is revoked: every request sent after the DELETE returned
+    is refused, on the replica that revoked it, with the key cache on (its default TTL)."""
+    seeded = seed_database(server_database)
+    with ServerThread(make_settings(server_database, auth_cache_seconds=5)) as server:
+        async with httpx.AsyncClient(
+            base_url=server.base_url, headers=seeded.headers, timeout=30
+        ) as admin:
+            for trial in range(REVOCATION_TRIALS):
+                late = await _revoke_while_in_use(server.base_url, admin, f"victim-{trial}")
+                assert len(late) == REVOCATION_CLIENTS * REQUESTS_AFTER_REVOCATION
+                assert set(late) == {401}, (trial, sorted(late))
+
+
+async def _revoke_while_in_use(base_url: str, admin: httpx.AsyncClient, name: str) -> list[int]:
+    """Revoke a new key once every client has used it; the statuses of requests sent after."""
+    created = await admin.post("/v1/api-keys", json={"name": name, "scopes": ["read"]})
+    assert created.status_code == 201, created.text
+    key = created.json()
+    revoked, all_warm = asyncio.Event(), asyncio.Event()
+    warm: set[int] = set()
+    late: list[int] = []
+
+    async def use_key(index: int, http: httpx.AsyncClient) -> None:
+        after = 0
+        for _ in range(500):  # bounded; ends long before in practice
+            sent_after_revocation = revoked.is_set()
+            response = await http.get("/v1/outlets", headers={"X-API-Key": key["key"]})
+            warm.add(index)
+            if len(warm) == REVOCATION_CLIENTS:
+                all_warm.set()
+            if sent_after_revocation:
+                late.append(response.status_code)
+                after += 1
+                if after == REQUESTS_AFTER_REVOCATION:
+                    return
+
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    clients = [
+        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30)
+        for _ in range(REVOCATION_CLIENTS)
+    ]
+    try:
+        async with asyncio.timeout(60):
+            tasks = [asyncio.create_task(use_key(n, http)) for n, http in enumerate(clients)]
+            await all_warm.wait()
+            deleted = await admin.delete(f"/v1/api-keys/{key['id']}")
+            revoked.set()
+            await asyncio.gather(*tasks)
+    finally:
+        for http in clients:
+            await http.aclose()
+    assert deleted.status_code == 200, deleted.text
+    return late
 
 
 # --- No key material in logs --------------------------------------------------------------------
@@ -272,3 +350,63 @@ async def test_keys_never_appear_in_logs(database_url: str) -> None:
         assert secret not in text
         assert secret_part not in text
         assert secret_part[:24] not in text
+
+
+async def test_a_key_sent_as_request_id_is_neither_echoed_nor_logged(database_url: str) -> None:
+    settings = Settings(
+        database_url=database_url, environment="test", log_level="INFO", jobs_enabled=False
+    )
+    app = create_app(settings)
+    collect = _Collect()
+    root = logging.getLogger()
+    root.addHandler(collect)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                key = await make_key(app, "mixed-up", list(SCOPES))
+                responses = [
+                    await client.get("/v1/outlets", headers={"X-Request-ID": key} | auth)
+                    for auth in ({"X-API-Key": key}, {})
+                ]
+                plain = await client.get("/healthz", headers={"X-Request-ID": "desk-42"})
+    finally:
+        root.removeHandler(collect)
+    assert [response.status_code for response in responses] == [200, 401]
+    for response in responses:
+        echoed = response.headers["x-request-id"]
+        assert re.fullmatch(r"[0-9a-f]{32}", echoed), echoed
+        assert response.headers.get("content-type", "").endswith("json")
+        assert key not in response.text
+    assert plain.headers["x-request-id"] == "desk-42"
+    text = "\n".join(collect.lines)
+    assert '"logger":"credscore.access"' in text
+    assert key.split("_", 2)[2] not in text
+
+
+async def test_names_of_active_keys_are_unique(
+    cached_app: Any, cached_client: httpx.AsyncClient
+) -> None:
+    """Names show as created_by: an admin cannot take the demo key's name, or the CLI's."""
+    admin = {"X-API-Key": await make_key(cached_app, "demo-admin", ["admin"])}
+
+    async def create(name: str) -> httpx.Response:
+        return await cached_client.post(
+            "/v1/api-keys", json={"name": name, "scopes": ["read"]}, headers=admin
+        )
+
+    for name in ("demo-admin", "cli"):
+        refused = await create(name)
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+    racing = await asyncio.gather(*(create("desk-tool") for _ in range(8)))
+    assert sorted(response.status_code for response in racing) == [201] + [409] * 7
+    (winner,) = [response.json() for response in racing if response.status_code == 201]
+    assert winner["created_by"] == "demo-admin"
+    assert (await create("desk-tool")).status_code == 409
+    revoked = await cached_client.delete(f"/v1/api-keys/{winner['id']}", headers=admin)
+    assert revoked.status_code == 200
+    assert (await create("desk-tool")).status_code == 201  # free again once revoked
+    listed = (await cached_client.get("/v1/api-keys?limit=100", headers=admin)).json()["items"]
+    active = [key["name"] for key in listed if key["revoked_at"] is None]
+    assert len(active) == len(set(active))

@@ -9,7 +9,9 @@ record, and regression tests for the bugs the fuzzing found.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,7 +24,9 @@ from sqlalchemy import func, select
 from service.claims.models import Claim
 from service.events.models import Event
 from service.outlets.models import Outlet, OutletRecord
+from service.settings import Settings
 from service.verdicts.models import Verdict
+from tests.conftest import in_process_client, make_key, running_app
 from tests.reliability.conftest import ServerThread, count_rows, make_settings, seed_database
 from tests.service.factories import claim_body, create_claim, create_outlet
 
@@ -30,6 +34,7 @@ PROBLEM = "application/problem+json"
 JSON = {"content-type": "application/json"}
 CHUNK = 64 * 1024
 NOW = "2024-06-01T00:00:00Z"
+PATHS = ("/v1/score", "/v1/claims")
 
 
 async def count(app: Any, model: Any) -> int:
@@ -258,12 +263,18 @@ async def test_out_of_range_ids_in_paths_and_queries_are_422(
         assert_problem(response, 422)
 
 
-async def test_huge_limit_is_capped_not_an_error(
-    client: httpx.AsyncClient, admin_headers: dict[str, str]
+async def test_a_limit_above_the_maximum_is_422_saying_the_maximum(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
-    response = await client.get("/v1/claims?limit=99999999999999999999", headers=admin_headers)
-    assert response.status_code == 200
-    assert response.json() == {"items": [], "next_cursor": None}
+    """It used to be capped silently: a client asking for 1,000 got 500 and no hint."""
+    maximum = app.state.settings.page_size_max
+    for limit in (maximum + 1, 99999999999999999999):
+        for path in _paginated_lists(app):
+            response = await client.get(path, params={"limit": limit}, headers=admin_headers)
+            problem = assert_problem(response, 422)
+            assert problem["errors"][0]["loc"] == ["query", "limit"], (path, problem)
+            assert str(maximum) in problem["detail"]
+    assert (await client.get(f"/v1/claims?limit={maximum}", headers=admin_headers)).is_success
 
 
 # --- Structure, encoding, content types ---------------------------------------------------------
@@ -547,3 +558,163 @@ async def test_strings_and_booleans_are_not_accepted_as_counts_or_flags(
         assert_problem(response, 422)
     assert await count(app, OutletRecord) == 0
     assert await count(app, Outlet) == 1
+
+
+# --- Regressions: what the outside review found (issue 10) -----------------------------------
+
+
+def _paginated_lists(app: Any) -> list[str]:
+    """Every GET operation with a ``cursor`` parameter, with 1 for each path parameter."""
+    return [
+        re.sub(r"\{[^}]+\}", "1", path)
+        for path, item in app.openapi()["paths"].items()
+        for method, operation in item.items()
+        if method == "get"
+        and any(parameter["name"] == "cursor" for parameter in operation.get("parameters", []))
+    ]
+
+
+@pytest.mark.parametrize("after", [2**31, 2**63, 10**30, -1])
+async def test_forged_out_of_range_cursors_are_422_on_every_list(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str], after: int
+) -> None:
+    cursor = base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode().rstrip("=")
+    lists = _paginated_lists(app)
+    assert len(lists) >= 10, lists
+    for path in lists:
+        response = await client.get(path, params={"cursor": cursor}, headers=admin_headers)
+        problem = assert_problem(response, 422)
+        assert problem["errors"][0]["loc"] == ["query", "cursor"], (path, problem)
+
+
+async def test_idempotency_keys_of_single_and_batch_posts_never_collide(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_outlet(client, admin_headers)
+    items = [claim_body(text=f"Batch item {index}.") for index in range(2)]
+    batch = await client.post(
+        "/v1/claims/batch", json={"claims": items}, headers=admin_headers | {"Idempotency-Key": "K"}
+    )
+    assert batch.status_code == 201, batch.text
+    # The same body as the batch's item 1, under the key a batch item would have had.
+    for key in ("K#1", "K"):
+        single = await client.post(
+            "/v1/claims", json=items[1], headers=admin_headers | {"Idempotency-Key": key}
+        )
+        assert single.status_code == 201, (key, single.text)
+        assert "idempotent-replayed" not in single.headers
+        assert single.json()["id"] not in {item["id"] for item in batch.json()["items"]}
+    assert await count(app, Claim) == 4
+
+
+async def test_empty_idempotency_key_is_422(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_outlet(client, admin_headers)
+    for path, body in (
+        ("/v1/claims", claim_body()),
+        ("/v1/claims/batch", {"claims": [claim_body()]}),
+    ):
+        response = await client.post(
+            path, json=body, headers=admin_headers | {"Idempotency-Key": ""}
+        )
+        problem = assert_problem(response, 422)
+        assert problem["errors"][0]["loc"] == ["header", "idempotency-key"]
+    assert await count(app, Claim) == 0
+
+
+async def test_longest_idempotency_key_works_for_a_batch(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_outlet(client, admin_headers)
+    headers = admin_headers | {"Idempotency-Key": "k" * 200}
+    body = {"claims": [claim_body(text=f"Item {index}.") for index in range(3)]}
+    first = await client.post("/v1/claims/batch", json=body, headers=headers)
+    again = await client.post("/v1/claims/batch", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200), (first.text, again.text)
+    assert again.json() == first.json()
+    assert await count(app, Claim) == 3
+
+
+async def test_deep_json_and_rate_limits_on_the_fast_path_are_never_500(
+    settings: Settings,
+) -> None:
+    """The review's case: ``[`` * 980 to POST /v1/score with a recently used key, within and
+    over the key's rate limit (the fast path answered 500 to both)."""
+    limited = settings.model_copy(
+        update={"auth_cache_seconds": 5, "rate_limit_per_minute": 1, "rate_limit_burst": 3}
+    )
+    deep = b"[" * 980 + b"]" * 980
+    async with running_app(limited) as application, in_process_client(application) as http:
+        key = await make_key(application, "recent", ["read", "submit", "admin"])
+        headers = {"Authorization": f"Bearer {key}"} | JSON
+        await create_outlet(http, {"Authorization": f"Bearer {key}"})  # verified and cached
+        responses = [await http.post(path, content=deep, headers=headers) for path in PATHS]
+        for path in PATHS:  # the two tokens left, then over the limit
+            responses.append(await http.post(path, json=claim_body(), headers=headers))
+        responses += [await http.post(path, content=deep, headers=headers) for path in PATHS]
+        over = [await http.post(path, json=claim_body(), headers=headers) for path in PATHS]
+    statuses = [response.status_code for response in responses + over]
+    assert statuses == [400, 400, 200, 201, 400, 400, 429, 429], statuses
+    for response in responses[:2] + responses[4:] + over:
+        assert_problem(response, 400, 429)
+
+
+def _query_parameters(app: Any) -> list[tuple[str, str]]:
+    """(path, query parameter) of every GET operation, with 1 for each path parameter."""
+    return [
+        (re.sub(r"\{[^}]+\}", "1", path), parameter["name"])
+        for path, item in app.openapi()["paths"].items()
+        for method, operation in item.items()
+        if method == "get"
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    ]
+
+
+async def test_nul_in_any_query_or_path_parameter_is_422(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """PostgreSQL text cannot hold NUL: ``?q=%00`` on GET /v1/outlets was a 500 there."""
+    await create_outlet(client, admin_headers)
+    cases = _query_parameters(app)
+    assert len(cases) >= 20, cases
+    for path, name in cases:
+        response = await client.get(f"{path}?{name}=a%00b", headers=admin_headers)
+        problem = assert_problem(response, 422)
+        assert ["query", name] in [error["loc"] for error in problem["errors"]], (path, name)
+    for path in ("/v1/outlets/%00", "/v1/outlets/test-wire%00/records"):
+        problem = assert_problem(await client.get(path, headers=admin_headers), 422)
+        assert problem["errors"][0]["loc"] == ["path", "outlet_ref"]
+
+
+async def test_json_responses_are_nosniff(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    for response in (
+        await client.get("/v1/outlets", headers=admin_headers),
+        await client.get("/v1/outlets"),  # 401 problem+json
+        await client.get("/v1/nowhere", headers=admin_headers),
+        await client.get("/healthz"),
+        await client.get("/openapi.json"),
+    ):
+        assert "json" in response.headers["content-type"]
+        assert response.headers.get_list("x-content-type-options") == ["nosniff"]
+
+
+async def test_405_lists_every_allowed_method(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    for path, item in app.openapi()["paths"].items():
+        allowed = sorted(method.upper() for method in item)
+        refused = next(m for m in ("PUT", "PATCH", "DELETE", "POST") if m not in allowed)
+        concrete = re.sub(r"\{[^}]+\}", "1", path)
+        response = await client.request(refused, concrete, headers=admin_headers)
+        assert_problem(response, 405)
+        assert response.headers["allow"] == ", ".join(allowed), (path, response.headers["allow"])
+
+
+async def test_dashboard_slash_redirect_is_relative(client: httpx.AsyncClient) -> None:
+    response = await client.get("/dashboard/", headers={"Host": "attacker.example"})
+    assert response.is_redirect
+    assert response.headers["location"] == "/dashboard"

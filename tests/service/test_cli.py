@@ -41,3 +41,14 @@ def test_unknown_scope_is_refused(database: str, capsys: pytest.CaptureFixture[s
     assert main(["migrate"]) == 0
     assert main(["create-api-key", "--name", "ops", "--scopes", "read,root"]) == 2
     assert "unknown scope" in capsys.readouterr().err
+
+
+def test_a_taken_or_reserved_key_name_is_refused(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["create-api-key", "--name", "ops", "--scopes", "read"]) == 0
+    assert main(["create-api-key", "--name", "ops", "--scopes", "admin"]) == 1
+    assert "already named 'ops'" in capsys.readouterr().err
+    assert main(["create-api-key", "--name", "cli", "--scopes", "admin"]) == 1
+    assert "command line" in capsys.readouterr().err

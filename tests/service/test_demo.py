@@ -22,6 +22,7 @@ async def demo(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     monkeypatch.setenv("CREDSCORE_DATABASE_URL", url)
+    monkeypatch.setenv("CREDSCORE_DEMO_KEY_FILE", str(tmp_path / "demo-key"))
     get_settings.cache_clear()
     # The CLI runs its own event loop; keep it off the test's.
     assert await asyncio.to_thread(main, ["migrate"]) == 0
@@ -93,21 +94,33 @@ async def test_demo_answers(demo: tuple[httpx.AsyncClient, dict[str, str]]) -> N
     assert history["items"][0]["probability"] == monitor["score"]["probability"]
 
 
-def test_seeding_twice_keeps_one_copy_and_one_working_demo_key(
+def test_seeding_again_keeps_one_copy_and_the_demo_key_clients_hold(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Every `make run` seeds again: the key printed the first time must go on working."""
     from sqlalchemy import create_engine, func, select
     from sqlalchemy.orm import Session
 
     from service.auth.models import ApiKey
+    from service.auth.service import hash_key
     from service.outlets.models import Outlet
 
     url = f"sqlite:///{tmp_path / 'twice.db'}"
+    key_file = tmp_path / "demo-key"
     monkeypatch.setenv("CREDSCORE_DATABASE_URL", url)
+    monkeypatch.setenv("CREDSCORE_DEMO_KEY_FILE", str(key_file))
     get_settings.cache_clear()
     main(["migrate"])
-    main(["seed-demo"])
-    main(["seed-demo"])
+    keys = []
+    for _ in range(2):
+        assert main(["seed-demo"]) == 0
+        keys.append(capsys.readouterr().out.strip().splitlines()[-1])
+    assert keys[0] == keys[1]
+    assert key_file.read_text().strip() == keys[0]
+    assert key_file.stat().st_mode & 0o077 == 0
+    key_file.unlink()  # lost: the next run issues a new key and revokes the old one
+    assert main(["seed-demo"]) == 0
+    keys.append(capsys.readouterr().out.strip().splitlines()[-1])
     get_settings.cache_clear()
     engine = create_engine(url)
     with Session(engine) as session:
@@ -115,3 +128,5 @@ def test_seeding_twice_keeps_one_copy_and_one_working_demo_key(
         active = session.scalars(select(ApiKey).where(ApiKey.revoked_at.is_(None))).all()
     engine.dispose()
     assert [key.name for key in active] == ["demo-admin"]
+    assert keys[2] != keys[0]
+    assert active[0].key_hash == hash_key(keys[2])

@@ -44,3 +44,35 @@ def test_head_is_single() -> None:
 @pytest.mark.parametrize("table", sorted(Base.metadata.tables))
 def test_every_table_has_a_named_primary_key(table: str) -> None:
     assert Base.metadata.tables[table].primary_key.name == f"pk_{table}"
+
+
+def test_active_keys_sharing_a_name_are_renamed_by_the_unique_name_migration(
+    tmp_path: Path,
+) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'names.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "0003_model_registry")
+    engine = create_engine(sync_url(url))
+    with engine.begin() as connection:
+        for key_id, name, revoked in ((1, "cli", None), (2, "cli", None), (3, "ops", "2020-01-01")):
+            connection.execute(
+                text(
+                    "INSERT INTO api_keys (id, name, prefix, key_hash, scopes, created_at, "
+                    "revoked_at) VALUES (:id, :name, :prefix, 'h', '[]', '2020-01-01', :revoked)"
+                ),
+                {"id": key_id, "name": name, "prefix": f"p{key_id}", "revoked": revoked},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO api_keys (id, name, prefix, key_hash, scopes, created_at) "
+                "VALUES (4, 'ops', 'p4', 'h', '[]', '2020-01-01')"
+            )
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        names = connection.execute(text("SELECT id, name FROM api_keys ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(row) for row in names] == [(1, "cli"), (2, "cli-2"), (3, "ops"), (4, "ops")]

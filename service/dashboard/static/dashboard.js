@@ -10,7 +10,6 @@
   const RELIABILITY_PER_POLL = 25; // reliabilities revalidated per poll (round robin)
   const EVENTS_SHOWN = 25;
   const CLAIMS_SHOWN = 10;
-  const PAGE_SIZE = 100;
   const MAX_PAGES_PER_POLL = 20;
   const HISTORY_REFRESH_MS = 60000;
   const CONCURRENCY = 4;
@@ -29,7 +28,6 @@
     outletsMore: false,
     reliability: new Map(), // slug -> ReliabilityRead
     relCursor: 0,
-    tails: new Map(), // list path -> {starts, items}
     events: [],
     claims: [],
     selectedOutlet: null,
@@ -209,31 +207,12 @@
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   }
 
-  // Lists are oldest first with cursors. Keep the cursor each page started at and, on every
-  // poll, re-read only from the start of the second-to-last page: the newest items, refreshed.
-  async function tail(path, keep, gen) {
-    let list = state.tails.get(path);
-    if (!list) {
-      list = { starts: [null], items: new Map() };
-      state.tails.set(path, list);
-    }
-    let index = Math.max(0, list.starts.length - 2);
-    for (let pages = 0; pages < MAX_PAGES_PER_POLL; pages += 1) {
-      const cursor = list.starts[index];
-      const query = `${path}?limit=${PAGE_SIZE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-      const { data } = await api(query);
-      if (gen !== state.generation) return [];
-      for (const item of data.items) list.items.set(item.id, item);
-      if (!data.next_cursor) {
-        list.starts.length = index + 1;
-        break;
-      }
-      list.starts[index + 1] = data.next_cursor;
-      index += 1;
-    }
-    const ids = [...list.items.keys()].sort((a, b) => b - a);
-    for (const id of ids.slice(keep)) list.items.delete(id);
-    return ids.slice(0, keep).map((id) => list.items.get(id));
+  // The newest items of a list in one request (order=desc), revalidated with the list's ETag:
+  // an unchanged list costs a 304 and no body.
+  async function latest(path, keep, gen) {
+    const { data } = await api(`${path}?order=desc&limit=${keep}`, { conditional: true });
+    if (gen !== state.generation) return [];
+    return data.items;
   }
 
   // ---------------------------------------------------------------- polling
@@ -337,14 +316,14 @@
   }
 
   async function refreshEvents(gen) {
-    const events = await tail("v1/events", EVENTS_SHOWN, gen);
+    const events = await latest("v1/events", EVENTS_SHOWN, gen);
     if (gen !== state.generation) return;
     state.events = events;
     renderEvents();
   }
 
   async function refreshClaims(gen) {
-    const claims = await tail("v1/claims", CLAIMS_SHOWN, gen);
+    const claims = await latest("v1/claims", CLAIMS_SHOWN, gen);
     if (gen !== state.generation) return;
     state.claims = claims;
     renderClaims();
@@ -477,7 +456,7 @@
             { class: selected ? "selected" : null, "data-slug": outlet.slug },
             el("td", {}, button),
             el("td", {}, outlet.kind.replaceAll("_", " ")),
-            el("td", { class: "num" }, r ? pct(r.mean) : "…"),
+            el("td", { class: "num" }, r ? pct(r.probability) : "…"),
             el("td", { class: "num" }, r ? `${pct(r.interval.low)}–${pct(r.interval.high)}` : "…"),
             el("td", { class: "grade-cell" }, r ? gradeBadge(r.grade, r.grade_meaning) : "…"),
             el("td", {}, r ? (r.rated ? `rated (${num(r.evidence)} obs.)` : "unrated") : "…"),
@@ -517,7 +496,7 @@
         id: "reliability-chart-desc",
         text: rows
           .map(({ outlet, reliability: r }) =>
-            `${outlet.name}: ${pct(r.mean)}, 90% interval ${pct(r.interval.low)} to ${pct(r.interval.high)}, grade ${r.grade}`,
+            `${outlet.name}: ${pct(r.probability)}, 90% interval ${pct(r.interval.low)} to ${pct(r.interval.high)}, grade ${r.grade}`,
           )
           .join("; "),
       },
@@ -544,18 +523,18 @@
       mark.addEventListener("click", () => selectOutlet(outlet.slug));
       svgTitle(
         mark,
-        `${outlet.name}: ${pct(r.mean)} (90% interval ${pct(r.interval.low)}–${pct(r.interval.high)}), ` +
+        `${outlet.name}: ${pct(r.probability)} (90% interval ${pct(r.interval.low)}–${pct(r.interval.high)}), ` +
           `grade ${r.grade}${r.rated ? "" : ", unrated: no track record to speak of"}`,
       );
       svg("rect", { class: "row-hit", x: 0, y, width, height: rowHeight, rx: 3 }, mark);
       svg("text", { x: left - 10, y: middle + 4, "text-anchor": "end", text: truncate(outlet.name, 30) }, mark);
-      svg("rect", { class: "bar", x: x(0), y: middle - 6, width: Math.max(0, x(r.mean) - x(0)), height: 12, rx: 2 }, mark);
+      svg("rect", { class: "bar", x: x(0), y: middle - 6, width: Math.max(0, x(r.probability) - x(0)), height: 12, rx: 2 }, mark);
       const low = x(r.interval.low);
       const high = x(r.interval.high);
       svg("line", { class: "whisker", x1: low, x2: high, y1: middle, y2: middle }, mark);
       svg("line", { class: "whisker", x1: low, x2: low, y1: middle - 5, y2: middle + 5 }, mark);
       svg("line", { class: "whisker", x1: high, x2: high, y1: middle - 5, y2: middle + 5 }, mark);
-      svg("circle", { class: `mean-dot fill-${grade}`, cx: x(r.mean), cy: middle, r: 5.5 }, mark);
+      svg("circle", { class: `mean-dot fill-${grade}`, cx: x(r.probability), cy: middle, r: 5.5 }, mark);
       svg("text", { class: `fill-${grade}`, x: width - right + 24, y: middle + 4, "font-weight": 700, text: r.grade }, mark);
     });
     wrap.replaceChildren(root);
@@ -1014,7 +993,6 @@
     state.inFlight = false;
     state.etags.clear();
     state.reliability.clear();
-    state.tails.clear();
     state.rendered.clear();
     Object.assign(state, {
       outlets: [],

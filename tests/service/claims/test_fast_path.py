@@ -146,13 +146,32 @@ class TestSameAnswers:
         assert stable_problem(quick.json()) == stable_problem(reference.json())
         assert await session.scalar(select(func.count()).select_from(Claim)) == 0
 
+    @pytest.mark.parametrize("path", ["/v1/score", "/v1/claims"])
+    @pytest.mark.parametrize("depth", [980, 5_000])
+    async def test_deeply_nested_json(
+        self,
+        fast: httpx.AsyncClient,
+        routed: httpx.AsyncClient,
+        headers: dict[str, str],
+        path: str,
+        depth: int,
+    ) -> None:
+        """Was a 500 on the fast path (RecursionError) and a 400 on the route."""
+        content = b"[" * depth + b"]" * depth
+        quick, reference = await both(
+            fast, routed, path, {**headers, "Content-Type": "application/json"}, content=content
+        )
+        assert quick.status_code == reference.status_code
+        assert quick.status_code in {400, 422}
+        assert stable_problem(quick.json()) == stable_problem(reference.json())
+
 
 def stable_problem(problem: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in problem.items() if key not in {"instance", "request_id"}}
 
 
 class TestWhatItServes:
-    async def test_an_uncached_key_goes_to_the_route_then_the_fast_path(
+    async def test_an_uncached_key_is_verified_as_by_the_route(
         self, fast_app: Any, fast: httpx.AsyncClient
     ) -> None:
         admin = {"Authorization": f"Bearer {await make_key(fast_app, 'a', ['admin', 'read'])}"}
@@ -160,10 +179,10 @@ class TestWhatItServes:
         key = await make_key(fast_app, "submitter", ["submit"])
         headers = {"Authorization": f"Bearer {key}"}
         served = fast_app.state.fast_path_served
-        assert (await fast.post("/v1/score", json=claim_body(), headers=headers)).status_code == 200
-        assert fast_app.state.fast_path_served == served
-        assert (await fast.post("/v1/score", json=claim_body(), headers=headers)).status_code == 200
-        assert fast_app.state.fast_path_served == served + 1
+        for count in (1, 2):
+            response = await fast.post("/v1/score", json=claim_body(), headers=headers)
+            assert response.status_code == 200
+            assert fast_app.state.fast_path_served == served + count
 
     async def test_missing_scope_and_bad_keys_are_refused_as_by_the_route(
         self, fast_app: Any, fast: httpx.AsyncClient, headers: dict[str, str]
@@ -221,6 +240,38 @@ class TestWhatItServes:
         )
         assert response.status_code == 413
         assert response.headers["content-type"] == "application/problem+json"
+
+    @pytest.mark.parametrize("path", ["/v1/score", "/v1/claims"])
+    async def test_over_the_rate_limit_is_429_as_on_the_route(
+        self, cached_settings: Settings, path: str
+    ) -> None:
+        """Was a 500 on the fast path for a body nested too deep to parse."""
+        limited = cached_settings.model_copy(
+            update={"rate_limit_per_minute": 1, "rate_limit_burst": 2}
+        )
+        deep = b"[" * 980 + b"]" * 980
+        json_type = {"Content-Type": "application/json"}
+        answers, served = {}, {}
+        for fast_path in (True, False):
+            settings = limited.model_copy(update={"fast_path": fast_path})
+            async with running_app(settings) as application, in_process_client(application) as http:
+                slug = f"wire-{int(fast_path)}"
+                key = await make_key(application, slug, ["admin", "submit", "read"])
+                headers = {"Authorization": f"Bearer {key}"}
+                await create_outlet(http, headers, slug)  # first token: verifies, caches the key
+                answers[fast_path] = [
+                    await http.post(path, json=claim_body(slug), headers=headers),  # second token
+                    await http.post(path, json=claim_body(slug), headers=headers),
+                    await http.post(path, content=deep, headers=headers | json_type),
+                ]
+                served[fast_path] = application.state.fast_path_served
+        for quick, reference in zip(answers[True], answers[False], strict=True):
+            assert quick.status_code == reference.status_code
+            if quick.status_code >= 400:
+                assert stable_problem(quick.json()) == stable_problem(reference.json())
+        assert [response.status_code for response in answers[True]][1:] == [429, 400]
+        assert answers[True][1].headers["retry-after"] == answers[False][1].headers["retry-after"]
+        assert served == {True: 2, False: 0}  # the 429 too: refused by the same admit
 
     async def test_rate_limit_takes_one_token_per_request(
         self, cached_settings: Settings, session: Any

@@ -7,33 +7,22 @@ CREDSCORE_DASHBOARD_SCREENSHOT=/tmp/some.png to keep a screenshot of the loaded 
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
 import os
 import re
-import shutil
-import socket
-import threading
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from service.app import create_app
 from service.dashboard.router import ASSET_TYPES, STATIC_DIR
-from service.settings import Settings
+from tests.service.conftest import LiveServer
 from tests.service.factories import (
     create_claim,
     create_outlet,
     recent_track_record,
 )
 
-CHROMIUM = os.environ.get("CREDSCORE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 XSS_NAME = "<img src=x onerror=alert(1)>"
 EVENT = {
     "title": "Civilians killed by strikes, night of 2017-08-21",
@@ -142,72 +131,6 @@ class DashboardData:
     event_title: str
     consensus_status: str
     history_points: int
-
-
-class LiveServer:
-    """The app under uvicorn in a thread, on a port the OS picked."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.bind(("127.0.0.1", 0))
-        port = self.socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(
-            create_app(settings), log_level="warning", access_log=False, lifespan="on"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
-        )
-
-    async def start(self) -> None:
-        self.thread.start()
-        for _ in range(500):
-            if self.server.started:
-                return
-            if not self.thread.is_alive():
-                break
-            await asyncio.sleep(0.02)
-        raise RuntimeError("uvicorn did not start")
-
-    async def stop(self) -> None:
-        self.server.should_exit = True
-        await asyncio.to_thread(self.thread.join, 10)
-        self.socket.close()
-
-
-def _browser_unavailable() -> str | None:
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is not installed (pip install playwright)"
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        return f"no chromium at {CHROMIUM} (apt-get install chromium)"
-    return None
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Any]:
-    reason = _browser_unavailable()
-    if reason:
-        # CI installs Chromium and sets this: there a missing browser is a failure, not a skip.
-        if os.environ.get("CREDSCORE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser required but unavailable: {reason}")
-        pytest.skip(f"browser tests skipped: {reason}")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
-    server = LiveServer(settings)
-    await server.start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture
@@ -343,6 +266,11 @@ class TestDashboardInABrowser:
             ):
                 await page.get_by_role("button", name="Refresh now").click()
             await expect(page.locator("#last-updated")).to_contain_text("unchanged (304)")
+            # So do the lists: the newest claims in one request, a 304 while none is new.
+            async with page.expect_response(
+                lambda r: "/v1/claims?order=desc" in r.url and r.status == 304
+            ):
+                await page.get_by_role("button", name="Refresh now").click()
 
             screenshot = os.environ.get("CREDSCORE_DASHBOARD_SCREENSHOT")
             if screenshot:

@@ -241,7 +241,7 @@ class TestRecordsAndReliability:
             await client.get("/v1/outlets/test-wire/reliability", headers=admin_headers)
         ).json()
         assert after["rated"] is True
-        assert after["mean"] > before["mean"]
+        assert after["probability"] > before["probability"]
         assert after["interval"]["high"] - after["interval"]["low"] < (
             before["interval"]["high"] - before["interval"]["low"]
         )
@@ -266,7 +266,7 @@ class TestRecordsAndReliability:
         final = (
             await client.get("/v1/outlets/test-wire/reliability", headers=admin_headers)
         ).json()
-        assert final["mean"] == before["mean"]
+        assert final["probability"] == before["probability"]
         history = (
             await client.get("/v1/outlets/test-wire/reliability/history", headers=admin_headers)
         ).json()
@@ -306,4 +306,4 @@ class TestRecordsAndReliability:
         assert new_wire["rated"] is False
         # An unrated wire starts from what other wires earned, not from state media's record.
         assert new_wire["prior_mean"] > 0.6
-        assert new_wire["mean"] == new_wire["prior_mean"]
+        assert new_wire["probability"] == new_wire["prior_mean"]

@@ -78,7 +78,7 @@ class TestRecordVerdict:
         after = (
             await client.get("/v1/outlets/test-wire/reliability", headers=admin_headers)
         ).json()
-        assert after["mean"] == before["mean"]
+        assert after["probability"] == before["probability"]
         assert after["evidence"] == 0
 
     async def test_verdict_before_claim_or_in_future_is_422(
