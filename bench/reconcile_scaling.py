@@ -6,9 +6,10 @@ The synthetic world: each event has a true count; each source has an accuracy dr
 distribution (a few vandals far below chance), reports the truth with that probability and
 otherwise a near miss (a typo or an outdated figure, sometimes shared with others) or, for
 vandals, a figure far off. Some claims are ranges around the truth and some come in syndicated
-copy groups. 2% of the sources copy a busy source (30% of its figures, mistakes included). The script also
-prints exact-match accuracy against majority voting, as a check that the defaults that serve the
-real data sets also serve data nobody tuned on, and the source pairs found dependent.
+copy groups; 2% of the sources copy a busy source (30% of its figures, mistakes included).
+The script also prints exact-match accuracy against majority voting, as a check that the
+defaults that serve the real data sets also serve data nobody tuned on, and the source pairs
+found dependent.
 
 Usage: .venv/bin/python bench/reconcile_scaling.py [--sources N] [--claims N] [--seed N]
 """
