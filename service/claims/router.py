@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
+from scoring.figures import Figure
 from service import generations
 from service.claims.repository import ClaimRepository
 from service.claims.schemas import (
@@ -44,7 +45,9 @@ IdempotencyKey = Annotated[
 
 def claim_read(stored: StoredClaim) -> ClaimRead:
     claim = stored.claim
-    has_figure = claim.figure_value is not None or claim.figure_low is not None
+    figure = Figure.from_fields(
+        claim.figure_value, claim.figure_low, claim.figure_high, claim.figure_unit
+    )
     # One validation of plain data, nested score included (see score_document).
     return ClaimRead.model_validate(
         {
@@ -56,12 +59,12 @@ def claim_read(stored: StoredClaim) -> ClaimRead:
             "published_at": claim.published_at,
             "topic": claim.topic,
             "figure": {
-                "value": claim.figure_value,
-                "low": claim.figure_low,
-                "high": claim.figure_high,
-                "unit": claim.figure_unit,
+                "value": figure.value,
+                "low": figure.low,
+                "high": figure.high,
+                "unit": figure.unit,
             }
-            if has_figure
+            if figure is not None
             else None,
             "copy_of_claim_id": claim.copy_of_claim_id,
             "created_at": claim.created_at,

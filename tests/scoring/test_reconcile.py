@@ -409,7 +409,9 @@ def test_repetition_by_one_source_is_one_vote() -> None:
     assert "superseded by a later figure from the same source" in state[0].discounts
     assert "party to the conflict" in state[-1].discounts
     # The same repetition without times is still one report, its vote split between copies.
-    undated = reconcile([NumericClaim(c.source, c.value, party=c.party) for c in claims], DESK_PRIORS)
+    undated = reconcile(
+        [NumericClaim(c.source, c.value, party=c.party) for c in claims], DESK_PRIORS
+    )
     assert undated.estimate == result.estimate
     assert undated.independent_reports == 3
     assert undated.source_weights[STATE] == pytest.approx(result.source_weights[STATE])
