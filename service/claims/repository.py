@@ -150,7 +150,7 @@ class ClaimRepository:
             rows = await self.session.execute(
                 select(Claim.id, Claim.copy_of_claim_id).where(Claim.id.in_(missing))
             )
-            found = {claim_id: parent for claim_id, parent in rows.all()}
+            found: dict[int, int | None] = dict(rows.all())
             parents.update({claim_id: found.get(claim_id) for claim_id in missing})
         return parents
 

@@ -94,6 +94,15 @@ class ConsensusClaim(Schema):
     relative_distance: float = Field(description="Distance from the estimate, relative to it.")
     weight: float = Field(description="The vote this claim cast (0 when superseded).")
     party: bool = Field(description="The outlet is a party to the event's conflict.")
+    copy_of_claim_id: int | None = Field(
+        default=None, description="The claim it declares itself a copy of."
+    )
+    copy_group: str | None = Field(
+        default=None,
+        description="Its report group: 'copy:<claim id>' for a declared copy chain (named by "
+        "its original), 'owner:<owner>' for outlets of one owner; its claims count as one "
+        "report. Null: independent, the outlet alone is its report.",
+    )
     superseded: bool = Field(
         default=False,
         description="A later figure of the same outlet on this event replaced it: only an "
