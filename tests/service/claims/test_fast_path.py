@@ -272,7 +272,8 @@ class TestEventFigures:
         assert stable_problem(quick.json()) == stable_problem(reference.json())
         [error] = quick.json()["errors"]
         assert error["type"] == "unit_mismatch"
-        assert "'buildings'" in error["message"] and "'people'" in error["message"]
+        assert "'buildings'" in error["message"]
+        assert "'people'" in error["message"]
         assert await session.scalar(select(func.count()).select_from(Claim)) == 0
 
     @pytest.mark.parametrize("path", ["/v1/score", "/v1/claims"])

@@ -327,8 +327,10 @@ class TestUnits:
             [error] = problem["errors"]
             assert error["loc"] == ["body", "figure", "unit"]
             assert error["type"] == "unit_mismatch"
-            assert "'buildings'" in error["message"] and "'people'" in error["message"]
-            assert "'buildings'" in problem["detail"] and "'people'" in problem["detail"]
+            assert "'buildings'" in error["message"]
+            assert "'people'" in error["message"]
+            assert "'buildings'" in problem["detail"]
+            assert "'people'" in problem["detail"]
         assert await count(session, Claim) == 0
 
     async def test_the_same_unit_however_written_and_an_unstated_unit_pass(
@@ -353,7 +355,8 @@ class TestUnits:
         assert response.status_code == 422
         [error] = response.json()["errors"]
         assert error["loc"] == ["body", "claims", 1, "figure", "unit"]
-        assert "'buildings'" in error["message"] and "'people'" in error["message"]
+        assert "'buildings'" in error["message"]
+        assert "'people'" in error["message"]
         assert await count(session, Claim) == 0
 
 
