@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
-from scoring.figures import Figure
 from service import generations
+from service.claims.models import claim_figure
 from service.claims.repository import ClaimRepository
 from service.claims.schemas import (
     ClaimBatchCreate,
@@ -45,9 +45,7 @@ IdempotencyKey = Annotated[
 
 def claim_read(stored: StoredClaim) -> ClaimRead:
     claim = stored.claim
-    figure = Figure.from_fields(
-        claim.figure_value, claim.figure_low, claim.figure_high, claim.figure_unit
-    )
+    figure = claim_figure(claim)
     # One validation of plain data, nested score included (see score_document).
     return ClaimRead.model_validate(
         {

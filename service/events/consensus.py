@@ -39,7 +39,7 @@ from scoring.reconcile import (
     Status,
     TruthDiscovery,
 )
-from service.claims.models import Claim
+from service.claims.models import Claim, claim_figure
 from service.claims.report_groups import GroupMember, report_groups
 from service.claims.repository import ClaimRepository
 from service.db import utcnow
@@ -58,9 +58,7 @@ NEIGHBOURHOOD_CLAIMS = 5_000
 
 def counted_figure(claim: Claim, event: Event | None) -> Figure | None:
     """The claim's figure if it counts for its event: it has one, in the event's unit."""
-    figure = Figure.from_fields(
-        claim.figure_value, claim.figure_low, claim.figure_high, claim.figure_unit
-    )
+    figure = claim_figure(claim)
     if figure is None or (event is not None and not figure.same_unit(event.unit)):
         return None
     return figure

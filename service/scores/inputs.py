@@ -21,20 +21,13 @@ from scoring.corroboration import Corroboration, Report, corroboration
 from scoring.features import ClaimContext
 from scoring.figures import Figure
 from scoring.reliability import Reliability
-from service.claims.models import ClaimFields
+from service.claims.models import ClaimFields, claim_figure
 from service.events.models import Event, EventConsensus
 from service.outlets.directory import OutletLike
 
 # The tolerance of consensus rows stored before it was learned and kept (the reconciler's
 # default_tolerance).
 FALLBACK_TOLERANCE = 0.05
-
-
-def claim_figure(claim: ClaimFields) -> Figure | None:
-    """The figure a claim's columns hold (None when it gives none)."""
-    return Figure.from_fields(
-        claim.figure_value, claim.figure_low, claim.figure_high, claim.figure_unit
-    )
 
 
 @dataclass(frozen=True)
