@@ -86,21 +86,6 @@ class TestConsensus:
         )
         assert [item["id"] for item in listed.json()["items"]] == [event["id"]]
 
-    async def test_two_credible_far_apart_figures_are_contested(
-        self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
-    ) -> None:
-        await create_outlet(client, admin_headers, "wire-a")
-        await create_outlet(client, admin_headers, "wire-b")
-        await recent_track_record(client, admin_headers, "wire-a", ["true"] * 5)
-        await recent_track_record(client, admin_headers, "wire-b", ["true"] * 5)
-        event = (await client.post("/v1/events", json=STRIKES, headers=admin_headers)).json()
-        for slug, value in (("wire-a", 12), ("wire-b", 300)):
-            await create_claim(
-                client, admin_headers, slug, event_id=event["id"], figure={"value": value}
-            )
-        await app.state.jobs.drain()
-        assert (await consensus(client, admin_headers, event["id"]))["status"] == "contested"
-
     async def test_one_source_is_insufficient(
         self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
     ) -> None:
