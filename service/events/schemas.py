@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from scoring.reconcile import CONSENSUS_CONFIDENCE, CONSENSUS_MIN_REPORTS
 from service.claims.schemas import ClaimRead
 from service.schemas import AwareDatetime, PageMeta, Schema, StrictInput, Topic
 from service.scores.schemas import AdmiraltyRead
@@ -179,8 +180,9 @@ class ConsensusRead(Schema):
     id: int | None = Field(description="Null before anything was computed.")
     event_id: int
     status: ConsensusStatusName = Field(
-        description="consensus: the independent evidence supports one figure (see "
-        "status_meaning for the threshold); contested: far-apart figures have comparable "
+        description=f"consensus: at least {CONSENSUS_MIN_REPORTS} independent sources support "
+        f"one figure with confidence of at least {CONSENSUS_CONFIDENCE:.0%}; contested: "
+        "far-apart figures have comparable "
         "support (estimate is null, see competing_figures); uncertain: the rest; insufficient: "
         "one independent source; no_reports: no figure reported; pending: queued for its "
         "first computation."
