@@ -7,7 +7,7 @@ from service.db import Base
 from service.events.models import Event, EventConsensus
 from service.jobs.models import Job
 from service.models.models import ModelVersion
-from service.outlets.models import Outlet, OutletRecord
+from service.outlets.models import Outlet, OutletDependency, OutletRecord
 from service.scores.models import Generation, Score
 from service.verdicts.models import Verdict
 
@@ -22,6 +22,7 @@ __all__ = [
     "Job",
     "ModelVersion",
     "Outlet",
+    "OutletDependency",
     "OutletRecord",
     "Score",
     "Verdict",

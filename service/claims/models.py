@@ -7,6 +7,7 @@ from typing import Protocol
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from scoring.figures import Figure
 from service.db import Base, IdMixin, utcnow
 
 
@@ -64,6 +65,13 @@ class ClaimFields(Protocol):
     def figure_unit(self) -> str | None: ...
     @property
     def copy_of_claim_id(self) -> int | None: ...
+
+
+def claim_figure(claim: ClaimFields) -> Figure | None:
+    """The figure a claim's columns hold, by the one rule (``scoring.figures``); None if none."""
+    return Figure.from_fields(
+        claim.figure_value, claim.figure_low, claim.figure_high, claim.figure_unit
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import generations
 from service.claims.models import Claim, ClaimRecord
+from service.claims.report_groups import MAX_CHAIN
 from service.db import array_parameters, column_arrays, insert_returning_ids, keyset, utcnow
 from service.scores.models import Score, ScoreRecord
 from service.scores.repository import ScoreRepository
@@ -139,6 +140,20 @@ class ClaimRepository:
     async def of_event(self, event_id: int) -> Sequence[Claim]:
         statement = select(Claim).where(Claim.event_id == event_id).order_by(Claim.id)
         return (await self.session.execute(statement)).scalars().all()
+
+    async def copy_parents(self, claims: Sequence[Claim]) -> dict[int, int | None]:
+        """What each claim copies, and further up each copy chain what the originals copy."""
+        parents: dict[int, int | None] = {claim.id: claim.copy_of_claim_id for claim in claims}
+        for _ in range(MAX_CHAIN):
+            missing = {p for p in parents.values() if p is not None and p not in parents}
+            if not missing:
+                break
+            rows = await self.session.execute(
+                select(Claim.id, Claim.copy_of_claim_id).where(Claim.id.in_(missing))
+            )
+            found: dict[int, int | None] = dict(rows.all())
+            parents.update({claim_id: found.get(claim_id) for claim_id in missing})
+        return parents
 
     async def figures_of_outlets(self, outlet_ids: Sequence[int], *, limit: int) -> Sequence[Claim]:
         """The newest claims with a figure and an event from these outlets (for reconciliation)."""

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import generations
 from service.auth.service import Principal
+from service.claims.models import claim_figure
 from service.claims.repository import ClaimRepository
 from service.claims.schemas import (
     ClaimBatchCreate,
@@ -49,7 +50,7 @@ IdempotencyKey = Annotated[
 
 def claim_read(stored: StoredClaim) -> ClaimRead:
     claim = stored.claim
-    has_figure = claim.figure_value is not None or claim.figure_low is not None
+    figure = claim_figure(claim)
     # One validation of plain data, nested score included (see score_document).
     return ClaimRead.model_validate(
         {
@@ -61,12 +62,12 @@ def claim_read(stored: StoredClaim) -> ClaimRead:
             "published_at": claim.published_at,
             "topic": claim.topic,
             "figure": {
-                "value": claim.figure_value,
-                "low": claim.figure_low,
-                "high": claim.figure_high,
-                "unit": claim.figure_unit,
+                "value": figure.value,
+                "low": figure.low,
+                "high": figure.high,
+                "unit": figure.unit,
             }
-            if has_figure
+            if figure is not None
             else None,
             "copy_of_claim_id": claim.copy_of_claim_id,
             "created_at": claim.created_at,

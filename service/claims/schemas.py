@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import Field, Strict, model_validator
 
+from scoring import figures
 from service.schemas import AwareDatetime, Figure, PageMeta, Schema, Slug, StrictInput, Topic
 from service.scores.schemas import ScoreRead
 
@@ -21,20 +22,8 @@ class FigureIn(StrictInput):
 
     @model_validator(mode="after")
     def _value_or_range(self) -> FigureIn:
-        has_range = self.low is not None or self.high is not None
-        if self.value is None and not has_range:
-            raise ValueError("give value, or low and high")
-        if has_range and (self.low is None or self.high is None):
-            raise ValueError("a range needs both low and high")
-        if self.low is not None and self.high is not None and self.low > self.high:
-            raise ValueError("low must not exceed high")
-        if (
-            self.value is not None
-            and self.low is not None
-            and self.high is not None
-            and not self.low <= self.value <= self.high
-        ):
-            raise ValueError("value must lie within low..high")
+        # The one rule for what a figure is (scoring.figures): raises ValueError otherwise.
+        figures.Figure(value=self.value, low=self.low, high=self.high, unit=self.unit)
         return self
 
 

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.figures import Figure
 from service.auth.service import Principal
 from service.claims.models import (
     DRAFT_FIELDS,
@@ -363,6 +364,20 @@ class ClaimService:
                         type="unknown_event",
                     )
                 )
+            event = events.get(item.event_id) if item.event_id is not None else None
+            if event is not None and item.figure is not None:
+                figure = Figure.from_fields(
+                    item.figure.value, item.figure.low, item.figure.high, item.figure.unit
+                )
+                if figure is not None and not figure.same_unit(event.unit):
+                    errors.append(
+                        FieldError(
+                            loc=[*loc, "figure", "unit"],
+                            message=f"the figure's unit '{item.figure.unit}' does not match "
+                            f"the unit of event {event.id}, '{event.unit}'",
+                            type="unit_mismatch",
+                        )
+                    )
             if item.copy_of_claim_id is not None and item.copy_of_claim_id not in copied:
                 errors.append(
                     FieldError(
@@ -390,5 +405,6 @@ class ClaimService:
         if errors:
             count = len({tuple(error.loc[: len(loc_prefix) + 1]) for error in errors})
             what = f"{count} of {len(items)} claims are" if batch else "The claim is"
-            raise InvalidInput(f"{what} invalid; nothing was stored.", errors=errors)
+            why = f" ({errors[0].message})" if len(errors) == 1 else ""
+            raise InvalidInput(f"{what} invalid{why}; nothing was stored.", errors=errors)
         return outlets, events

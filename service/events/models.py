@@ -54,3 +54,9 @@ class EventConsensus(IdMixin, Base):
     independent_reports: Mapped[int] = mapped_column(Integer)
     claims: Mapped[list[dict[str, Any]]]
     sources: Mapped[list[dict[str, Any]]]
+    # Added with the statuses of issue 9; null on rows computed before them.
+    competing: Mapped[list[dict[str, Any]] | None]
+    dependent_groups: Mapped[list[dict[str, Any]] | None]
+    supporting: Mapped[list[str] | None]
+    tolerance: Mapped[float | None] = mapped_column(Float)
+    explanation: Mapped[dict[str, Any] | None]

@@ -19,10 +19,8 @@ from service.dependencies import (
 from service.errors import problem_responses
 from service.events.models import Event, EventConsensus
 from service.events.schemas import (
-    ConsensusClaim,
     ConsensusPage,
     ConsensusRead,
-    ConsensusSource,
     EventCreate,
     EventDetail,
     EventPage,
@@ -66,7 +64,8 @@ async def list_events(
     topic: Topic | None = None,
     conflict: Annotated[str | None, Query(max_length=80)] = None,
     status: Annotated[
-        ConsensusStatus | None, Query(description="Only events whose consensus has this status.")
+        ConsensusStatus | None,
+        Query(description="Only events whose newest consensus has this status."),
     ] = None,
 ) -> EventPage:
     events = await EventService(session).page(
@@ -116,42 +115,56 @@ async def get_event(
 
 def consensus_read(event: Event, row: EventConsensus | None) -> ConsensusRead:
     if row is None:
-        status = "pending" if event.consensus_stale else Status.INSUFFICIENT.value
-        return ConsensusRead(
-            id=None,
-            event_id=event.id,
-            status=status,
-            status_meaning="queued for computation"
-            if status == "pending"
-            else STATUS_MEANING[Status.INSUFFICIENT],
-            estimate=None,
-            interval=None,
-            confidence=0.0,
-            independent_reports=0,
-            stale=event.consensus_stale,
-            method_version=None,
-            computed_at=None,
-            trigger=None,
-            claims=[],
-            sources=[],
+        pending = event.consensus_stale
+        return ConsensusRead.model_validate(
+            {
+                "id": None,
+                "event_id": event.id,
+                "status": "pending" if pending else Status.NO_REPORTS.value,
+                "status_meaning": "queued for computation"
+                if pending
+                else STATUS_MEANING[Status.NO_REPORTS],
+                "estimate": None,
+                "interval": None,
+                "confidence": 0.0,
+                "independent_reports": 0,
+                "stale": pending,
+                "method_version": None,
+                "computed_at": None,
+                "trigger": None,
+                "tolerance": None,
+                "supporting_outlets": [],
+                "competing_figures": [],
+                "dependent_groups": [],
+                "explanation": None,
+                "claims": [],
+                "sources": [],
+            }
         )
-    return ConsensusRead(
-        id=row.id,
-        event_id=event.id,
-        status=row.status,
-        status_meaning=STATUS_MEANING[Status(row.status)],
-        estimate=row.estimate,
-        interval={"low": row.low, "high": row.high}
-        if row.low is not None and row.high is not None
-        else None,
-        confidence=row.confidence,
-        independent_reports=row.independent_reports,
-        stale=event.consensus_stale,
-        method_version=row.method_version,
-        computed_at=row.computed_at,
-        trigger=row.trigger,
-        claims=[ConsensusClaim.model_validate(item) for item in row.claims],
-        sources=[ConsensusSource.model_validate(item) for item in row.sources],
+    return ConsensusRead.model_validate(
+        {
+            "id": row.id,
+            "event_id": event.id,
+            "status": row.status,
+            "status_meaning": STATUS_MEANING[Status(row.status)],
+            "estimate": row.estimate,
+            "interval": {"low": row.low, "high": row.high}
+            if row.low is not None and row.high is not None
+            else None,
+            "confidence": row.confidence,
+            "independent_reports": row.independent_reports,
+            "stale": event.consensus_stale,
+            "method_version": row.method_version,
+            "computed_at": row.computed_at,
+            "trigger": row.trigger,
+            "tolerance": row.tolerance,
+            "supporting_outlets": row.supporting or [],
+            "competing_figures": row.competing or [],
+            "dependent_groups": row.dependent_groups or [],
+            "explanation": row.explanation,
+            "claims": row.claims,
+            "sources": row.sources,
+        }
     )
 
 

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.reconcile import Status
 from service.audit.service import record_audit
 from service.auth.service import Principal
 from service.errors import NotFound
@@ -53,7 +54,10 @@ class EventService:
         )
 
     async def create(self, data: EventCreate, *, actor: Principal, request_id: str | None) -> Event:
-        event = await self.repository.add(Event(**data.model_dump()))
+        # Nothing reported yet: the status the first recomputation would give it.
+        event = await self.repository.add(
+            Event(**data.model_dump(), consensus_status=Status.NO_REPORTS.value)
+        )
         await record_audit(
             self.session,
             actor=actor,

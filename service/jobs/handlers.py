@@ -27,10 +27,9 @@ def build_handlers(scoring: ScoringService) -> dict[str, Handler]:
         await ConsensusService(session, scoring).recompute(
             job.target_id, trigger=job.reason, queued_before=job.created_at
         )
-        # A claim's distance from the consensus is a feature of the model (not of the track
-        # record): with a model active, the event's open claims are re-scored.
-        if not await scoring.model_active(session):
-            return
+        # Every claim score carries an Admiralty code read from the event's consensus (and a
+        # model reads the claim's distance from it): the event's open claims are re-scored; those
+        # whose score did not change get no new row.
         claims = await ClaimRepository(session).open_claims_of_event(job.target_id)
         outlets = await OutletRepository(session).by_ids([claim.outlet_id for claim in claims])
         await rescore_claims(

@@ -3,7 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, IdMixin, TimestampMixin, utcnow
@@ -79,3 +88,29 @@ class OutletRecord(IdMixin, Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class OutletDependency(IdMixin, Base):
+    """A learned dependence between two outlets (they probably copy one another).
+
+    One row per pair, ``first_outlet_id < second_outlet_id``, overwritten by every consensus
+    recomputation whose fit saw the pair (``scoring.dependence``: outlets that keep giving the
+    same figures, above all the same wrong ones, are probably not independent).
+    """
+
+    __tablename__ = "outlet_dependencies"
+    __table_args__ = (
+        UniqueConstraint("first_outlet_id", "second_outlet_id"),
+        Index("ix_outlet_dependencies_second_outlet_id", "second_outlet_id"),
+        CheckConstraint("first_outlet_id < second_outlet_id", name="ordered_pair"),
+    )
+
+    first_outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"))
+    second_outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"))
+    # Posterior probability that the two are dependent.
+    probability: Mapped[float] = mapped_column(Float)
+    # Given that they are: the probability that the first copies the second (0.5: unknown).
+    first_copies: Mapped[float] = mapped_column(Float)
+    # Events both reported a figure on, in the fit that measured this.
+    common_events: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

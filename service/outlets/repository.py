@@ -3,11 +3,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, case, func, literal_column, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import keyset
-from service.outlets.models import Outlet, OutletRecord
+from service.outlets.models import Outlet, OutletDependency, OutletRecord
+
+# Rows per upsert statement (SQLite allows some 32,000 bound parameters in one).
+UPSERT_CHUNK = 500
 
 
 class OutletRepository:
@@ -57,10 +61,12 @@ class OutletRepository:
             statement = statement.where(self._is_party_to(conflict))
         return (await self.session.execute(statement)).scalars().all()
 
+    def _dialect(self) -> str:
+        return self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+
     def _is_party_to(self, conflict: str) -> ColumnElement[bool]:
         """JSON-array membership, spelled the way each backend can use."""
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
-        if dialect == "postgresql":
+        if self._dialect() == "postgresql":
             return Outlet.conflict_parties.op("@>")(func.jsonb_build_array(conflict))
         members: Select[Any] = select(literal_column("value")).select_from(
             func.json_each(Outlet.conflict_parties)
@@ -96,3 +102,50 @@ class OutletRepository:
     async def delete_record(self, record: OutletRecord) -> None:
         await self.session.delete(record)
         await self.session.flush()
+
+    async def upsert_dependencies(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or overwrite learned dependencies, one row per (first, second) outlet pair.
+
+        Rows go in pair order, so two recomputations writing overlapping pairs lock them in the
+        same order and cannot deadlock.
+        """
+        if not rows:
+            return
+        ordered = sorted(rows, key=lambda row: (row["first_outlet_id"], row["second_outlet_id"]))
+        insert = postgresql.insert if self._dialect() == "postgresql" else sqlite.insert
+        for start in range(0, len(ordered), UPSERT_CHUNK):
+            statement = insert(OutletDependency).values(ordered[start : start + UPSERT_CHUNK])
+            statement = statement.on_conflict_do_update(
+                index_elements=["first_outlet_id", "second_outlet_id"],
+                set_={
+                    name: statement.excluded[name]
+                    for name in ("probability", "first_copies", "common_events", "updated_at")
+                },
+            )
+            await self.session.execute(statement)
+
+    async def dependencies_of(
+        self, outlet_id: int, *, min_probability: float, after: int | None, limit: int
+    ) -> Sequence[tuple[OutletDependency, Outlet]]:
+        """The outlet's learned dependencies with each partner outlet, in row order."""
+        partner = case(
+            (OutletDependency.first_outlet_id == outlet_id, OutletDependency.second_outlet_id),
+            else_=OutletDependency.first_outlet_id,
+        )
+        statement = (
+            select(OutletDependency, Outlet)
+            .join(Outlet, Outlet.id == partner)
+            .where(
+                or_(
+                    OutletDependency.first_outlet_id == outlet_id,
+                    OutletDependency.second_outlet_id == outlet_id,
+                ),
+                OutletDependency.probability >= min_probability,
+            )
+        )
+        # keyset() by hand: its type variable takes one-entity selects only.
+        statement = statement.order_by(OutletDependency.id).limit(limit)
+        if after is not None:
+            statement = statement.where(OutletDependency.id > after)
+        rows = await self.session.execute(statement)
+        return [(dependency, partner) for dependency, partner in rows.all()]

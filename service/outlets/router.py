@@ -19,6 +19,7 @@ from service.http_caching import POLL_CACHE, not_modified
 from service.outlets.models import Outlet, OutletKind
 from service.outlets.schemas import (
     OutletCreate,
+    OutletDependencyPage,
     OutletPage,
     OutletRead,
     OutletRecordCreate,
@@ -26,7 +27,7 @@ from service.outlets.schemas import (
     OutletRecordRead,
     OutletUpdate,
 )
-from service.outlets.service import OutletService, etag_for
+from service.outlets.service import OutletService, dependency_read, etag_for
 from service.schemas import AwareDatetime
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ReliabilityRead, ScorePage
@@ -229,6 +230,39 @@ async def reliability_history(
     )
     scores, next_cursor = page.cut(scores)
     return ScorePage(items=[score_read(score) for score in scores], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{outlet_ref}/dependencies",
+    response_model=OutletDependencyPage,
+    responses=problem_responses(404),
+    summary="The outlet's likely copy partners, learned from the figures both reported",
+    description="Outlets that keep giving the same figures as this one, above all the same "
+    "wrong or rare ones, are probably not independent of it (Dong, Berti-Equille and "
+    "Srivastava, VLDB 2009): a consensus counts their shared figures once. Each recomputation "
+    "of an event's consensus updates the pairs its fit measured (outlets that co-reported on "
+    "at least two events). Listed in the order they were first found, with the probability of "
+    "dependence and, where the data tells it, the direction.",
+)
+async def list_dependencies(
+    outlet_ref: OutletRef,
+    session: SessionDep,
+    scoring: ScoringDep,
+    _reader: Reader,
+    page: PageDep,
+    min_probability: Annotated[
+        float,
+        Query(ge=0, le=1, description="Only partners at least this likely to be dependent."),
+    ] = 0.5,
+) -> OutletDependencyPage:
+    outlet, rows = await OutletService(session, scoring).dependencies(
+        outlet_ref, min_probability=min_probability, after=page.after, limit=page.fetch
+    )
+    rows, next_cursor = page.cut(rows, key=lambda row: row[0].id)
+    return OutletDependencyPage(
+        items=[dependency_read(outlet.id, dependency, partner) for dependency, partner in rows],
+        next_cursor=next_cursor,
+    )
 
 
 @router.get(

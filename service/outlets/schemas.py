@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -150,3 +150,30 @@ class OutletRecordRead(Schema):
 
 class OutletRecordPage(PageMeta):
     items: list[OutletRecordRead]
+
+
+class OutletDependencyRead(Schema):
+    """A likely copy partner of the outlet, learned from the figures both reported."""
+
+    outlet_id: int = Field(description="The partner outlet.")
+    outlet_slug: str
+    outlet_name: str
+    probability: float = Field(
+        description="Posterior probability that the two are dependent (one copies the other, "
+        "or both copy a common source): they keep giving the same figures, above all the same "
+        "wrong or rare ones, more often than independent outlets would."
+    )
+    direction: Literal["copies", "copied_by"] | None = Field(
+        description="'copies': this outlet most likely copies the partner; 'copied_by': the "
+        "partner most likely copies this outlet; null when the data does not tell."
+    )
+    direction_probability: float = Field(
+        description="Given that they are dependent, the probability that this outlet is the "
+        "copier (0.5: the data does not tell)."
+    )
+    common_events: int = Field(description="Events both reported a figure on, in that fit.")
+    updated_at: datetime = Field(description="When a consensus recomputation last measured it.")
+
+
+class OutletDependencyPage(PageMeta):
+    items: list[OutletDependencyRead]

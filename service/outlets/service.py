@@ -14,12 +14,20 @@ from service.audit.service import record_audit
 from service.auth.service import Principal
 from service.db import utcnow
 from service.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
-from service.outlets.models import Outlet, OutletRecord
+from service.outlets.models import Outlet, OutletDependency, OutletRecord
 from service.outlets.repository import OutletRepository
-from service.outlets.schemas import OutletCreate, OutletRecordCreate, OutletUpdate
+from service.outlets.schemas import (
+    OutletCreate,
+    OutletDependencyRead,
+    OutletRecordCreate,
+    OutletUpdate,
+)
 from service.schemas import database_id
 from service.scores.service import ScoringService
 from service.scores.track_records import touch_evidence
+
+# A direction is told when one way is at least this likely (as for a consensus's dependent groups).
+DIRECTION_TOLD = 0.8
 
 _SNAPSHOT_FIELDS = (
     "slug",
@@ -40,6 +48,32 @@ def outlet_snapshot(outlet: Outlet) -> dict[str, Any]:
     snapshot = {name: getattr(outlet, name) for name in _SNAPSHOT_FIELDS}
     snapshot["archived_at"] = outlet.archived_at.isoformat() if outlet.archived_at else None
     return snapshot
+
+
+def dependency_read(
+    outlet_id: int, dependency: OutletDependency, partner: Outlet
+) -> OutletDependencyRead:
+    """A stored dependence as seen from ``outlet_id``'s side."""
+    copies = (
+        dependency.first_copies
+        if dependency.first_outlet_id == outlet_id
+        else 1.0 - dependency.first_copies
+    )
+    direction = None
+    if copies >= DIRECTION_TOLD:
+        direction = "copies"
+    elif copies <= 1.0 - DIRECTION_TOLD:
+        direction = "copied_by"
+    return OutletDependencyRead(
+        outlet_id=partner.id,
+        outlet_slug=partner.slug,
+        outlet_name=partner.name,
+        probability=dependency.probability,
+        direction=direction,
+        direction_probability=copies,
+        common_events=dependency.common_events,
+        updated_at=dependency.updated_at,
+    )
 
 
 def etag_for(outlet: Outlet) -> str:
@@ -212,6 +246,16 @@ class OutletService:
             request_id=request_id,
         )
         return outlet
+
+    async def dependencies(
+        self, reference: str, *, min_probability: float, after: int | None, limit: int
+    ) -> tuple[Outlet, Sequence[tuple[OutletDependency, Outlet]]]:
+        """The outlet and its learned copy partners (``OutletDependency`` rows), in row order."""
+        outlet = await self.get(reference)
+        rows = await self.repository.dependencies_of(
+            outlet.id, min_probability=min_probability, after=after, limit=limit
+        )
+        return outlet, rows
 
     async def records(
         self, reference: str, *, after: int | None, limit: int, descending: bool = False

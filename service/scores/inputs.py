@@ -1,21 +1,43 @@
-"""What a claim is scored on, gathered from the database in bulk: outlet, event, consensus."""
+"""What a claim is scored on, gathered from the database in bulk: outlet, event, consensus.
+
+What the event's newest consensus says of the claim's figure is worked out once per claim
+(``Standing``): its distance from the estimate (``Figure.distance_to``), its independent
+corroboration (``scoring.corroboration``: the claim's own outlet, its report group and outlets
+the consensus found dependent on one another do not count) and its place in the leading cluster.
+The model's features and the Admiralty code both read it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.admiralty import AdmiraltyCode, admiralty_code
+from scoring.corroboration import Corroboration, Report, corroboration
 from scoring.features import ClaimContext
+from scoring.figures import Figure
 from scoring.reliability import Reliability
-from service.claims.models import ClaimFields
+from service.claims.models import ClaimFields, claim_figure
 from service.events.models import Event, EventConsensus
 from service.outlets.directory import OutletLike
 
-# Figures within this relative distance of each other corroborate each other.
-CORROBORATION_TOLERANCE = 0.10
+# The tolerance of consensus rows stored before it was learned and kept (the reconciler's
+# default_tolerance).
+FALLBACK_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A claim's figure against its event's newest consensus."""
+
+    corroboration: Corroboration
+    status: str
+    in_leading_cluster: bool | None
+    distance: float | None
 
 
 @dataclass(frozen=True)
@@ -24,6 +46,7 @@ class ScoringInput:
     outlet: OutletLike
     event: Event | None
     consensus: EventConsensus | None
+    standing: Standing | None
 
 
 async def scoring_inputs(
@@ -45,68 +68,112 @@ async def scoring_inputs(
             select(EventConsensus).where(EventConsensus.id.in_(newest))
         )
         consensus = {row.event_id: row for row in consensus_rows.scalars()}
-    return [
-        ScoringInput(
-            claim=claim,
-            outlet=outlets[claim.outlet_id],
-            event=events.get(claim.event_id) if claim.event_id is not None else None,
-            consensus=consensus.get(claim.event_id) if claim.event_id is not None else None,
+    inputs = []
+    for claim in claims:
+        outlet = outlets[claim.outlet_id]
+        row = consensus.get(claim.event_id) if claim.event_id is not None else None
+        inputs.append(
+            ScoringInput(
+                claim=claim,
+                outlet=outlet,
+                event=events.get(claim.event_id) if claim.event_id is not None else None,
+                consensus=row,
+                standing=standing(claim, outlet, row),
+            )
         )
-        for claim in claims
-    ]
-
-
-def _point(claim: ClaimFields) -> float | None:
-    if claim.figure_value is not None:
-        return claim.figure_value
-    if claim.figure_low is not None and claim.figure_high is not None:
-        return (claim.figure_low + claim.figure_high) / 2.0
-    return None
+    return inputs
 
 
 def consensus_distance(claim: ClaimFields, consensus: EventConsensus | None) -> float | None:
-    """|figure - estimate| / |estimate| (0 when a range contains it); None without both."""
-    if consensus is None or consensus.estimate is None or _point(claim) is None:
+    """Relative gap from the estimate to the claim's figure (``Figure.distance_to``); None
+    without a figure or without an estimate (no consensus yet, or a contested one)."""
+    figure = claim_figure(claim)
+    if consensus is None or consensus.estimate is None or figure is None:
         return None
-    estimate = consensus.estimate
-    if claim.figure_low is not None and claim.figure_high is not None:
-        if claim.figure_low <= estimate <= claim.figure_high:
-            return 0.0
-        gap = min(abs(claim.figure_low - estimate), abs(claim.figure_high - estimate))
+    return figure.distance_to(consensus.estimate)
+
+
+def _report(row: Mapping[str, Any]) -> Report:
+    figure = Figure.from_fields(row["value"], row["low"], row["high"])
+    assert figure is not None  # consensus rows are claims with a figure
+    slug = str(row["outlet_slug"])
+    return Report(figure, slug, row.get("copy_group") or f"source:{slug}")
+
+
+def _own_group(
+    claim: ClaimFields, outlet: OutletLike, rows: Mapping[int | None, Mapping[str, Any]]
+) -> str:
+    """The claim's report group, as the consensus grouped it (``report_groups``' labels)."""
+    if claim.id in rows:
+        return _report(rows[claim.id]).group
+    if claim.copy_of_claim_id in rows:
+        return _report(rows[claim.copy_of_claim_id]).group
+    if outlet.owner:
+        return f"owner:{outlet.owner}"
+    return f"source:{outlet.slug}"
+
+
+def _dependence(consensus: EventConsensus) -> Callable[[str, str], float]:
+    """Learned dependence between two outlets, from the groups this consensus discounted."""
+    pairs: dict[frozenset[str], float] = {}
+    for group in consensus.dependent_groups or []:
+        slugs = list(group["outlet_slugs"])
+        for position, first in enumerate(slugs):
+            for second in slugs[position + 1 :]:
+                key = frozenset((first, second))
+                pairs[key] = max(pairs.get(key, 0.0), float(group["probability"]))
+    return lambda first, second: pairs.get(frozenset((first, second)), 0.0)
+
+
+def standing(
+    claim: ClaimFields, outlet: OutletLike, consensus: EventConsensus | None
+) -> Standing | None:
+    """The claim's figure against the consensus; None without a figure or a consensus."""
+    figure = claim_figure(claim)
+    if consensus is None or figure is None:
+        return None
+    rows = {row["claim_id"]: row for row in consensus.claims}
+    own = Report(figure, outlet.slug, _own_group(claim, outlet, rows))
+    others = [
+        _report(row)
+        for row in consensus.claims
+        if row["claim_id"] != claim.id and not row.get("superseded", False)
+    ]
+    tolerance = consensus.tolerance if consensus.tolerance is not None else FALLBACK_TOLERANCE
+    mine = rows.get(claim.id)
+    in_lead: bool | None
+    if mine is not None and "in_leading_cluster" in mine:
+        in_lead = bool(mine["in_leading_cluster"])
+    elif consensus.estimate is None or consensus.low is None or consensus.high is None:
+        in_lead = None
     else:
-        point = _point(claim)
-        assert point is not None
-        gap = abs(point - estimate)
-    return gap / max(abs(estimate), 1.0)
+        in_lead = figure.matches(Figure(low=consensus.low, high=consensus.high), tolerance)
+    return Standing(
+        corroboration=corroboration(own, others, tolerance, _dependence(consensus)),
+        status=consensus.status,
+        in_leading_cluster=in_lead,
+        distance=consensus_distance(claim, consensus),
+    )
 
 
 def corroborations(
     claim: ClaimFields, outlet: OutletLike, consensus: EventConsensus | None
 ) -> int | None:
-    """Independent reports of the event whose figure lies within 10% of this claim's.
+    """Other independent sources of the event that give the same figure (None: unknown)."""
+    found = standing(claim, outlet, consensus)
+    return None if found is None else found.corroboration.confirmations
 
-    Reports count once per copy group: syndicated copies and outlets of one owner are not
-    independent of each other, nor of this claim when they share its group.
-    """
-    from service.events.consensus import copy_group
 
-    point = _point(claim)
-    if consensus is None or point is None:
-        return None
-    own = copy_group(claim, outlet)
-    groups = set()
-    for other in consensus.claims:
-        group = other.get("copy_group") or f"outlet:{other['outlet_id']}"
-        if other["claim_id"] == claim.id or other["outlet_id"] == claim.outlet_id or group == own:
-            continue
-        value = other["value"]
-        if value is None and other["low"] is not None and other["high"] is not None:
-            value = (other["low"] + other["high"]) / 2.0
-        if value is not None and abs(value - point) <= CORROBORATION_TOLERANCE * max(
-            abs(point), 1.0
-        ):
-            groups.add(group)
-    return len(groups)
+def admiralty(item: ScoringInput, record: Reliability) -> AdmiraltyCode:
+    """The claim's Admiralty code: its outlet's record, its figure's independent corroboration."""
+    found = item.standing
+    return admiralty_code(
+        record.mean,
+        record.rated,
+        found.corroboration if found is not None else None,
+        found.status if found is not None else None,
+        found.in_leading_cluster if found is not None else None,
+    )
 
 
 def claim_context(
@@ -116,6 +183,7 @@ def claim_context(
     party = None
     if event is not None and event.conflict:
         party = event.conflict in outlet.conflict_parties
+    found = item.standing
     return ClaimContext(
         text=claim.text,
         outlet=outlet.slug,
@@ -129,7 +197,7 @@ def claim_context(
         on_the_ground=outlet.on_the_ground,
         outlet_record=outlet_record,
         topic_records=topic_records,
-        independent_corroborations=corroborations(claim, outlet, item.consensus),
-        consensus_distance=consensus_distance(claim, item.consensus),
+        independent_corroborations=None if found is None else found.corroboration.confirmations,
+        consensus_distance=None if found is None else found.distance,
         metadata={"country": outlet.country} if outlet.country else {},
     )

@@ -36,6 +36,9 @@ class Score(IdMixin, Base):
     trigger: Mapped[str] = mapped_column(String(40))
     inputs: Mapped[dict[str, Any]]
     reasons: Mapped[list[dict[str, Any]]]
+    # The Admiralty code of a claim score ({code, reliability, credibility, meaning}); null for
+    # outlet scores and for scores stored before it existed.
+    admiralty: Mapped[dict[str, Any] | None]
 
 
 class ScoreFields(Protocol):
@@ -69,6 +72,8 @@ class ScoreFields(Protocol):
     def trigger(self) -> str: ...
     @property
     def reasons(self) -> list[dict[str, Any]]: ...
+    @property
+    def admiralty(self) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,7 @@ class ScoreRecord:
     trigger: str
     inputs: dict[str, Any]
     reasons: list[dict[str, Any]]
+    admiralty: dict[str, Any] | None = None
 
 
 class Generation(Base):

@@ -22,6 +22,28 @@ class Interval(Schema):
     level: float = Field(description="Credible level, e.g. 0.9 for a 90% interval.")
 
 
+class AdmiraltyRead(Schema):
+    """NATO's two-axis grading of a report (AJP-2.1), as desks use it: e.g. "B2"."""
+
+    code: str = Field(description="Reliability letter then credibility digit, e.g. 'B2'.")
+    reliability: str = Field(
+        description="Source reliability from the outlet's track record: A completely reliable "
+        "(record mean >= 0.80), B usually (>= 0.65), C fairly (>= 0.50), D not usually "
+        "(>= 0.35), E unreliable, F cannot be judged (unrated outlet)."
+    )
+    credibility: int = Field(
+        ge=1,
+        le=6,
+        description="Information credibility from independent corroboration within the event: "
+        "1 confirmed by another independent source, 2 probably true (in the leading cluster of "
+        "a consensus or uncertain event), 3 possibly true (contested event), 4 doubtful "
+        "(outside the leading cluster of an uncertain event), 5 improbable (contradicted by a "
+        "consensus), 6 cannot be judged (no figure, no event, or no other independent source). "
+        "Copies, same-owner outlets and outlets learned to depend on each other do not count.",
+    )
+    meaning: str = Field(description="Both axes in words.")
+
+
 class ScoreRead(Schema):
     id: int | None = Field(description="Null for previews, which are not stored.")
     subject: Literal["claim", "outlet"]
@@ -36,6 +58,11 @@ class ScoreRead(Schema):
     computed_at: datetime
     trigger: str = Field(description="What caused this score: claim.created, verdict.recorded...")
     reasons: list[Reason]
+    admiralty: AdmiraltyRead | None = Field(
+        default=None,
+        description="The claim's Admiralty code (null for outlet scores and for claim scores "
+        "stored before it was introduced).",
+    )
 
 
 class ScorePage(PageMeta):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.admiralty import AdmiraltyCode
 from scoring.claim_model import ClaimScore
+from scoring.corroboration import describe
 from scoring.features import ClaimContext
 from scoring.reliability import GRADE_MEANING, Grade, grade_for, reliability_contributions
 from service import generations
@@ -19,7 +21,7 @@ from service.db import utcnow
 from service.generations import Generations
 from service.models.store import LoadedModel, ModelStore
 from service.outlets.directory import OutletDirectory, OutletLike, Registry
-from service.scores.inputs import claim_context, scoring_inputs
+from service.scores.inputs import ScoringInput, admiralty, claim_context, scoring_inputs
 from service.scores.models import Score, ScoreFields
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import Interval, Reason, ReliabilityRead, ScoreRead
@@ -49,6 +51,7 @@ class ComputedScore:
     inputs: dict[str, Any]
     reasons: list[dict[str, Any]]
     model_version_id: int | None = None
+    admiralty: dict[str, Any] | None = None
 
 
 def model_score(
@@ -173,6 +176,7 @@ def score_values(
         "trigger": trigger,
         "inputs": computed.inputs,
         "reasons": computed.reasons,
+        "admiralty": computed.admiralty,
     }
 
 
@@ -236,7 +240,37 @@ def _document(
         "computed_at": computed_at,
         "trigger": trigger,
         "reasons": score.reasons,
+        "admiralty": score.admiralty,
     }
+
+
+def admiralty_document(code: AdmiraltyCode) -> dict[str, Any]:
+    """An Admiralty code as the API shows it (``AdmiraltyRead``)."""
+    return {
+        "code": code.code,
+        "reliability": code.reliability,
+        "credibility": code.credibility,
+        "meaning": code.meaning,
+    }
+
+
+def with_admiralty(
+    computed: ComputedScore, item: ScoringInput, record: TrackRecord
+) -> ComputedScore:
+    """``computed`` with the claim's Admiralty code, and its corroboration said in desk words
+    among the reasons (in place of the model's wording of it, if the model gave one)."""
+    reasons = list(computed.reasons)
+    if item.standing is not None:
+        text = describe(item.standing.corroboration)
+        position = next(
+            (i for i, reason in enumerate(reasons) if reason["feature"] == "corroboration"), None
+        )
+        if position is None:
+            reasons.append({"feature": "corroboration", "effect": 0.0, "text": text})
+        else:
+            reasons[position] = {**reasons[position], "text": text}
+    code = admiralty(item, record.reliability)
+    return replace(computed, reasons=reasons, admiralty=admiralty_document(code))
 
 
 class ScoringService:
@@ -301,6 +335,8 @@ class ScoringService:
             )
             for claim in claims
         ]
+        # Every claim score carries its Admiralty code, which reads the event's consensus.
+        inputs = await scoring_inputs(session, claims, outlets)
         if loaded is None:
             fallback_reason = self.models.load_error
             results = [
@@ -310,8 +346,20 @@ class ScoringService:
             if fallback_reason:
                 for result in results:
                     result.reasons[0]["text"] += f"; {fallback_reason}"
-            return results
-        inputs = await scoring_inputs(session, claims, outlets)
+        else:
+            results = await self._model_scores(loaded, snapshot, inputs, records)
+        return [
+            with_admiralty(result, item, record)
+            for result, item, record in zip(results, inputs, records, strict=True)
+        ]
+
+    async def _model_scores(
+        self,
+        loaded: LoadedModel,
+        snapshot: EvidenceSnapshot,
+        inputs: Sequence[ScoringInput],
+        records: Sequence[TrackRecord],
+    ) -> list[ComputedScore]:
         contexts = [
             claim_context(
                 item,
@@ -457,4 +505,5 @@ def _changed(current: Score | None, computed: ComputedScore) -> bool:
         or abs(current.low - computed.low) > 1e-9
         or abs(current.high - computed.high) > 1e-9
         or current.method_version != computed.method_version
+        or current.admiralty != computed.admiralty
     )

@@ -64,11 +64,25 @@ async def test_demo_answers(demo: tuple[httpx.AsyncClient, dict[str, str]]) -> N
     raqqa = (await client.get("/v1/events/1/consensus", headers=headers)).json()
     assert raqqa["status"] == "consensus"
     assert 37 <= raqqa["estimate"] <= 42
+    # Three outlets gave a figure (the Coalition gave none): three independent reports.
+    assert raqqa["independent_reports"] == 3
+    assert raqqa["supporting_outlets"] == ["rbss", "sohr"]
     sources = {source["outlet_slug"]: source for source in raqqa["sources"]}
     assert sources["sana"]["party"] is True
     assert sources["sana"]["weight"] < sources["sohr"]["weight"] / 2
+    [sana] = [row for row in raqqa["claims"] if row["outlet_slug"] == "sana"]
+    assert "party to the conflict" in sana["discounts"]
+    assert sana["admiralty"]["credibility"] == 5
+    assert "Discounted: sana: party to the conflict" in raqqa["explanation"]["summary"]
     displaced = (await client.get("/v1/events/2/consensus", headers=headers)).json()
     assert displaced["status"] == "contested"
+    assert displaced["estimate"] is None
+    assert sorted(figure["estimate"] for figure in displaced["competing_figures"]) == [
+        8_000,
+        25_000,
+    ]
+    ground = (await client.get("/v1/events/3/consensus", headers=headers)).json()
+    assert ground["status"] == "no_reports"
 
     now = datetime.now(UTC).replace(microsecond=0)
     state = await post_claim(client, headers, "sana", (now - timedelta(minutes=3)).isoformat())

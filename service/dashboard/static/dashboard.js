@@ -125,18 +125,29 @@
   const STATUS_LABEL = {
     consensus: "Consensus",
     contested: "Contested",
+    uncertain: "Uncertain",
     insufficient: "Insufficient",
+    no_reports: "No reports",
     pending: "Pending",
   };
 
   function statusBadge(status) {
-    const known = Object.hasOwn(STATUS_LABEL, status) ? status : "insufficient";
+    const known = Object.hasOwn(STATUS_LABEL, status) ? status : "unknown";
     return el("span", { class: `badge status-${known}` }, STATUS_LABEL[known] || String(status));
   }
 
   function eventStatus(event) {
-    if (event.consensus_status) return event.consensus_status;
-    return event.consensus_stale ? "pending" : "insufficient";
+    // An event that had no reports and now has a computation queued is pending its first figures.
+    const status = event.consensus_status;
+    if (event.consensus_stale && (!status || status === "no_reports")) return "pending";
+    return status || "no_reports";
+  }
+
+  // "12 (wire-a, 45%) · 300 (wire-b, 44%)": a contested event's figures, not one estimate.
+  function competingText(consensus, unit) {
+    return consensus.competing_figures
+      .map((figure) => `${num(figure.estimate)}${unit} (${figure.outlet_slugs.join(", ")}, ${pct(figure.support)})`)
+      .join(" · ");
   }
 
   // ---------------------------------------------------------------- API access
@@ -738,14 +749,20 @@
         el("span", { class: "status-meaning" }, consensus.status_meaning),
         consensus.stale ? el("span", { class: "badge stale", title: "A recomputation is queued." }, "stale") : null,
       );
+      const contested = consensus.status === "contested";
       const facts = [
-        ["Estimate", consensus.estimate === null ? "–" : `${num(consensus.estimate)}${unit}`],
-        ["Credible range", consensus.interval ? `${num(consensus.interval.low)}–${num(consensus.interval.high)}${unit}` : "–"],
-        ["Confidence", pct(consensus.confidence)],
-        ["Independent reports", String(consensus.independent_reports)],
+        contested
+          ? ["Competing figures", competingText(consensus, unit)]
+          : ["Estimate", consensus.estimate === null ? "–" : `${num(consensus.estimate)}${unit}`],
+        [contested ? "Span of the figures" : "Credible range", consensus.interval ? `${num(consensus.interval.low)}–${num(consensus.interval.high)}${unit}` : "–"],
+        [contested ? "Leading figure's support" : "Confidence", pct(consensus.confidence)],
+        ["Independent sources", String(consensus.independent_reports)],
+        contested ? null : ["Supported by", (consensus.supporting_outlets || []).join(", ") || "–"],
         ["Computed", when(consensus.computed_at)],
-      ];
+      ].filter(Boolean);
       $("consensus-facts").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
+      const explanation = consensus.explanation;
+      $("consensus-explanation").textContent = explanation ? explanation.summary : "";
       $("consensus-chart-wrap").replaceChildren(drawConsensusChart(consensus, detail, unit));
       drawSources(consensus);
     });
@@ -797,6 +814,7 @@
     for (const row of rows) for (const v of [row.value, row.low, row.high]) if (typeof v === "number") values.push(v);
     if (typeof consensus.estimate === "number") values.push(consensus.estimate);
     if (consensus.interval) values.push(consensus.interval.low, consensus.interval.high);
+    const competing = consensus.status === "contested" ? consensus.competing_figures || [] : [];
     const scale = niceScale(Math.min(...values), Math.max(...values), 5);
     const width = 520;
     const rowHeight = 26;
@@ -806,8 +824,9 @@
     const bottom = 52;
     const height = top + rows.length * rowHeight + bottom;
     const x = (v) => left + ((v - scale.lo) / (scale.hi - scale.lo)) * (width - left - right);
-    const summary =
-      consensus.estimate === null
+    const summary = competing.length
+      ? `competing figures ${competingText(consensus, unit)}`
+      : consensus.estimate === null
         ? `no consensus estimate (${consensus.status})`
         : `consensus estimate ${num(consensus.estimate)}${unit}` +
           (consensus.interval ? `, credible range ${num(consensus.interval.low)}–${num(consensus.interval.high)}` : "");
@@ -834,7 +853,24 @@
       svg("line", { class: "gridline", x1: x(tick), x2: x(tick), y1: top - 4, y2: height - bottom + 4 }, axis);
       svg("text", { x: x(tick), y: height - bottom + 18, "text-anchor": "middle", text: num(tick) }, axis);
     }
-    if (consensus.interval) {
+    for (const figure of competing) {
+      const low = figure.low ?? figure.estimate;
+      const high = figure.high ?? figure.estimate;
+      const band = svg(
+        "rect",
+        {
+          class: "band competing-band",
+          x: x(low) - 3,
+          y: top - 4,
+          width: Math.max(6, x(high) - x(low) + 6),
+          height: rows.length * rowHeight + 8,
+        },
+        root,
+      );
+      svgTitle(band, `Competing figure ${num(figure.estimate)}${unit}: ${figure.outlet_slugs.join(", ")}, support ${pct(figure.support)}`);
+      svg("text", { x: x(figure.estimate), y: top - 12, "text-anchor": "middle", "font-weight": 600, text: num(figure.estimate) }, root);
+    }
+    if (consensus.interval && !competing.length) {
       const band = svg(
         "rect",
         {
@@ -866,11 +902,14 @@
       }
       const centre = typeof row.value === "number" ? row.value : ((row.low ?? 0) + (row.high ?? 0)) / 2;
       const cx = x(centre);
+      const superseded = row.superseded ? " superseded" : "";
       const dot = row.party
-        ? svg("path", { class: "claim-dot party", d: `M${cx},${middle - 7}L${cx + 7},${middle}L${cx},${middle + 7}L${cx - 7},${middle}Z` }, group)
-        : svg("circle", { class: "claim-dot", cx, cy: middle, r: 6 }, group);
+        ? svg("path", { class: `claim-dot party${superseded}`, d: `M${cx},${middle - 7}L${cx + 7},${middle}L${cx},${middle + 7}L${cx - 7},${middle}Z` }, group)
+        : svg("circle", { class: `claim-dot${superseded}`, cx, cy: middle, r: 6 }, group);
+      const admiralty = row.admiralty ? `; Admiralty ${row.admiralty.code} (${row.admiralty.meaning})` : "";
+      const discounts = row.discounts && row.discounts.length ? `; ${row.discounts.join("; ")}` : "";
       const extra = row.reconciled
-        ? `; agreement ${pct(row.agreement)}, weight ${num(row.weight)}`
+        ? `; agreement ${pct(row.agreement)}, weight ${num(row.weight)}${admiralty}${discounts}`
         : "; not yet reconciled";
       svgTitle(dot, `${row.outlet_slug}${row.party ? " (party to the conflict)" : ""}: ${figureText(row)}${unit}${extra}`);
     });
@@ -881,8 +920,8 @@
     const px = left + 95;
     svg("path", { class: "legend-dot party", d: `M${px},${ly - 10}L${px + 6},${ly - 4}L${px},${ly + 2}L${px - 6},${ly - 4}Z` }, legend);
     svg("text", { x: px + 10, y: ly, text: "party to the conflict" }, legend);
-    svg("rect", { class: "band", x: px + 140, y: ly - 10, width: 16, height: 12 }, legend);
-    svg("text", { x: px + 160, y: ly, text: "credible range" }, legend);
+    svg("rect", { class: competing.length ? "band legend-competing" : "band", x: px + 140, y: ly - 10, width: 16, height: 12 }, legend);
+    svg("text", { x: px + 160, y: ly, text: competing.length ? "competing figure" : "credible range" }, legend);
     return root;
   }
 

@@ -18,6 +18,7 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/outlets/1/unarchive", "admin", None),
     ("GET", "/v1/outlets/1/reliability", "read", None),
     ("GET", "/v1/outlets/1/reliability/history", "read", None),
+    ("GET", "/v1/outlets/1/dependencies", "read", None),
     ("GET", "/v1/outlets/1/records", "read", None),
     ("POST", "/v1/outlets/1/records", "admin", {"source": "s", "as_of": "2020-01-01T00:00:00Z"}),
     ("DELETE", "/v1/outlets/1/records/1", "admin", None),

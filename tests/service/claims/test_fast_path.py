@@ -291,3 +291,65 @@ class TestWhatItServes:
         assert statuses == [201, 201, 201, 429]
         assert await session.scalar(select(func.count()).select_from(Claim)) == 3
         assert await session.scalar(select(func.count()).select_from(Score)) == 3
+
+
+class TestEventFigures:
+    """Claims about an event: the unit check and the Admiralty code are the routes' own."""
+
+    async def _event(self, fast: httpx.AsyncClient, headers: dict[str, str]) -> int:
+        body = {"title": "Civilians killed", "quantity_kind": "civilian_deaths", "unit": "people"}
+        response = await fast.post("/v1/events", json=body, headers=headers)
+        assert response.status_code == 201
+        event_id: int = response.json()["id"]
+        return event_id
+
+    @pytest.mark.parametrize("path", ["/v1/score", "/v1/claims"])
+    async def test_a_figure_in_another_unit_is_refused_on_the_fast_path(
+        self,
+        fast_app: Any,
+        fast: httpx.AsyncClient,
+        routed: httpx.AsyncClient,
+        headers: dict[str, str],
+        session: Any,
+        path: str,
+    ) -> None:
+        event_id = await self._event(fast, headers)
+        body = claim_body(event_id=event_id, figure={"value": 7, "unit": "buildings"})
+        served = fast_app.state.fast_path_served
+        quick, reference = await both(fast, routed, path, headers, json=body)
+        assert fast_app.state.fast_path_served == served + 1
+        assert quick.status_code == reference.status_code == 422
+        assert quick.headers["content-type"] == "application/problem+json"
+        assert stable_problem(quick.json()) == stable_problem(reference.json())
+        [error] = quick.json()["errors"]
+        assert error["type"] == "unit_mismatch"
+        assert "'buildings'" in error["message"]
+        assert "'people'" in error["message"]
+        assert await session.scalar(select(func.count()).select_from(Claim)) == 0
+
+    @pytest.mark.parametrize("path", ["/v1/score", "/v1/claims"])
+    async def test_admiralty_codes_are_the_same(
+        self,
+        fast_app: Any,
+        fast: httpx.AsyncClient,
+        routed: httpx.AsyncClient,
+        headers: dict[str, str],
+        path: str,
+    ) -> None:
+        event_id = await self._event(fast, headers)
+        await create_outlet(fast, headers, "other-wire")
+        for slug, value in (("test-wire", 40), ("other-wire", 41)):
+            response = await fast.post(
+                "/v1/claims",
+                json=claim_body(slug, event_id=event_id, figure={"value": value}),
+                headers=headers,
+            )
+            assert response.status_code == 201
+        await fast_app.state.jobs.drain()
+        body = claim_body(event_id=event_id, figure={"value": 40, "unit": "people"})
+        served = fast_app.state.fast_path_served
+        quick, reference = await both(fast, routed, path, headers, json=body)
+        assert fast_app.state.fast_path_served == served + 1
+        score = quick.json() if path == "/v1/score" else quick.json()["score"]
+        assert score["admiralty"]["code"] == "F1"
+        assert stable(quick.json()) == stable(reference.json())

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 
 from service.claims.models import Claim
 from service.scores.models import Score
-from tests.service.factories import claim_body, create_claim, create_outlet
+from tests.service.factories import claim_body, create_claim, create_outlet, recent_track_record
 
 
 async def count(session: Any, model: Any) -> int:
@@ -298,3 +299,120 @@ class TestPreview:
         assert preview["probability"] == stored["score"]["probability"]
         assert await count(session, Claim) == 1
         assert await count(session, Score) == 1
+
+
+PEOPLE_KILLED = {"title": "Civilians killed", "quantity_kind": "civilian_deaths", "unit": "people"}
+
+
+class TestUnits:
+    """A figure in another unit than its event's is refused at intake, naming both units."""
+
+    async def _event(self, client: httpx.AsyncClient, headers: dict[str, str]) -> int:
+        await create_outlet(client, headers)
+        response = await client.post("/v1/events", json=PEOPLE_KILLED, headers=headers)
+        event_id: int = response.json()["id"]
+        return event_id
+
+    async def test_single_claim_in_another_unit_is_422(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+    ) -> None:
+        event_id = await self._event(client, admin_headers)
+        body = claim_body(event_id=event_id, figure={"value": 12, "unit": "buildings"})
+        for path in ("/v1/claims", "/v1/score"):
+            response = await client.post(path, json=body, headers=admin_headers)
+            assert response.status_code == 422, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+            problem = response.json()
+            assert problem["type"] == "/problems/invalid-input"
+            [error] = problem["errors"]
+            assert error["loc"] == ["body", "figure", "unit"]
+            assert error["type"] == "unit_mismatch"
+            assert "'buildings'" in error["message"]
+            assert "'people'" in error["message"]
+            assert "'buildings'" in problem["detail"]
+            assert "'people'" in problem["detail"]
+        assert await count(session, Claim) == 0
+
+    async def test_the_same_unit_however_written_and_an_unstated_unit_pass(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        event_id = await self._event(client, admin_headers)
+        for unit in (" People ", None):
+            figure = {"value": 12} | ({"unit": unit} if unit else {})
+            await create_claim(client, admin_headers, event_id=event_id, figure=figure)
+
+    async def test_batch_names_the_claim_in_another_unit_and_stores_nothing(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+    ) -> None:
+        event_id = await self._event(client, admin_headers)
+        claims = [
+            claim_body(event_id=event_id, figure={"value": 12, "unit": "people"}),
+            claim_body(event_id=event_id, figure={"low": 3, "high": 4, "unit": "buildings"}),
+        ]
+        response = await client.post(
+            "/v1/claims/batch", json={"claims": claims}, headers=admin_headers
+        )
+        assert response.status_code == 422
+        [error] = response.json()["errors"]
+        assert error["loc"] == ["body", "claims", 1, "figure", "unit"]
+        assert "'buildings'" in error["message"]
+        assert "'people'" in error["message"]
+        assert await count(session, Claim) == 0
+
+
+class TestAdmiralty:
+    async def test_every_claim_score_carries_an_admiralty_code(
+        self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        await create_outlet(client, admin_headers, "other-wire")
+        await recent_track_record(client, admin_headers, "other-wire", ["true"] * 8)
+        # No event: nothing to judge the information against; an unrated outlet: F.
+        alone = await create_claim(client, admin_headers)
+        assert alone["score"]["admiralty"] == {
+            "code": "F6",
+            "reliability": "F",
+            "credibility": 6,
+            "meaning": "source reliability cannot be judged; information truth cannot be judged",
+        }
+        event = (await client.post("/v1/events", json=PEOPLE_KILLED, headers=admin_headers)).json()
+        # Published now: the record built over the last months counts.
+        now = datetime.now(UTC).isoformat()
+        first = await create_claim(
+            client,
+            admin_headers,
+            "other-wire",
+            event_id=event["id"],
+            figure={"value": 40},
+            published_at=now,
+        )
+        assert first["score"]["admiralty"]["code"] == "A6"
+        await create_claim(
+            client, admin_headers, event_id=event["id"], figure={"value": 40}, published_at=now
+        )
+        await app.state.jobs.drain()
+        # Re-scored once the consensus is in: each confirms the other.
+        rescored = (await client.get(f"/v1/claims/{first['id']}", headers=admin_headers)).json()
+        assert rescored["score"]["admiralty"]["code"] == "A1"
+        assert rescored["score"]["trigger"] == "consensus.updated"
+        assert {
+            "feature": "corroboration",
+            "effect": 0.0,
+            "text": "confirmed by 1 independent source",
+        } in rescored["score"]["reasons"]
+        preview = await client.post(
+            "/v1/score",
+            json=claim_body(
+                "other-wire", event_id=event["id"], figure={"value": 90}, published_at=now
+            ),
+            headers=admin_headers,
+        )
+        assert preview.json()["admiralty"]["code"] in {"A4", "A5"}
+        history = (
+            await client.get(f"/v1/claims/{first['id']}/scores", headers=admin_headers)
+        ).json()["items"]
+        assert (history[0]["admiralty"]["code"], history[-1]["admiralty"]["code"]) == ("A6", "A1")
+        outlet_scores = (
+            await client.get("/v1/outlets/other-wire/reliability/history", headers=admin_headers)
+        ).json()["items"]
+        assert {item["admiralty"] for item in outlet_scores} == {None}

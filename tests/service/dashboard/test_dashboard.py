@@ -31,6 +31,12 @@ EVENT = {
     "place": "Raqqa",
     "conflict": "syria-2017",
 }
+CONTESTED_EVENT = {
+    "title": "People displaced from the old city",
+    "quantity_kind": "displaced_people",
+    "unit": "people",
+    "place": "Raqqa",
+}
 
 
 class TestDashboardOverHttp:
@@ -131,6 +137,8 @@ class DashboardData:
     event_title: str
     consensus_status: str
     history_points: int
+    contested_title: str
+    contested_status: str
 
 
 @pytest.fixture
@@ -168,6 +176,19 @@ async def dashboard_data(
             text=f"Strikes killed {value} civilians overnight, the outlet says.",
             published_at="2017-08-22T10:00:00Z",
         )
+    contested = (
+        await client.post("/v1/events", json=CONTESTED_EVENT, headers=admin_headers)
+    ).json()
+    for slug, value in (("good-wire", 8_000), ("monitor", 25_000)):
+        await create_claim(
+            client,
+            admin_headers,
+            slug,
+            event_id=contested["id"],
+            figure={"value": value},
+            text=f"{value} people fled, the outlet says.",
+            published_at="2017-08-27T10:00:00Z",
+        )
     await app.state.jobs.drain()
     grades = {}
     for slug in names:
@@ -185,6 +206,10 @@ async def dashboard_data(
         event_title=EVENT["title"],
         consensus_status=consensus.json()["status"],
         history_points=len(history.json()["items"]),
+        contested_title=CONTESTED_EVENT["title"],
+        contested_status=(
+            await client.get(f"/v1/events/{contested['id']}/consensus", headers=admin_headers)
+        ).json()["status"],
     )
 
 
@@ -199,7 +224,8 @@ class TestDashboardInABrowser:
         # A sanity check on the set-up: the grades differ, and one outlet has no record.
         assert data.grades["xss"] == "unrated"
         assert data.grades["good-wire"] != data.grades["state-tv"]
-        assert data.consensus_status in {"consensus", "contested"}
+        assert data.consensus_status == "consensus"
+        assert data.contested_status == "contested"
         assert data.history_points >= 2
 
         context = await browser.new_context(viewport={"width": 1280, "height": 1000})
@@ -250,6 +276,22 @@ class TestDashboardInABrowser:
             await expect(
                 page.locator('#sources-table tr[data-outlet-slug="state-tv"] .badge.party')
             ).to_have_count(1)
+            await expect(page.locator("#consensus-explanation")).to_contain_text(
+                "Discounted: state-tv: party to the conflict"
+            )
+
+            # A contested event shows its competing figures, not one estimate.
+            await page.get_by_role("button", name=data.contested_title).click()
+            await expect(status).to_contain_text("Contested")
+            facts = page.locator("#consensus-facts")
+            await expect(facts).to_contain_text("Competing figures")
+            await expect(facts).to_contain_text("8,000 people (good-wire")
+            await expect(facts).to_contain_text("25,000 people (monitor")
+            await expect(facts).not_to_contain_text("Estimate")
+            await expect(page.locator("#consensus-chart .competing-band")).to_have_count(2)
+            await expect(page.locator("#consensus-chart .estimate")).to_have_count(0)
+            await expect(page.locator("#consensus-chart .consensus-band")).to_have_count(0)
+            await expect(page.locator("#consensus-explanation")).to_contain_text("Contested")
 
             # The outlet's history: one point per stored reliability.
             await page.get_by_role("button", name="Good Wire", exact=True).click()

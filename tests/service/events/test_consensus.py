@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from service.app import create_app
@@ -84,21 +85,6 @@ class TestConsensus:
             "/v1/events", params={"status": "consensus"}, headers=admin_headers
         )
         assert [item["id"] for item in listed.json()["items"]] == [event["id"]]
-
-    async def test_two_credible_far_apart_figures_are_contested(
-        self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
-    ) -> None:
-        await create_outlet(client, admin_headers, "wire-a")
-        await create_outlet(client, admin_headers, "wire-b")
-        await recent_track_record(client, admin_headers, "wire-a", ["true"] * 5)
-        await recent_track_record(client, admin_headers, "wire-b", ["true"] * 5)
-        event = (await client.post("/v1/events", json=STRIKES, headers=admin_headers)).json()
-        for slug, value in (("wire-a", 12), ("wire-b", 300)):
-            await create_claim(
-                client, admin_headers, slug, event_id=event["id"], figure={"value": value}
-            )
-        await app.state.jobs.drain()
-        assert (await consensus(client, admin_headers, event["id"]))["status"] == "contested"
 
     async def test_one_source_is_insufficient(
         self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
@@ -256,3 +242,239 @@ async def test_worker_runs_in_the_background(settings: Settings) -> None:
                     break
                 await asyncio.sleep(0.05)
             assert result["status"] == "consensus"
+
+
+async def _event(client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any) -> Any:
+    response = await client.post("/v1/events", json=STRIKES | overrides, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def _figures(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    event_id: int,
+    figures: list[tuple[str, float]],
+    published_at: str = "2017-08-22T10:00:00Z",
+) -> list[Any]:
+    return [
+        await create_claim(
+            client,
+            headers,
+            slug,
+            event_id=event_id,
+            figure={"value": value},
+            published_at=published_at,
+        )
+        for slug, value in figures
+    ]
+
+
+class TestOneSourceOneVote:
+    """Issue 9's live scenario: repetition by one source cannot capture the consensus."""
+
+    async def test_state_media_repeating_its_figure_does_not_move_the_consensus(
+        self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        await create_outlet(client, admin_headers, "activists", kind="activist_network")
+        await create_outlet(client, admin_headers, "monitor", kind="ngo_monitor")
+        await create_outlet(
+            client, admin_headers, "state-tv", kind="state_media", conflict_parties=["syria-2017"]
+        )
+        await recent_track_record(client, admin_headers, "activists", ["true"] * 6)
+        await recent_track_record(client, admin_headers, "monitor", ["true"] * 6)
+        await recent_track_record(client, admin_headers, "state-tv", ["false"] * 6)
+        event = await _event(client, admin_headers)
+        await _figures(
+            client,
+            admin_headers,
+            event["id"],
+            [("activists", 30), ("monitor", 31), ("state-tv", 90)],
+        )
+        await app.state.jobs.drain()
+        before = await consensus(client, admin_headers, event["id"])
+        assert before["status"] == "consensus"
+        assert 30 <= before["estimate"] <= 31
+        assert before["interval"] == {"low": 30, "high": 31}
+        assert before["independent_reports"] == 3
+
+        # The same 90, eight more times (the same published_at: the later id is the later claim).
+        repeats = await _figures(client, admin_headers, event["id"], [("state-tv", 90)] * 8)
+        await app.state.jobs.drain()
+        after = await consensus(client, admin_headers, event["id"])
+        assert after["id"] > before["id"]
+        assert after["status"] == "consensus"
+        assert 30 <= after["estimate"] <= 31
+        assert after["interval"] == {"low": 30, "high": 31}
+        assert after["independent_reports"] == 3
+        assert after["confidence"] == pytest.approx(before["confidence"], abs=1e-6)
+        assert after["confidence"] >= 0.8
+        assert after["supporting_outlets"] == ["activists", "monitor"]
+
+        state = [row for row in after["claims"] if row["outlet_slug"] == "state-tv"]
+        assert len(state) == 9
+        current = [row for row in state if not row["superseded"]]
+        assert [row["claim_id"] for row in current] == [repeats[-1]["id"]]
+        assert current[0]["weight"] > 0
+        for row in state:
+            if row["superseded"]:
+                assert row["weight"] == 0
+                assert "superseded by a later figure from the same source" in row["discounts"]
+        weights = {source["outlet_slug"]: source["weight"] for source in after["sources"]}
+        old_weights = {source["outlet_slug"]: source["weight"] for source in before["sources"]}
+        assert weights["state-tv"] == pytest.approx(old_weights["state-tv"], abs=1e-6)
+        assert weights["state-tv"] < weights["monitor"] / 3
+
+        # Admiralty codes: the two independent sources confirm each other; state media is
+        # contradicted by the consensus and has a poor record.
+        codes = {row["outlet_slug"]: row["admiralty"] for row in after["claims"]}
+        assert codes["activists"]["credibility"] == codes["monitor"]["credibility"] == 1
+        assert codes["activists"]["reliability"] in {"A", "B"}
+        assert codes["state-tv"]["credibility"] == 5
+        assert codes["state-tv"]["reliability"] in {"D", "E"}
+        by_outlet = {row["outlet_slug"]: row for row in after["claims"]}
+        assert by_outlet["activists"]["corroboration"] == {
+            "confirmations": 1,
+            "copies_ignored": 0,
+            "independent_others": 2,
+        }
+
+        explanation = after["explanation"]
+        assert "supported by 2 independent sources: activists, monitor" in explanation["summary"]
+        discounted = {item["outlet_slug"]: item["reasons"] for item in explanation["discounted"]}
+        assert set(discounted) == {"state-tv"}
+        assert "party to the conflict" in discounted["state-tv"]
+        assert any(reason.startswith("weak record") for reason in discounted["state-tv"])
+        assert "8 earlier figures superseded by its latest" in discounted["state-tv"]
+
+        # The claim's own score carries the same reading of the evidence.
+        latest = (await client.get(f"/v1/claims/{repeats[-1]['id']}", headers=admin_headers)).json()
+        assert latest["score"]["admiralty"]["credibility"] == 5
+        assert latest["score"]["admiralty"]["code"] == codes["state-tv"]["code"]
+        assert {"feature": "corroboration", "effect": 0.0} | {
+            "text": "not confirmed by any other independent source"
+        } in latest["score"]["reasons"]
+
+
+class TestStatuses:
+    async def test_uncertain_when_the_leading_figure_lacks_confidence(
+        self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        for slug in ("blog-a", "blog-b", "blog-c"):
+            await create_outlet(client, admin_headers, slug, kind="online")
+        event = await _event(client, admin_headers)
+        await _figures(
+            client, admin_headers, event["id"], [("blog-a", 30), ("blog-b", 31), ("blog-c", 60)]
+        )
+        await app.state.jobs.drain()
+        result = await consensus(client, admin_headers, event["id"])
+        assert result["status"] == "uncertain"
+        assert result["status_meaning"].startswith("the leading figure has less than 80%")
+        assert result["confidence"] < 0.8
+        assert 30 <= result["estimate"] <= 31
+        assert result["competing_figures"] == []
+        assert result["explanation"]["summary"].startswith("Uncertain: estimate")
+        listed = await client.get(
+            "/v1/events", params={"status": "uncertain"}, headers=admin_headers
+        )
+        assert [item["id"] for item in listed.json()["items"]] == [event["id"]]
+
+    async def test_contested_shows_the_competing_figures_not_one_estimate(
+        self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        await create_outlet(client, admin_headers, "wire-a")
+        await create_outlet(client, admin_headers, "wire-b")
+        await recent_track_record(client, admin_headers, "wire-a", ["true"] * 5)
+        await recent_track_record(client, admin_headers, "wire-b", ["true"] * 5)
+        event = await _event(client, admin_headers)
+        await _figures(client, admin_headers, event["id"], [("wire-a", 12), ("wire-b", 300)])
+        await app.state.jobs.drain()
+        result = await consensus(client, admin_headers, event["id"])
+        assert result["status"] == "contested"
+        assert result["estimate"] is None
+        assert result["interval"] == {"low": 12, "high": 300}
+        figures = {figure["estimate"]: figure for figure in result["competing_figures"]}
+        assert set(figures) == {12, 300}
+        assert figures[12]["outlet_slugs"] == ["wire-a"]
+        assert figures[300]["outlet_slugs"] == ["wire-b"]
+        assert all(0 < figure["support"] < 0.8 for figure in figures.values())
+        assert result["explanation"]["summary"].startswith(
+            "Contested: the independent evidence supports no single figure"
+        )
+        assert {row["admiralty"]["credibility"] for row in result["claims"]} == {3}
+
+    async def test_one_source_is_insufficient_and_never_certain(
+        self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        await recent_track_record(client, admin_headers, "test-wire", ["true"] * 8)
+        event = await _event(client, admin_headers)
+        await _figures(client, admin_headers, event["id"], [("test-wire", 40)] * 3)
+        await app.state.jobs.drain()
+        result = await consensus(client, admin_headers, event["id"])
+        assert result["status"] == "insufficient"
+        assert result["independent_reports"] == 1
+        assert result["estimate"] == 40
+        assert 0 < result["confidence"] < 1
+        assert [row["superseded"] for row in result["claims"]] == [True, True, False]
+        assert {row["admiralty"]["credibility"] for row in result["claims"]} == {6}
+        assert result["explanation"]["summary"].startswith("Insufficient: only one independent")
+
+    async def test_an_event_without_figures_has_no_reports(
+        self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        await create_outlet(client, admin_headers)
+        event = await _event(client, admin_headers)
+        assert event["consensus_status"] == "no_reports"
+        untouched = await consensus(client, admin_headers, event["id"])
+        assert (untouched["status"], untouched["id"]) == ("no_reports", None)
+        assert untouched["status_meaning"] == "no source has reported a figure for this event yet"
+
+        await create_claim(client, admin_headers, event_id=event["id"], text="No figure given.")
+        await app.state.jobs.drain()
+        result = await consensus(client, admin_headers, event["id"])
+        assert result["id"] is not None
+        assert result["status"] == "no_reports"
+        assert result["estimate"] is None
+        assert (result["confidence"], result["independent_reports"]) == (0, 0)
+        listed = await client.get(
+            "/v1/events", params={"status": "no_reports"}, headers=admin_headers
+        )
+        assert [item["id"] for item in listed.json()["items"]] == [event["id"]]
+
+
+class TestCopies:
+    async def test_a_chain_of_declared_copies_is_one_report(
+        self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        for slug in ("wire", "paper-1", "paper-2", "monitor", "activists"):
+            await create_outlet(client, admin_headers, slug)
+        event = await _event(client, admin_headers)
+        original = (await _figures(client, admin_headers, event["id"], [("wire", 90)]))[0]
+        copy = await create_claim(
+            client,
+            admin_headers,
+            "paper-1",
+            event_id=event["id"],
+            figure={"value": 90},
+            copy_of_claim_id=original["id"],
+        )
+        await create_claim(
+            client,
+            admin_headers,
+            "paper-2",
+            event_id=event["id"],
+            figure={"value": 90},
+            copy_of_claim_id=copy["id"],
+        )
+        await _figures(client, admin_headers, event["id"], [("monitor", 40), ("activists", 41)])
+        await app.state.jobs.drain()
+        result = await consensus(client, admin_headers, event["id"])
+        assert result["independent_reports"] == 3
+        assert 40 <= result["estimate"] <= 41
+        groups = {row["outlet_slug"]: row["copy_group"] for row in result["claims"]}
+        assert groups["wire"] == groups["paper-1"] == groups["paper-2"] == f"copy:{original['id']}"
+        assert groups["monitor"] is None
+        wire = next(row for row in result["claims"] if row["outlet_slug"] == "wire")
+        assert wire["corroboration"]["copies_ignored"] == 2
+        assert wire["corroboration"]["confirmations"] == 0

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from service.audit.models import AuditEntry
-from tests.service.factories import create_claim, create_outlet, outlet_body, record_verdict
+from service.outlets.models import Outlet, OutletDependency
+from service.outlets.service import dependency_read
+from tests.service.factories import (
+    create_claim,
+    create_outlet,
+    outlet_body,
+    recent_track_record,
+    record_verdict,
+)
 
 
 class TestCreateOutlet:
@@ -307,3 +317,136 @@ class TestRecordsAndReliability:
         # An unrated wire starts from what other wires earned, not from state media's record.
         assert new_wire["prior_mean"] > 0.6
         assert new_wire["probability"] == new_wire["prior_mean"]
+
+
+STRIKES = {"title": "Civilians killed", "quantity_kind": "civilian_deaths", "unit": "people"}
+
+
+class TestDependencies:
+    async def test_an_outlet_repeating_another_ones_wrong_figures_is_its_copy_partner(
+        self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+    ) -> None:
+        for slug in ("wire-a", "wire-b", "origin", "copier"):
+            await create_outlet(client, admin_headers, slug)
+        await recent_track_record(client, admin_headers, "wire-a", ["true"] * 5)
+        await recent_track_record(client, admin_headers, "wire-b", ["true"] * 5)
+        await recent_track_record(client, admin_headers, "origin", ["false"] * 5)
+        # Six events: two accurate wires agree on the truth; the copier repeats every wrong
+        # figure the origin gives.
+        for index in range(6):
+            event = (
+                await client.post(
+                    "/v1/events", json=STRIKES | {"title": f"Strike {index}"}, headers=admin_headers
+                )
+            ).json()
+            truth = 20 + 7 * index
+            wrong = 3 * truth + 11
+            for slug, value in (
+                ("wire-a", truth),
+                ("wire-b", truth),
+                ("origin", wrong),
+                ("copier", wrong),
+            ):
+                await create_claim(
+                    client, admin_headers, slug, event_id=event["id"], figure={"value": value}
+                )
+        await app.state.jobs.drain()
+
+        response = await client.get("/v1/outlets/origin/dependencies", headers=admin_headers)
+        assert response.status_code == 200
+        [partner] = response.json()["items"]
+        assert partner["outlet_slug"] == "copier"
+        assert partner["probability"] > 0.9
+        assert partner["common_events"] == 6
+        assert partner["direction"] in {"copies", "copied_by", None}
+        seen_from_copier = (
+            await client.get("/v1/outlets/copier/dependencies", headers=admin_headers)
+        ).json()["items"]
+        assert [item["outlet_slug"] for item in seen_from_copier] == ["origin"]
+        assert seen_from_copier[0]["direction_probability"] == pytest.approx(
+            1 - partner["direction_probability"]
+        )
+
+        # Every measured pair is kept; the accurate wires are not the copiers' partners.
+        everything = (
+            await client.get(
+                "/v1/outlets/origin/dependencies",
+                params={"min_probability": 0, "limit": 2},
+                headers=admin_headers,
+            )
+        ).json()
+        rest = (
+            await client.get(
+                "/v1/outlets/origin/dependencies",
+                params={"min_probability": 0, "cursor": everything["next_cursor"]},
+                headers=admin_headers,
+            )
+        ).json()
+        probability = {
+            item["outlet_slug"]: item["probability"] for item in everything["items"] + rest["items"]
+        }
+        assert set(probability) == {"wire-a", "wire-b", "copier"}
+        assert probability["wire-a"] < 0.1
+        assert probability["wire-b"] < 0.1
+
+        # The consensus names the group it discounted and keeps the estimate with the truth.
+        event_id = (await client.get("/v1/events", headers=admin_headers)).json()["items"][-1]["id"]
+        consensus = (
+            await client.get(f"/v1/events/{event_id}/consensus", headers=admin_headers)
+        ).json()
+        assert consensus["estimate"] == 20 + 7 * 5
+        assert [sorted(group["outlet_slugs"]) for group in consensus["dependent_groups"]] == [
+            ["copier", "origin"]
+        ]
+        discounted = {
+            item["outlet_slug"]: item["reasons"] for item in consensus["explanation"]["discounted"]
+        }
+        assert any(
+            reason.startswith("likely copies")
+            for reasons in discounted.values()
+            for reason in reasons
+        )
+
+    async def test_unknown_outlet_is_404_and_reader_scope_suffices(
+        self,
+        client: httpx.AsyncClient,
+        admin_headers: dict[str, str],
+        read_headers: dict[str, str],
+    ) -> None:
+        assert (
+            await client.get("/v1/outlets/nobody/dependencies", headers=read_headers)
+        ).status_code == 404
+        await create_outlet(client, admin_headers)
+        response = await client.get("/v1/outlets/test-wire/dependencies", headers=read_headers)
+        assert response.json() == {"items": [], "next_cursor": None}
+        bad = await client.get(
+            "/v1/outlets/test-wire/dependencies",
+            params={"min_probability": 2},
+            headers=read_headers,
+        )
+        assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("first_copies", "as_first", "as_second"),
+    [(0.9, "copies", "copied_by"), (0.1, "copied_by", "copies"), (0.5, None, None)],
+)
+def test_direction_is_told_only_when_the_data_tells_it(
+    first_copies: float, as_first: str | None, as_second: str | None
+) -> None:
+    first = Outlet(id=1, slug="first", name="First")
+    second = Outlet(id=2, slug="second", name="Second")
+    row = OutletDependency(
+        id=1,
+        first_outlet_id=1,
+        second_outlet_id=2,
+        probability=0.95,
+        first_copies=first_copies,
+        common_events=4,
+        updated_at=datetime.now(UTC),
+    )
+    from_first = dependency_read(1, row, second)
+    from_second = dependency_read(2, row, first)
+    assert (from_first.outlet_slug, from_first.direction) == ("second", as_first)
+    assert (from_second.outlet_slug, from_second.direction) == ("first", as_second)
+    assert from_first.direction_probability + from_second.direction_probability == 1
