@@ -182,8 +182,9 @@ class ClaimAssessment:
     """One claim measured against its event's consensus.
 
     ``weight`` is the vote it cast (0 when superseded); ``own_share`` the part of its vote that
-    was its own after learned dependence (1: independent); ``depends_on`` the more accurate
-    source with the same figure it most likely copies, with that ``dependence`` probability.
+    was its own after learned dependence (1: independent); ``depends_on`` the source with the
+    same figure it most likely depends on (copies or is copied by), with that ``dependence``
+    probability.
     ``discounts`` say in words why its vote counted less than a full one.
     """
 
@@ -1295,7 +1296,7 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
             others = [reports[j] for j in current if j != i]
             corroborated = corroboration(reports[i], others, tolerance, self.dependence_between)
             in_lead = bool(self.claim_in_leading_cluster_[i])
-            depends_on, depends = self._likely_original(i, current)
+            depends_on, depends, dependence_reason = self._dependent_partner(i, current)
             accuracy = float(self.claim_vote_accuracy_[i])
             discounts: list[str] = []
             if superseded:
@@ -1309,7 +1310,7 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
                     + ("s" if count != 1 else "")
                 )
             if depends_on is not None:
-                discounts.append(f"likely copies {depends_on} (probability {depends:.2f})")
+                discounts.append(dependence_reason)
             if not superseded and accuracy < NEUTRAL_RELIABILITY:
                 discounts.append(f"weak record (right {accuracy:.0%} of the time)")
             group_code = int(table.copy_group[i])
@@ -1389,32 +1390,37 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
             )
         return tuple(figures)
 
-    def _likely_original(self, i: int, current: list[int]) -> tuple[str | None, float]:
-        """The source with the same figure that claim ``i`` most likely copies, if any.
-
-        Only a source ranked before it (more accurate) counts as its original: the same rule
-        that decides whose vote is cut (``dependence.copy_discount``).
-        """
+    def _dependent_partner(self, i: int, current: list[int]) -> tuple[str | None, float, str]:
+        """The source with the same figure that claim ``i`` most likely depends on, if above one
+        half: its name, the probability and the reason in words (who copies whom where the data
+        tells the direction)."""
         table: ClaimTable = self.table_
         if self.claim_superseded_[i]:
-            return None, 0.0
+            return None, 0.0, ""
         mine = int(table.source[i])
-        accuracy = float(self.claim_vote_accuracy_[i])
-        best_name: str | None = None
+        best_other = -1
         best = 0.0
         for j in current:
             other = int(table.source[j])
             if other == mine or table.low[j] != table.low[i] or table.high[j] != table.high[i]:
                 continue
-            theirs = float(self.claim_vote_accuracy_[j])
-            if theirs < accuracy or (theirs == accuracy and j > i):
-                continue
             probability = self.dependence_between(table.sources[mine], table.sources[other])
             if probability > best:
-                best, best_name = probability, table.sources[other]
+                best, best_other = probability, other
         if best <= 0.5:
-            return None, best
-        return best_name, best
+            return None, best, ""
+        name = table.sources[best_other]
+        index = self._pair_index()[(min(mine, best_other), max(mine, best_other))]
+        # pair_direction_ is P(the higher code copies the lower | dependent).
+        second_copies = float(self.pair_direction_[index])
+        i_copies = second_copies if mine > best_other else 1.0 - second_copies
+        if i_copies >= 0.8:
+            reason = f"likely copies {name} (probability {best:.2f})"
+        elif i_copies <= 0.2:
+            reason = f"likely copied by {name} (probability {best:.2f}); they share one vote"
+        else:
+            reason = f"likely dependent on {name}, one copying the other (probability {best:.2f})"
+        return name, best, reason
 
     def _dependent_groups(self, current: list[int]) -> tuple[DependentGroup, ...]:
         """Sources of these claims linked by a learned dependence above one half."""

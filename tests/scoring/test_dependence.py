@@ -78,3 +78,19 @@ def test_dependence_can_be_turned_off() -> None:
     model = TruthDiscovery(dependence_prior=0.0).fit(claims)
     assert model.dependencies() == []
     assert model.claim_copy_weight_.tolist() == [1.0, 1.0]
+
+
+def test_a_copy_says_whom_it_depends_on() -> None:
+    world = WORLDS["bad-cluster"](0)
+    model = TruthDiscovery().fit(world.table)
+    bad = next(i for i, spec in enumerate(world.specs) if spec.accuracy == 0.3)
+    copiers = {f"s{i}" for i, spec in enumerate(world.specs) if spec.original == bad}
+    explained = 0
+    for event in world.table.events[:50]:
+        for claim in model.result(event).claims:
+            if claim.source in copiers and claim.depends_on is not None:
+                assert claim.dependence > 0.5
+                assert claim.own_share < 1.0
+                assert any(reason.startswith("likely") for reason in claim.discounts)
+                explained += 1
+    assert explained > 20
