@@ -65,6 +65,10 @@ class CoReports:
     pairs: IntArray
     common: IntArray
     differing: FloatArray
+    # The instances with the same value, kept apart: every round works on them alone.
+    same_first: IntArray
+    same_second: IntArray
+    same_pair: IntArray
 
     @property
     def n_pairs(self) -> int:
@@ -116,7 +120,11 @@ def co_reports(
     first, second, pair = first[kept], second[kept], renumber[pair[kept]]
     distinct, common = distinct[wanted], common[wanted]
     same = candidate[first] == candidate[second]
+    same_index = np.flatnonzero(same)
     return CoReports(
+        same_first=first[same_index],
+        same_second=second[same_index],
+        same_pair=pair[same_index],
         first=first,
         second=second,
         pair=pair,
@@ -157,8 +165,7 @@ def pair_log_likelihood_ratios(
     independent wrong reports agree (``false_coincidence``).
     """
     c = copy_rate
-    same = np.flatnonzero(co.same)
-    first, second = co.first[same], co.second[same]
+    first, second = co.same_first, co.same_second
     a1 = accuracy[first]
     a2 = accuracy[second]
     q = np.clip(value_truth[first], 0.0, 1.0)
@@ -171,7 +178,7 @@ def pair_log_likelihood_ratios(
     copies_second = q * (c * a2 + (1.0 - c) * same_true) + (1.0 - q) * (c * (1.0 - a2) + keep)
     # Different values: the copier did not copy there, (1 - c) times the independent chance.
     differing = co.differing * math.log1p(-c)
-    pair = co.pair[same]
+    pair = co.same_pair
     return (
         differing
         + np.bincount(
@@ -248,10 +255,9 @@ def copy_discount(
     No source is singled out as the original, so the cut cannot swing between two of near-equal
     accuracy from one round to the next.
     """
-    same = np.flatnonzero(co.same)
-    p = copy_rate * dependent[co.pair[same]]
-    overlap = np.bincount(co.first[same], p, minlength=n_claims) + np.bincount(
-        co.second[same], p, minlength=n_claims
+    p = copy_rate * dependent[co.same_pair]
+    overlap = np.bincount(co.same_first, p, minlength=n_claims) + np.bincount(
+        co.same_second, p, minlength=n_claims
     )
     factor: FloatArray = (1.0 / (1.0 + overlap)).astype(np.float64)
     return factor
