@@ -154,7 +154,7 @@ def _beta_sd(record: Reliability) -> float:
     return math.sqrt(record.alpha * record.beta / (total * total * (total + 1.0)))
 
 
-def _order_of(contexts: Sequence[ClaimContext]) -> np.ndarray | None:
+def date_order(contexts: Sequence[ClaimContext]) -> np.ndarray | None:
     """Indices sorting the claims by date, or ``None`` when any claim is undated."""
     dates = [context.published_at for context in contexts]
     known = [date for date in dates if date is not None]
@@ -880,7 +880,7 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _check_params(self) -> None:
         if len(set(self.labels)) != len(self.labels) or len(self.labels) < 2:
             raise ValueError("labels must be at least two distinct verdicts, best first")
-        credit = self._credit_map()
+        credit = self.credits()
         if not any(value > 0 for value in credit.values()) or all(
             value >= 1 for value in credit.values()
         ):
@@ -898,7 +898,8 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if not 0.0 < self.interval_level < 1.0:
             raise ValueError("interval_level must lie strictly between 0 and 1")
 
-    def _credit_map(self) -> dict[str, float]:
+    def credits(self) -> dict[str, float]:
+        """How much each label counts as holding up (``holds_up`` checked against ``labels``)."""
         source = SERVICE_HOLDS_UP if self.holds_up is None else self.holds_up
         unknown = set(source) - set(self.labels)
         if unknown:
@@ -925,8 +926,8 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError("X and y have different lengths")
         encoded = self._encode(y)
         self.classes_ = np.asarray(self.labels)
-        self.holds_up_ = self._credit_map()
-        order = _order_of(contexts)
+        self.holds_up_ = self.credits()
+        order = date_order(contexts)
         self.time_ordered_ = order is not None
         if order is not None:
             contexts = [contexts[i] for i in order]
@@ -951,19 +952,9 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def _holdout_split(self, encoded: np.ndarray, n_holdout: int) -> tuple[np.ndarray, np.ndarray]:
-        n = encoded.shape[0]
-        if self.time_ordered_:
-            # Claims are sorted by date: the latest ones are held out.
-            return np.arange(n - n_holdout), np.arange(n - n_holdout, n)
-        rng = np.random.default_rng(self.random_state)
-        holdout: list[int] = []
-        for label in np.unique(encoded):
-            members = np.flatnonzero(encoded == label)
-            take = round(len(members) * n_holdout / n)
-            holdout.extend(rng.choice(members, size=take, replace=False).tolist())
-        mask = np.zeros(n, dtype=bool)
-        mask[holdout] = True
-        return np.flatnonzero(~mask), np.flatnonzero(mask)
+        return holdout_indices(
+            encoded, n_holdout, time_ordered=self.time_ordered_, random_state=self.random_state
+        )
 
     def _folds(self, encoded: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         n = encoded.shape[0]
@@ -1179,19 +1170,35 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             blocks.append(self.char_vectorizer_.transform(texts) * self.text_weight)
         return sp.hstack(blocks, format="csr", dtype=np.float64)
 
+    def evaluate(self, X: Sequence[ClaimContext], y: Sequence[str]) -> dict[str, float | int | str]:
+        """Metrics on verdicted claims the model never trained on, beside the track record's.
+
+        The model's six-way and P(holds up) metrics, and ``track_record_*``: the same binary
+        metrics of the cold-start score (the outlet's track record alone) on the same claims,
+        which the activation gate compares with.
+        """
+        contexts = list(X)
+        encoded = self._encode(y)
+        credit = np.array([self.holds_up_[self.labels[i]] for i in encoded])
+        metrics: dict[str, float | int | str] = {"n_holdout": len(contexts)}
+        dates = [c.published_at for c in contexts if c.published_at is not None]
+        if dates and len(dates) == len(contexts):
+            metrics["holdout_from"] = min(dates).isoformat()
+            metrics["holdout_to"] = max(dates).isoformat()
+        metrics["calibration"] = self.calibration_method_
+        metrics.update(
+            multiclass_metrics(encoded, self.predict_proba(contexts), n_classes=len(self.labels))
+        )
+        metrics.update(binary_metrics(credit, self.predict_holds_up(contexts)))
+        baseline = binary_metrics(credit, track_record_probability(contexts))
+        metrics.update({f"track_record_{key}": value for key, value in baseline.items()})
+        return metrics
+
     def _holdout_metrics(
         self, contexts: Sequence[ClaimContext], encoded: np.ndarray
     ) -> dict[str, float | int | str]:
-        proba = self.predict_proba(contexts)
-        holds = self.predict_holds_up(contexts)
-        credit = np.array([self.holds_up_[self.labels[i]] for i in encoded])
-        metrics: dict[str, float | int | str] = {
-            "n_holdout": len(contexts),
-            "holdout": "latest by date" if self.time_ordered_ else "stratified random",
-            "calibration": self.calibration_method_,
-        }
-        metrics.update(multiclass_metrics(encoded, proba, n_classes=len(self.labels)))
-        metrics.update(binary_metrics(credit, holds))
+        metrics = self.evaluate(contexts, [self.labels[i] for i in encoded])
+        metrics["holdout"] = "latest by date" if self.time_ordered_ else "stratified random"
         return metrics
 
     # -- prediction (scikit-learn path) --------------------------------------------------
@@ -1281,6 +1288,33 @@ def _expand_credit(
         target,
         weight,
         [(with_copies(train), with_copies(test)) for train, test in folds],
+    )
+
+
+def holdout_indices(
+    encoded: np.ndarray, n_holdout: int, *, time_ordered: bool, random_state: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fit, held-out) indices: with ``time_ordered`` (claims sorted by date) the latest
+    ``n_holdout``, otherwise a random split stratified by label."""
+    n = encoded.shape[0]
+    if time_ordered:
+        return np.arange(n - n_holdout), np.arange(n - n_holdout, n)
+    rng = np.random.default_rng(random_state)
+    holdout: list[int] = []
+    for label in np.unique(encoded):
+        members = np.flatnonzero(encoded == label)
+        take = round(len(members) * n_holdout / n)
+        holdout.extend(rng.choice(members, size=take, replace=False).tolist())
+    mask = np.zeros(n, dtype=bool)
+    mask[holdout] = True
+    return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+def track_record_probability(contexts: Sequence[ClaimContext]) -> np.ndarray:
+    """P(holds up) as the service's cold start gives it: the outlet's track record at claim time
+    (its posterior mean; the uninformative 0.5 without one)."""
+    return np.array(
+        [GLOBAL_PRIOR_MEAN if c.outlet_record is None else c.outlet_record.mean for c in contexts]
     )
 
 
