@@ -24,7 +24,7 @@ from typing import Final
 
 from scoring.reliability import DEFAULT_PRIOR_STRENGTH, Reliability, posterior
 from scoring.text_features import TextFeatures, log_count, text_features, tokenize
-from scoring.wording import outlet_kind_phrase
+from scoring.wording import count_noun, outlet_kind_phrase
 
 TRANSPARENCY_PRACTICES: Final = (
     "methodology",
@@ -322,7 +322,7 @@ def describe(group: str, context: ClaimContext, row: FeatureRow) -> str:
         return (
             f"outlet's track record: {_percent(record.mean)} held up "
             f"(range {_percent(record.low)}-{_percent(record.high)}, "
-            f"{record.evidence:.0f} verdicts)"
+            f"{count_noun(round(record.evidence), 'verdict')})"
         )
     if group == TOPIC_RECORD:
         topic = row.topic_record
@@ -330,7 +330,7 @@ def describe(group: str, context: ClaimContext, row: FeatureRow) -> str:
             return "no record on this topic; outlet's overall record used"
         return (
             f"outlet's record on {', '.join(context.topics)}: {_percent(topic.mean)} held up "
-            f"({topic.evidence:.0f} verdicts, shrunk toward its overall record)"
+            f"({count_noun(round(topic.evidence), 'verdict')}, shrunk toward its overall record)"
         )
     if group == OUTLET_KIND:
         return outlet_kind_phrase(context.outlet_kind)
@@ -346,7 +346,7 @@ def describe(group: str, context: ClaimContext, row: FeatureRow) -> str:
             return "outlet's transparency practices unknown"
         lacking = [p.replace("_", " ") for p, v in known.items() if not v]
         held = sum(1 for v in known.values() if v)
-        text = f"outlet follows {held} of {len(known)} known transparency practices"
+        text = f"outlet follows {held} of {count_noun(len(known), 'known transparency practice')}"
         return f"{text} (lacks: {', '.join(lacking)})" if lacking else text
     if group == ON_THE_GROUND:
         return {
@@ -397,11 +397,11 @@ def describe(group: str, context: ClaimContext, row: FeatureRow) -> str:
         return "claim does not hedge"
     if group == ABSOLUTES:
         if wording.absolutes:
-            return f"claim uses absolutes ({wording.absolutes})"
+            return f"claim uses {count_noun(wording.absolutes, 'absolute')}"
         return "claim uses no absolutes"
     if group == LENGTH:
         question = ", phrased as a question" if wording.question else ""
-        return f"claim length: {wording.words} words{question}"
+        return f"claim length: {count_noun(wording.words, 'word')}{question}"
     if group == TOPICS:
         return f"topic: {', '.join(context.topics)}" if context.topics else "no topic"
     if group.startswith(METADATA_PREFIX):
