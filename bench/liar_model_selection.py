@@ -24,17 +24,19 @@ LIAR_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lia
 # One pass of coordinate search around the configuration: the two models' regularisation
 # (C for the six-way model, binary_C for P(holds up)) move together, since they are chosen
 # from the same runs by different figures; then the weights of text, indicator tokens and
-# label history, one at a time.
+# label history, one at a time; then a second pass from the best of the first (--set).
 CANDIDATES: dict[str, dict[str, Any]] = {
     "base": {},
     "weaker-reg": {"C": 0.4, "binary_C": 0.8},
     "stronger-reg": {"C": 0.1, "binary_C": 0.2},
+    "strongest-reg": {"C": 0.05, "binary_C": 0.1},
     "text-1.0": {"text_weight": 1.0},
     "text-2.0": {"text_weight": 2.0},
     "tokens-0.25": {"token_weight": 0.25},
     "tokens-1.0": {"token_weight": 1.0},
     "history-5": {"history_strength": 5.0},
     "history-20": {"history_strength": 20.0},
+    "chars-2-4": {"char_ngram_range": (2, 4), "min_df": 3},
     "unconstrained": {"sign_constraints": False},
 }
 

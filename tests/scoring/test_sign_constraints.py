@@ -5,6 +5,7 @@ lowers it. The reasons carry the same signs."""
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.claim_model import ClaimModel
+from scoring.claim_model import ClaimModel, _keep_calibration_increasing
 from scoring.features import (
     CONSENSUS,
     CONSENSUS_AGREEMENT,
@@ -264,3 +265,22 @@ def test_without_constraints_the_same_data_teaches_the_wrong_directions(
     assert party > not_party
     copied = probability(free, with_changes(claim, source_dependence=1.0))
     assert copied > probability(free, with_changes(claim, source_dependence=0.0))
+
+
+def test_a_calibration_map_fitted_decreasing_is_flattened(
+    constrained: ClaimModel, training: tuple[list[ClaimContext], list[str]]
+) -> None:
+    # A fold that ranks its calibration claims backwards would turn every sign around.
+    model = copy.deepcopy(constrained)
+    pairs = model.binary_.calibrated_classifiers_
+    reversed_map = pairs[0].calibrators[0]
+    reversed_map.a_ = 2.0
+    untouched = [(pair.calibrators[0].a_, pair.calibrators[0].b_) for pair in pairs[1:]]
+    contexts = training[0][:300]
+    rows = model._rows(contexts)
+    matrix = model._design_matrix(rows, model._dense(contexts, rows))
+    folds = [(np.arange(0), np.arange(300))] * len(pairs)
+    _keep_calibration_increasing(model.binary_, matrix, folds)
+    assert reversed_map.a_ == 0.0
+    assert 0.0 < 1.0 / (1.0 + np.exp(reversed_map.b_)) < 1.0
+    assert [(pair.calibrators[0].a_, pair.calibrators[0].b_) for pair in pairs[1:]] == untouched
