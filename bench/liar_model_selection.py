@@ -36,6 +36,7 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "tokens-1.0": {"token_weight": 1.0},
     "history-5": {"history_strength": 5.0},
     "history-20": {"history_strength": 20.0},
+    "history-40": {"history_strength": 40.0},
     "chars-2-4": {"char_ngram_range": (2, 4), "min_df": 3},
     "unconstrained": {"sign_constraints": False},
 }

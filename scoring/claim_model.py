@@ -73,6 +73,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 from scipy.stats import norm
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
@@ -765,7 +766,8 @@ class CompiledClaimModel:
         contributions = np.zeros((len(self.group_names), self.n_binary_columns))
         np.add.at(contributions, groups, values[:, None] * coef)
         contributions -= self.group_baseline
-        # The numeric block comes first and is dense: column j of the design is values[j] here.
+        # The topic column's scaled value had the topic record been no different from the
+        # outlet's overall one (its mean then stands in, as without a topic record).
         outlet_value = (
             (row.numeric[NUMERIC_FEATURE_INDEX["outlet_mean"]] - self.numeric_mean[self.topic_col])
             / self.numeric_scale[self.topic_col]
@@ -1257,7 +1259,7 @@ def _keep_calibration_increasing(
             if isinstance(calibrator, IsotonicRegression) or calibrator.a_ <= 0.0:
                 continue
             decisions = pair.estimator.decision_function(matrix[test])
-            mean = float(np.mean(1.0 / (1.0 + np.exp(calibrator.a_ * decisions + calibrator.b_))))
+            mean = float(np.mean(expit(-(calibrator.a_ * decisions + calibrator.b_))))
             mean = min(max(mean, 1e-6), 1.0 - 1e-6)
             calibrator.a_ = 0.0
             calibrator.b_ = math.log((1.0 - mean) / mean)
