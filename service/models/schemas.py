@@ -30,7 +30,9 @@ class ModelTrainRequest(StrictInput):
         description=f"Optional overrides of: {', '.join(TUNABLE_PARAMS)}.",
     )
     activate: StrictFlag = Field(
-        default=False, description="Activate the model as soon as it is trained and saved."
+        default=False,
+        description="Activate the model once it is trained and saved, if it passes the quality "
+        "gate (otherwise it stays ready and inactive, and its progress message says why).",
     )
 
     @field_validator("params")
