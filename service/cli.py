@@ -174,7 +174,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from service.models.service import ModelService, displayed_status
+    from service.models.service import ModelService, displayed_status, quality_gate
 
     async def work(session: Any) -> int:
         service = ModelService(session)
@@ -191,10 +191,11 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         for model in await service.page(after=None, limit=1000):
             metrics = model.metrics or {}
             auc = metrics.get("roc_auc")
+            gate = "passed" if quality_gate(model).passed else "failed"
             print(
                 f"{model.id}\t{model.version}\t{displayed_status(model)}"
                 f"\t{'active' if model.active else ''}\t"
-                f"{f'auc={auc:.4f}' if isinstance(auc, float) else ''}",
+                f"{f'auc={auc:.4f}' if isinstance(auc, float) else ''}\tgate={gate}",
                 flush=True,
             )
         return 0

@@ -72,6 +72,8 @@ def test_models_activate_refuses_below_the_gate_unless_forced(
     assert "did not pass the quality gate: 16 held-out verdicts, fewer than the 50 needed" in err
     assert main(["models", "activate", str(model_id), "--force"]) == 0
     assert "claim-model/cli is now active (forced past the quality gate)" in capsys.readouterr().err
+    assert main(["models", "list"]) == 0
+    assert capsys.readouterr().out.split("\t")[-1].strip() == "gate=failed"
     with Session(engine) as session:
         actions = session.execute(select(AuditEntry.action)).scalars().all()
     engine.dispose()
