@@ -16,6 +16,14 @@ Two logistic regressions share the design matrix:
 - ``binary_``: P(holds up), trained on each label's ``holds_up`` credit (a label with credit 0.5,
   such as "mixed", enters once as held up and once as not, each with weight 0.5).
 
+Directions a desk expects are enforced in ``binary_`` (``sign_constraints``): its coefficients
+are held to the signs of ``features.FEATURE_SIGNS`` (a better outlet or topic record never
+lowers P(holds up); being party to the conflict, a figure far from the consensus or dependence
+on another source never raises it; independent corroboration never lowers it) and, for the
+outlet's label history, to each label's credit (``linear.SignedLogisticRegression``). Every
+calibration map is non-decreasing (a sigmoid fitted with the wrong slope is flattened), so the
+directions carry through to the calibrated probability, its fold average and the fast path.
+
 Both are wrapped in ``CalibratedClassifierCV`` (an ensemble over ``cv`` folds: each fold's model
 is fitted on the other folds and calibrated on its own); isotonic calibration when each fold holds
 at least ``isotonic_min_samples`` claims, sigmoid otherwise. Folds are contiguous blocks of the
@@ -45,7 +53,11 @@ group's columns of coef_ij * (x_j - baseline_j), baseline being the column mean 
 design matrix (a typical claim). Its effect on the probability scale is P(holds up) minus the
 probability recomputed with every f_i reduced by c_ig: how much this group moved the score away
 from what a typical value would give. Effects are not additive (the calibration map is not
-linear), but each is exact for its own group.
+linear), but each is exact for its own group. Two references differ from the typical claim, so
+that a reason's sign is the direction its features are held to: the groups of
+``features.EXPLAINED_FROM_UNKNOWN`` (party, corroboration, consensus, dependence) are measured
+from "unknown" (a party to the conflict shows a negative effect, never a positive one), and the
+topic record from the outlet's own mean (the rest of that column's effect is the outlet's).
 
 Pure Python + numpy + scipy + scikit-learn: no FastAPI, no SQLAlchemy.
 """
@@ -61,6 +73,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 from scipy.stats import norm
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
@@ -73,6 +86,8 @@ from sklearn.preprocessing import StandardScaler
 from scoring.evaluation.metrics import binary_metrics, multiclass_metrics
 from scoring.features import (
     CHARACTERS,
+    EXPLAINED_FROM_UNKNOWN,
+    FEATURE_SIGNS,
     NUMERIC_FEATURE_INDEX,
     NUMERIC_FEATURE_NAMES,
     NUMERIC_FEATURES,
@@ -87,6 +102,7 @@ from scoring.features import (
     featurize,
     token_group,
 )
+from scoring.linear import SignedLogisticRegression
 from scoring.reliability import (
     DEFAULT_PRIOR_STRENGTH,
     GLOBAL_PRIOR_MEAN,
@@ -98,7 +114,7 @@ from scoring.reliability import (
 from scoring.text_features import char_ngrams, ngrams_of_tokens, word_ngrams
 
 # Bump when the fitted model's structure changes; artifacts record it and refuse a mismatch.
-MODEL_FORMAT_VERSION = 2
+MODEL_FORMAT_VERSION = 3
 
 SERVICE_LABELS: tuple[str, ...] = ("true", "mostly-true", "mixed", "mostly-false", "false")
 SERVICE_HOLDS_UP: Mapping[str, float] = {"true": 1.0, "mostly-true": 1.0, "mixed": 0.5}
@@ -139,7 +155,7 @@ def _beta_sd(record: Reliability) -> float:
     return math.sqrt(record.alpha * record.beta / (total * total * (total + 1.0)))
 
 
-def _order_of(contexts: Sequence[ClaimContext]) -> np.ndarray | None:
+def date_order(contexts: Sequence[ClaimContext]) -> np.ndarray | None:
     """Indices sorting the claims by date, or ``None`` when any claim is undated."""
     dates = [context.published_at for context in contexts]
     known = [date for date in dates if date is not None]
@@ -454,9 +470,11 @@ class CompiledClaimModel:
         self.binary_calibrators = tuple(fold.calibrators[0] for fold in self.binary.folds)
         self.n_folds = len(self.binary.folds)
         self.z = float(norm.ppf(0.5 + model.interval_level / 2.0))
-        # Slope of each binary fold's decision in the outlet's and topic's posterior means.
+        # Slope of each binary fold's decision in the outlet's and topic's posterior means
+        # (without a topic record the topic column holds the outlet's mean: both slopes apply).
         outlet_col = NUMERIC_FEATURE_INDEX["outlet_mean"]
-        topic_col = NUMERIC_FEATURE_INDEX["topic_minus_outlet"]
+        topic_col = NUMERIC_FEATURE_INDEX["topic_mean"]
+        self.topic_col = topic_col
         scale = self.numeric_weight / self.numeric_scale
         self.outlet_slope = binary_coef[:, outlet_col] * scale[outlet_col]
         self.topic_slope = binary_coef[:, topic_col] * scale[topic_col]
@@ -466,6 +484,13 @@ class CompiledClaimModel:
         baseline = np.asarray(model.baseline_, dtype=float)
         self.group_baseline = np.zeros((len(self.group_names), self.n_binary_columns))
         np.add.at(self.group_baseline, self.column_group, baseline[:, None] * binary_coef.T)
+        # The topic reason is measured from the outlet's own mean (a topic record no better or
+        # worse than the outlet's overall one moves nothing); the rest of that column's effect
+        # belongs to the outlet's record.
+        self.topic_coef = binary_coef[:, topic_col].copy()
+        self.topic_baseline = float(baseline[topic_col])
+        self.outlet_group = self.group_names.index(OUTLET_RECORD)
+        self.topic_group = self.group_names.index(TOPIC_RECORD)
         self.index_to_word = {i: gram for gram, i in self.word_index.items()}
 
     # -- features ------------------------------------------------------------------------
@@ -589,7 +614,7 @@ class CompiledClaimModel:
         record = context.outlet_record
         outlet_sd = _UNIFORM_SD if record is None else _beta_sd(record)
         if row.topic_record is None:
-            outlet_only: np.ndarray = np.abs(self.outlet_slope * outlet_sd)
+            outlet_only: np.ndarray = np.abs((self.outlet_slope + self.topic_slope) * outlet_sd)
             return outlet_only
         topic_sd = _beta_sd(row.topic_record)
         separate: np.ndarray = np.hypot(self.outlet_slope * outlet_sd, self.topic_slope * topic_sd)
@@ -685,17 +710,24 @@ class CompiledClaimModel:
             if k > 1
             else np.zeros(len(rows))
         )
-        # mean over folds of (slope_o sd_o)^2 + (slope_t sd_t)^2, with sd_t = 0 without a topic.
+        # mean over folds of (slope_o sd_o)^2 + (slope_t sd_t)^2 with a topic record, and of
+        # ((slope_o + slope_t) sd_o)^2 without one (the topic column is then the outlet's mean).
         outlet_sd = np.array(
             [
                 _UNIFORM_SD if context.outlet_record is None else _beta_sd(context.outlet_record)
                 for context in contexts
             ]
         )
+        has_topic = np.array([row.topic_record is not None for row in rows])
         topic_sd = np.array(
             [0.0 if row.topic_record is None else _beta_sd(row.topic_record) for row in rows]
         )
-        record_var = outlet_sd**2 * float(np.mean(self.outlet_slope**2)) + topic_sd**2 * float(
+        outlet_slope_sq = np.where(
+            has_topic,
+            float(np.mean(self.outlet_slope**2)),
+            float(np.mean((self.outlet_slope + self.topic_slope) ** 2)),
+        )
+        record_var = outlet_sd**2 * outlet_slope_sq + topic_sd**2 * float(
             np.mean(self.topic_slope**2)
         )
         sd = np.sqrt(model_var + record_var)[:, np.newaxis]
@@ -734,6 +766,16 @@ class CompiledClaimModel:
         contributions = np.zeros((len(self.group_names), self.n_binary_columns))
         np.add.at(contributions, groups, values[:, None] * coef)
         contributions -= self.group_baseline
+        # The topic column's scaled value had the topic record been no different from the
+        # outlet's overall one (its mean then stands in, as without a topic record).
+        outlet_value = (
+            (row.numeric[NUMERIC_FEATURE_INDEX["outlet_mean"]] - self.numeric_mean[self.topic_col])
+            / self.numeric_scale[self.topic_col]
+            * self.numeric_weight
+        )
+        moved = self.topic_coef * (outlet_value - self.topic_baseline)
+        contributions[self.topic_group] -= moved
+        contributions[self.outlet_group] += moved
         # P(holds up) with each group's contribution taken out, all groups at once: a column
         # of shifted decisions per fold, summed over folds in order as _binary_probability does.
         shifted = binary[np.newaxis, :] - contributions
@@ -806,6 +848,7 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         holdout_fraction: float = 0.2,
         refit: bool = True,
         interval_level: float = 0.9,
+        sign_constraints: bool = True,
         max_iter: int = 2000,
         random_state: int = 0,
     ) -> None:
@@ -830,6 +873,7 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.holdout_fraction = holdout_fraction
         self.refit = refit
         self.interval_level = interval_level
+        self.sign_constraints = sign_constraints
         self.max_iter = max_iter
         self.random_state = random_state
 
@@ -838,7 +882,7 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _check_params(self) -> None:
         if len(set(self.labels)) != len(self.labels) or len(self.labels) < 2:
             raise ValueError("labels must be at least two distinct verdicts, best first")
-        credit = self._credit_map()
+        credit = self.credits()
         if not any(value > 0 for value in credit.values()) or all(
             value >= 1 for value in credit.values()
         ):
@@ -856,7 +900,8 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if not 0.0 < self.interval_level < 1.0:
             raise ValueError("interval_level must lie strictly between 0 and 1")
 
-    def _credit_map(self) -> dict[str, float]:
+    def credits(self) -> dict[str, float]:
+        """How much each label counts as holding up (``holds_up`` checked against ``labels``)."""
         source = SERVICE_HOLDS_UP if self.holds_up is None else self.holds_up
         unknown = set(source) - set(self.labels)
         if unknown:
@@ -883,8 +928,8 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError("X and y have different lengths")
         encoded = self._encode(y)
         self.classes_ = np.asarray(self.labels)
-        self.holds_up_ = self._credit_map()
-        order = _order_of(contexts)
+        self.holds_up_ = self.credits()
+        order = date_order(contexts)
         self.time_ordered_ = order is not None
         if order is not None:
             contexts = [contexts[i] for i in order]
@@ -909,19 +954,9 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def _holdout_split(self, encoded: np.ndarray, n_holdout: int) -> tuple[np.ndarray, np.ndarray]:
-        n = encoded.shape[0]
-        if self.time_ordered_:
-            # Claims are sorted by date: the latest ones are held out.
-            return np.arange(n - n_holdout), np.arange(n - n_holdout, n)
-        rng = np.random.default_rng(self.random_state)
-        holdout: list[int] = []
-        for label in np.unique(encoded):
-            members = np.flatnonzero(encoded == label)
-            take = round(len(members) * n_holdout / n)
-            holdout.extend(rng.choice(members, size=take, replace=False).tolist())
-        mask = np.zeros(n, dtype=bool)
-        mask[holdout] = True
-        return np.flatnonzero(~mask), np.flatnonzero(mask)
+        return holdout_indices(
+            encoded, n_holdout, time_ordered=self.time_ordered_, random_state=self.random_state
+        )
 
     def _folds(self, encoded: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         n = encoded.shape[0]
@@ -997,6 +1032,7 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         numeric = np.array([row.numeric for row in rows], dtype=float)
         groups: list[str] = [group for _, group in NUMERIC_FEATURES]
         self.history_: _History | None = None
+        history_groups: tuple[str, ...] = ()
         if self.history:
             history_groups = self.history_groups(keys)
             numeric = np.hstack([numeric, self.out_of_fold_history(keys, encoded, history_groups)])
@@ -1039,6 +1075,14 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         group_id = {name: i for i, name in enumerate(self.group_names_)}
         self.column_group_ = np.array([group_id[name] for name in groups], dtype=np.intp)
         self.baseline_ = np.asarray(matrix.mean(axis=0)).ravel()
+        # Reasons from these groups are measured from "unknown", where their raw columns are 0.
+        unknown = [
+            j for j, (_, group) in enumerate(NUMERIC_FEATURES) if group in EXPLAINED_FROM_UNKNOWN
+        ]
+        self.baseline_[unknown] = (
+            -self.scaler_.mean_[unknown] / self.scaler_.scale_[unknown] * self.numeric_weight
+        )
+        self.signs_ = self._signs(len(groups), history_groups)
 
         folds = self._folds(encoded)
         method = self._calibration_method(len(rows))
@@ -1053,10 +1097,33 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         binary_matrix, target, weight, binary_folds = _expand_credit(matrix, credit, folds)
         binary_c = self.C if self.binary_C is None else self.binary_C
         self.binary_ = CalibratedClassifierCV(
-            LogisticRegression(C=binary_c, max_iter=self.max_iter),
+            SignedLogisticRegression(
+                C=binary_c,
+                signs=self.signs_ if self.sign_constraints else None,
+                max_iter=self.max_iter,
+            ),
             method=method,
             cv=binary_folds,
         ).fit(binary_matrix, target, sample_weight=weight)
+        _keep_calibration_increasing(self.binary_, binary_matrix, binary_folds)
+
+    def _signs(self, n_columns: int, history_groups: Sequence[str]) -> np.ndarray:
+        """+1 / -1 / 0 per design column: the direction each coefficient of P(holds up) is held
+        to. Numeric features as ``FEATURE_SIGNS`` says; the outlet's label history by each
+        label's credit (a share of held-up labels never lowers the score, of failed ones never
+        raises it; partial credits are free); everything else free."""
+        signs = np.zeros(n_columns, dtype=np.int8)
+        for name, sign in FEATURE_SIGNS.items():
+            signs[NUMERIC_FEATURE_INDEX[name]] = sign
+        width = len(self.labels) + 1
+        for g, group in enumerate(history_groups):
+            if group != OUTLET_RECORD:
+                continue
+            start = len(NUMERIC_FEATURE_NAMES) + g * width
+            for k, label in enumerate(self.labels):
+                credit = self.holds_up_[label]
+                signs[start + k] = 1 if credit >= 1.0 else -1 if credit <= 0.0 else 0
+        return signs
 
     def _text_vectorizer(
         self,
@@ -1105,19 +1172,35 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             blocks.append(self.char_vectorizer_.transform(texts) * self.text_weight)
         return sp.hstack(blocks, format="csr", dtype=np.float64)
 
+    def evaluate(self, X: Sequence[ClaimContext], y: Sequence[str]) -> dict[str, float | int | str]:
+        """Metrics on verdicted claims the model never trained on, beside the track record's.
+
+        The model's six-way and P(holds up) metrics, and ``track_record_*``: the same binary
+        metrics of the cold-start score (the outlet's track record alone) on the same claims,
+        which the activation gate compares with.
+        """
+        contexts = list(X)
+        encoded = self._encode(y)
+        credit = np.array([self.holds_up_[self.labels[i]] for i in encoded])
+        metrics: dict[str, float | int | str] = {"n_holdout": len(contexts)}
+        dates = [c.published_at for c in contexts if c.published_at is not None]
+        if dates and len(dates) == len(contexts):
+            metrics["holdout_from"] = min(dates).isoformat()
+            metrics["holdout_to"] = max(dates).isoformat()
+        metrics["calibration"] = self.calibration_method_
+        metrics.update(
+            multiclass_metrics(encoded, self.predict_proba(contexts), n_classes=len(self.labels))
+        )
+        metrics.update(binary_metrics(credit, self.predict_holds_up(contexts)))
+        baseline = binary_metrics(credit, track_record_probability(contexts))
+        metrics.update({f"track_record_{key}": value for key, value in baseline.items()})
+        return metrics
+
     def _holdout_metrics(
         self, contexts: Sequence[ClaimContext], encoded: np.ndarray
     ) -> dict[str, float | int | str]:
-        proba = self.predict_proba(contexts)
-        holds = self.predict_holds_up(contexts)
-        credit = np.array([self.holds_up_[self.labels[i]] for i in encoded])
-        metrics: dict[str, float | int | str] = {
-            "n_holdout": len(contexts),
-            "holdout": "latest by date" if self.time_ordered_ else "stratified random",
-            "calibration": self.calibration_method_,
-        }
-        metrics.update(multiclass_metrics(encoded, proba, n_classes=len(self.labels)))
-        metrics.update(binary_metrics(credit, holds))
+        metrics = self.evaluate(contexts, [self.labels[i] for i in encoded])
+        metrics["holdout"] = "latest by date" if self.time_ordered_ else "stratified random"
         return metrics
 
     # -- prediction (scikit-learn path) --------------------------------------------------
@@ -1160,6 +1243,28 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self.compiled_.score_one(context, explain=top).contributions
 
 
+def _keep_calibration_increasing(
+    calibrated: CalibratedClassifierCV,
+    matrix: sp.csr_matrix,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+) -> None:
+    """Flatten any sigmoid calibration map that came out decreasing.
+
+    A fold whose decisions happen to rank its calibration claims backwards gets a sigmoid with
+    a positive slope, which would turn every signed coefficient around; such a map becomes the
+    constant it averages to on its own fold. Isotonic maps are non-decreasing by construction.
+    """
+    for pair, (_, test) in zip(calibrated.calibrated_classifiers_, folds, strict=True):
+        for calibrator in pair.calibrators:
+            if isinstance(calibrator, IsotonicRegression) or calibrator.a_ <= 0.0:
+                continue
+            decisions = pair.estimator.decision_function(matrix[test])
+            mean = float(np.mean(expit(-(calibrator.a_ * decisions + calibrator.b_))))
+            mean = min(max(mean, 1e-6), 1.0 - 1e-6)
+            calibrator.a_ = 0.0
+            calibrator.b_ = math.log((1.0 - mean) / mean)
+
+
 def _expand_credit(
     matrix: sp.csr_matrix, credit: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray | None, list[tuple[np.ndarray, np.ndarray]]]:
@@ -1185,6 +1290,33 @@ def _expand_credit(
         target,
         weight,
         [(with_copies(train), with_copies(test)) for train, test in folds],
+    )
+
+
+def holdout_indices(
+    encoded: np.ndarray, n_holdout: int, *, time_ordered: bool, random_state: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fit, held-out) indices: with ``time_ordered`` (claims sorted by date) the latest
+    ``n_holdout``, otherwise a random split stratified by label."""
+    n = encoded.shape[0]
+    if time_ordered:
+        return np.arange(n - n_holdout), np.arange(n - n_holdout, n)
+    rng = np.random.default_rng(random_state)
+    holdout: list[int] = []
+    for label in np.unique(encoded):
+        members = np.flatnonzero(encoded == label)
+        take = round(len(members) * n_holdout / n)
+        holdout.extend(rng.choice(members, size=take, replace=False).tolist())
+    mask = np.zeros(n, dtype=bool)
+    mask[holdout] = True
+    return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+def track_record_probability(contexts: Sequence[ClaimContext]) -> np.ndarray:
+    """P(holds up) as the service's cold start gives it: the outlet's track record at claim time
+    (its posterior mean; the uninformative 0.5 without one)."""
+    return np.array(
+        [GLOBAL_PRIOR_MEAN if c.outlet_record is None else c.outlet_record.mean for c in contexts]
     )
 
 

@@ -24,6 +24,7 @@ from typing import Final
 
 from scoring.reliability import DEFAULT_PRIOR_STRENGTH, Reliability, posterior
 from scoring.text_features import TextFeatures, log_count, text_features, tokenize
+from scoring.wording import count_noun, outlet_kind_phrase
 
 TRANSPARENCY_PRACTICES: Final = (
     "methodology",
@@ -41,6 +42,7 @@ TRANSPARENCY: Final = "transparency"
 ON_THE_GROUND: Final = "on_the_ground"
 CORROBORATION: Final = "corroboration"
 CONSENSUS: Final = "consensus"
+DEPENDENCE: Final = "dependence"
 SPECIFICITY: Final = "specificity"
 HEDGING: Final = "hedging"
 ABSOLUTES: Final = "absolutes"
@@ -53,15 +55,14 @@ CHARACTERS: Final = "characters"
 # (feature name, group), in the order of FeatureRow.numeric.
 NUMERIC_FEATURES: Final[tuple[tuple[str, str], ...]] = (
     ("outlet_mean", OUTLET_RECORD),
-    ("outlet_interval_width", OUTLET_RECORD),
     ("outlet_log_evidence", OUTLET_RECORD),
     ("outlet_unrated", OUTLET_RECORD),
     ("outlet_record_missing", OUTLET_RECORD),
-    ("topic_minus_outlet", TOPIC_RECORD),
+    ("topic_mean", TOPIC_RECORD),
     ("topic_log_evidence", TOPIC_RECORD),
     ("topic_record_missing", TOPIC_RECORD),
     ("party_to_conflict", PARTY_TO_CONFLICT),
-    ("party_to_conflict_unknown", PARTY_TO_CONFLICT),
+    ("not_party_to_conflict", PARTY_TO_CONFLICT),
     *(
         (f"{prefix}{practice}{suffix}", TRANSPARENCY)
         for practice in TRANSPARENCY_PRACTICES
@@ -70,9 +71,10 @@ NUMERIC_FEATURES: Final[tuple[tuple[str, str], ...]] = (
     ("on_the_ground", ON_THE_GROUND),
     ("on_the_ground_unknown", ON_THE_GROUND),
     ("corroborations_log", CORROBORATION),
-    ("corroborations_unknown", CORROBORATION),
-    ("consensus_distance_log", CONSENSUS),
-    ("consensus_unknown", CONSENSUS),
+    ("corroborations_none", CORROBORATION),
+    ("consensus_close", CONSENSUS),
+    ("consensus_far", CONSENSUS),
+    ("source_dependence", DEPENDENCE),
     ("figures_log", SPECIFICITY),
     ("places_log", SPECIFICITY),
     ("dates_log", SPECIFICITY),
@@ -89,6 +91,25 @@ NUMERIC_FEATURE_INDEX: Final = {name: i for i, name in enumerate(NUMERIC_FEATURE
 
 # Relative distances from consensus beyond this are all "very far"; keeps the log bounded.
 MAX_CONSENSUS_DISTANCE: Final = 10.0
+# A figure within this relative distance of the consensus agrees with it; beyond, it is "far".
+CONSENSUS_AGREEMENT: Final = 0.10
+
+# Directions a desk expects, which the claim model holds its coefficients to (+1: the feature
+# never lowers P(holds up), -1: never raises it). Features not listed are free.
+FEATURE_SIGNS: Final[Mapping[str, int]] = {
+    "outlet_mean": +1,
+    "topic_mean": +1,
+    "party_to_conflict": -1,
+    "not_party_to_conflict": +1,
+    "corroborations_log": +1,
+    "corroborations_none": -1,
+    "consensus_close": +1,
+    "consensus_far": -1,
+    "source_dependence": -1,
+}
+# Groups whose columns are all 0 when the fact is unknown: a reason from one of them is the
+# effect of knowing the fact, so its sign is the sign its features are held to.
+EXPLAINED_FROM_UNKNOWN: Final = frozenset({PARTY_TO_CONFLICT, CORROBORATION, CONSENSUS, DEPENDENCE})
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -99,6 +120,9 @@ class ClaimContext:
     ``scoring.reliability`` from verdicts known before the claim; ``None`` or a missing topic
     means no record (never a good one). ``consensus_distance`` is the relative distance of the
     claim's figure from its event's consensus (``|value - consensus| / consensus``).
+    ``source_dependence`` is the probability (0-1) that the claim depends on another source (its
+    outlet copies another's reports); ``None`` means unknown, which the model treats as no sign
+    of dependence.
     ``metadata`` holds free categorical facts (for LIAR: party, state, speaker job, context).
     """
 
@@ -115,6 +139,7 @@ class ClaimContext:
     independent_corroborations: int | None = None
     consensus_distance: float | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    source_dependence: float | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.transparency) - set(TRANSPARENCY_PRACTICES)
@@ -127,6 +152,8 @@ class ClaimContext:
             raise ValueError("independent_corroborations must be non-negative")
         if self.consensus_distance is not None and not math.isfinite(self.consensus_distance):
             raise ValueError("consensus_distance must be finite")
+        if self.source_dependence is not None and not 0.0 <= self.source_dependence <= 1.0:
+            raise ValueError("source_dependence must lie in [0, 1]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,49 +208,53 @@ def _flag(value: bool | None) -> tuple[float, float]:
     return (1.0 if value else 0.0), 0.0
 
 
+def _yes_no(value: bool | None) -> tuple[float, float]:
+    """(is true, is false) for a fact with a known direction: unknown is (0, 0), between them."""
+    if value is None:
+        return 0.0, 0.0
+    return (1.0, 0.0) if value else (0.0, 1.0)
+
+
 def featurize(
     context: ClaimContext, *, topic_prior_strength: float = DEFAULT_PRIOR_STRENGTH
 ) -> FeatureRow:
     """The features of one claim (see ``NUMERIC_FEATURES`` for the numeric columns)."""
     record = context.outlet_record
     if record is None:
-        outlet = (0.5, 1.0, 0.0, 1.0, 1.0)
+        outlet = (0.5, 0.0, 1.0, 1.0)
     else:
-        outlet = (
-            record.mean,
-            record.width,
-            log_count(record.evidence),
-            0.0 if record.rated else 1.0,
-            0.0,
-        )
+        outlet = (record.mean, log_count(record.evidence), 0.0 if record.rated else 1.0, 0.0)
+    # Without a topic record the outlet's own mean stands in, so a better outlet record raises
+    # both columns: with both coefficients >= 0 the score never falls as the record improves.
     topic = topic_reliability(context, topic_prior_strength)
     if topic is None:
-        topic_values = (0.0, 0.0, 1.0)
+        topic_values = (outlet[0], 0.0, 1.0)
     else:
-        topic_values = (topic.mean - outlet[0], log_count(topic.evidence), 0.0)
+        topic_values = (topic.mean, log_count(topic.evidence), 0.0)
     transparency: list[float] = []
     for practice in TRANSPARENCY_PRACTICES:
         transparency.extend(_flag(context.transparency.get(practice)))
-    if context.independent_corroborations is None:
-        corroboration = (0.0, 1.0)
-    else:
-        corroboration = (log_count(context.independent_corroborations), 0.0)
+    # Unknown corroboration, consensus or dependence is all zeros, between the two directions.
+    count = context.independent_corroborations
+    corroboration = (0.0, 0.0) if count is None else (log_count(count), 1.0 if count == 0 else 0.0)
     if context.consensus_distance is None:
-        consensus = (0.0, 1.0)
+        consensus = (0.0, 0.0)
     else:
-        distance = min(abs(context.consensus_distance), MAX_CONSENSUS_DISTANCE)
-        consensus = (math.log1p(distance), 0.0)
+        distance = math.log1p(min(abs(context.consensus_distance), MAX_CONSENSUS_DISTANCE))
+        agreement = math.log1p(CONSENSUS_AGREEMENT)
+        consensus = (max(0.0, agreement - distance), max(0.0, distance - agreement))
     words = tokenize(context.text)
     wording = text_features(context.text, words)
     log1p = math.log1p
     numeric = (
         *outlet,
         *topic_values,
-        *_flag(context.party_to_conflict),
+        *_yes_no(context.party_to_conflict),
         *transparency,
         *_flag(context.on_the_ground),
         *corroboration,
         *consensus,
+        context.source_dependence or 0.0,
         log1p(wording.figures),
         log1p(wording.places),
         log1p(wording.dates),
@@ -291,7 +322,7 @@ def describe(group: str, context: ClaimContext, row: FeatureRow) -> str:
         return (
             f"outlet's track record: {_percent(record.mean)} held up "
             f"(range {_percent(record.low)}-{_percent(record.high)}, "
-            f"{record.evidence:.0f} verdicts)"
+            f"{count_noun(round(record.evidence), 'verdict')})"
         )
     if group == TOPIC_RECORD:
         topic = row.topic_record
@@ -299,11 +330,10 @@ def describe(group: str, context: ClaimContext, row: FeatureRow) -> str:
             return "no record on this topic; outlet's overall record used"
         return (
             f"outlet's record on {', '.join(context.topics)}: {_percent(topic.mean)} held up "
-            f"({topic.evidence:.0f} verdicts, shrunk toward its overall record)"
+            f"({count_noun(round(topic.evidence), 'verdict')}, shrunk toward its overall record)"
         )
     if group == OUTLET_KIND:
-        kind = (context.outlet_kind or "").replace("_", " ")
-        return f"outlet is a {kind}" if kind else "outlet kind unknown"
+        return outlet_kind_phrase(context.outlet_kind)
     if group == PARTY_TO_CONFLICT:
         return {
             True: "outlet is a party to this conflict",
@@ -316,7 +346,7 @@ def describe(group: str, context: ClaimContext, row: FeatureRow) -> str:
             return "outlet's transparency practices unknown"
         lacking = [p.replace("_", " ") for p, v in known.items() if not v]
         held = sum(1 for v in known.values() if v)
-        text = f"outlet follows {held} of {len(known)} known transparency practices"
+        text = f"outlet follows {held} of {count_noun(len(known), 'known transparency practice')}"
         return f"{text} (lacks: {', '.join(lacking)})" if lacking else text
     if group == ON_THE_GROUND:
         return {
@@ -334,7 +364,16 @@ def describe(group: str, context: ClaimContext, row: FeatureRow) -> str:
     if group == CONSENSUS:
         if context.consensus_distance is None:
             return "no consensus figure to compare with"
+        if context.consensus_distance == 0:
+            return "figure matches the consensus"
         return f"figure is {_percent(abs(context.consensus_distance))} away from the consensus"
+    if group == DEPENDENCE:
+        dependence = context.source_dependence
+        if dependence is None:
+            return "unknown whether the outlet depends on another source"
+        if dependence == 0:
+            return "no sign that the outlet copies another source"
+        return f"{_percent(dependence)} chance that the outlet copied this from another source"
     if group == SPECIFICITY:
         details = [
             name
@@ -358,11 +397,11 @@ def describe(group: str, context: ClaimContext, row: FeatureRow) -> str:
         return "claim does not hedge"
     if group == ABSOLUTES:
         if wording.absolutes:
-            return f"claim uses absolutes ({wording.absolutes})"
+            return f"claim uses {count_noun(wording.absolutes, 'absolute')}"
         return "claim uses no absolutes"
     if group == LENGTH:
         question = ", phrased as a question" if wording.question else ""
-        return f"claim length: {wording.words} words{question}"
+        return f"claim length: {count_noun(wording.words, 'word')}{question}"
     if group == TOPICS:
         return f"topic: {', '.join(context.topics)}" if context.topics else "no topic"
     if group.startswith(METADATA_PREFIX):

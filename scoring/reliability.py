@@ -25,6 +25,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import betaincinv
 
+from scoring.wording import count_noun, outlet_kind_plural
+
 SECONDS_PER_DAY = 86_400.0
 DEFAULT_HALF_LIFE_DAYS = 730.0
 DEFAULT_PRIOR_STRENGTH = 4.0
@@ -506,7 +508,7 @@ def reliability_contributions(
         Contribution(
             "outlet_kind_prior",
             prior.kind_mean - prior.global_mean,
-            f"outlets of kind '{kind}' (evidence {prior.kind_evidence:.1f}) "
+            f"{outlet_kind_plural(kind)} (evidence {prior.kind_evidence:.1f}) "
             f"average {prior.kind_mean:.2f}",
         ),
     ]
@@ -518,7 +520,8 @@ def reliability_contributions(
             Contribution(
                 f"track_record:{summary.label}",
                 effect,
-                f"{summary.label}: {summary.raw_count} item(s), weight {n:.1f} after decay, "
+                f"{summary.label}: {count_noun(summary.raw_count, 'item')}, "
+                f"weight {n:.1f} after decay, "
                 f"{held:.0%} held up",
             )
         )

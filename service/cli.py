@@ -161,21 +161,25 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     except TrainingError as exc:
         _err(f"training failed: {exc}")
         return 1
+    from service.models.service import quality_gate
+
     metrics = model.metrics or {}
     shown = ("accuracy", "roc_auc", "brier", "log_loss", "ece")
     _err("held-out " + ", ".join(f"{k} {metrics[k]:.4f}" for k in shown if k in metrics))
+    _err(f"{model.version} {quality_gate(model).explain()}")
     print(model.version, flush=True)
     return 0
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from service.models.service import ModelService, displayed_status
+    from service.models.service import ModelService, displayed_status, quality_gate
 
     async def work(session: Any) -> int:
         service = ModelService(session)
         if args.models_command == "activate":
-            model = await service.activate(args.model_id, actor=None)
-            _err(f"{model.version} is now active")
+            model = await service.activate(args.model_id, actor=None, force=args.force)
+            forced = " (forced past the quality gate)" if args.force else ""
+            _err(f"{model.version} is now active{forced}")
         elif args.models_command == "rollback":
             model = await service.rollback(actor=None)
             active = await service.active()
@@ -185,10 +189,11 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         for model in await service.page(after=None, limit=1000):
             metrics = model.metrics or {}
             auc = metrics.get("roc_auc")
+            gate = "passed" if quality_gate(model).passed else "failed"
             print(
                 f"{model.id}\t{model.version}\t{displayed_status(model)}"
                 f"\t{'active' if model.active else ''}\t"
-                f"{f'auc={auc:.4f}' if isinstance(auc, float) else ''}",
+                f"{f'auc={auc:.4f}' if isinstance(auc, float) else ''}\tgate={gate}",
                 flush=True,
             )
         return 0
@@ -285,8 +290,13 @@ def build_parser() -> argparse.ArgumentParser:
     models = subparsers.add_parser("models", help="list, activate or roll back claim models")
     models_commands = models.add_subparsers(dest="models_command")
     models_commands.add_parser("list", help="list models (the default)")
-    activate = models_commands.add_parser("activate", help="activate a ready model")
+    activate = models_commands.add_parser(
+        "activate", help="activate a ready model that passes the quality gate"
+    )
     activate.add_argument("model_id", type=int)
+    activate.add_argument(
+        "--force", action="store_true", help="activate even if the quality gate says no (audited)"
+    )
     models_commands.add_parser("rollback", help="re-activate the previously active model")
     models.set_defaults(handler=cmd_models)
 

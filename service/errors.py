@@ -50,6 +50,11 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(
         default=None, description="Per-field errors, for validation problems."
     )
+    quality_gate: dict[str, Any] | None = Field(
+        default=None,
+        description="For /problems/quality-gate: the held-out figures of the model and of the "
+        "track record, and the rule they were judged by.",
+    )
 
 
 class CredscoreError(Exception):
@@ -66,6 +71,7 @@ class CredscoreError(Exception):
         slug: str | None = None,
         errors: list[FieldError] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -75,6 +81,8 @@ class CredscoreError(Exception):
             self.slug = slug
         self.errors = errors
         self.headers = headers or {}
+        # RFC 9457 extension members, added to the problem document as they are.
+        self.extensions = extensions or {}
 
 
 class NotFound(CredscoreError):
@@ -128,8 +136,10 @@ def problem_response(
     detail: str,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response:
     problem: dict[str, Any] = {
+        **(extensions or {}),
         "type": PROBLEM_TYPE_BASE + slug,
         "title": HTTPStatus(status_code).phrase,
         "status": status_code,
@@ -181,6 +191,7 @@ async def _credscore_error(request: Request, exc: Exception) -> Response:
         detail=exc.detail,
         errors=exc.errors,
         headers=exc.headers,
+        extensions=exc.extensions,
     )
 
 

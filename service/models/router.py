@@ -2,22 +2,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response, status
 
 from service.dependencies import Admin, PageDep, RequestIdDep, SessionDep
 from service.errors import Conflict, problem_responses
 from service.models.models import ModelVersion
 from service.models.schemas import ActiveModelRead, ModelPage, ModelRead, ModelTrainRequest
-from service.models.service import TRAINING_STATES, ModelService, displayed_status
+from service.models.service import TRAINING_STATES, ModelService, displayed_status, quality_gate
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
 ModelId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
+_DERIVED = ("status", "quality_gate")
+
+
 def model_read(model: ModelVersion) -> ModelRead:
-    read = ModelRead.model_validate(model, from_attributes=True)
-    return read.model_copy(update={"status": displayed_status(model)})
+    columns = {
+        name: getattr(model, name) for name in ModelRead.model_fields if name not in _DERIVED
+    }
+    return ModelRead.model_validate(
+        columns | {"status": displayed_status(model), "quality_gate": quality_gate(model).as_dict()}
+    )
 
 
 @router.post(
@@ -93,12 +100,22 @@ async def get_model(model_id: ModelId, session: SessionDep, _admin: Admin) -> Mo
     "/{model_id}/activate",
     response_model=ModelRead,
     responses=problem_responses(404, 409),
-    summary="Make this ready model the one that scores claims",
+    summary="Make this ready model the one that scores claims (if it passes the quality gate)",
+    description="A model becomes active only if, on held-out verdicts it never trained on, it "
+    "beats the track record (see `quality_gate` on the model). Otherwise the answer is 409 "
+    "(`/problems/quality-gate`) with the figures and the rule; `force=true` activates it "
+    "anyway, and the audit log records that it was forced.",
 )
 async def activate(
-    model_id: ModelId, session: SessionDep, admin: Admin, request_id: RequestIdDep
+    model_id: ModelId,
+    session: SessionDep,
+    admin: Admin,
+    request_id: RequestIdDep,
+    force: Annotated[bool, Query(description="Activate even if the gate says no.")] = False,
 ) -> ModelRead:
-    model = await ModelService(session).activate(model_id, actor=admin, request_id=request_id)
+    model = await ModelService(session).activate(
+        model_id, actor=admin, request_id=request_id, force=force
+    )
     return model_read(model)
 
 

@@ -30,7 +30,9 @@ class ModelTrainRequest(StrictInput):
         description=f"Optional overrides of: {', '.join(TUNABLE_PARAMS)}.",
     )
     activate: StrictFlag = Field(
-        default=False, description="Activate the model as soon as it is trained and saved."
+        default=False,
+        description="Activate the model once it is trained and saved, if it passes the quality "
+        "gate (otherwise it stays ready and inactive, and its progress message says why).",
     )
 
     @field_validator("params")
@@ -47,6 +49,31 @@ class ModelTrainRequest(StrictInput):
         return value
 
 
+class GateFigures(Schema):
+    log_loss: float | None
+    brier: float | None
+
+
+class GateRuleRead(Schema):
+    min_holdout: int = Field(description="Fewest held-out verdicts the comparison needs.")
+    log_loss_margin: float = Field(description="How far below the track record's log loss.")
+    brier_margin: float = Field(description="How far below the track record's Brier score.")
+    text: str
+
+
+class QualityGateRead(Schema):
+    """The activation gate: the model against the track record on the same held-out verdicts."""
+
+    passed: bool
+    failures: list[str] = Field(description="Each way the model fell short of the rule.")
+    n_holdout: int | None = Field(description="Held-out verdicts (the latest by date).")
+    model: GateFigures
+    track_record: GateFigures = Field(
+        description="The cold-start score (the outlet's track record at claim time)."
+    )
+    rule: GateRuleRead
+
+
 class ModelRead(Schema):
     id: int
     version: str
@@ -60,7 +87,11 @@ class ModelRead(Schema):
     progress_message: str | None
     params: dict[str, Any]
     metrics: dict[str, Any] | None = Field(
-        description="Held-out metrics: accuracy, ROC AUC, Brier, log loss, ECE and more."
+        description="Held-out metrics: accuracy, ROC AUC, Brier, log loss, ECE and more, the "
+        "track record's (track_record_*) on the same claims, and how parameters were chosen."
+    )
+    quality_gate: QualityGateRead = Field(
+        description="Whether the model may be activated without force, and on what figures."
     )
     n_train: int | None
     data_from: datetime | None = Field(description="Earliest claim the model was trained on.")

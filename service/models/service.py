@@ -1,4 +1,4 @@
-"""The model registry: queue training runs, activate, roll back. Audited."""
+"""The model registry: queue training runs, activate behind the quality gate, roll back. Audited."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from scoring.artifacts import ArtifactError, check_compatible, read_header
+from scoring.quality_gate import GateVerdict, judge
 from service import generations
 from service.audit.service import record_audit
 from service.auth.service import Principal
@@ -33,6 +34,22 @@ def displayed_status(model: ModelVersion) -> str:
 
 def snapshot(model: ModelVersion) -> dict[str, Any]:
     return {"version": model.version, "status": model.status, "active": model.active}
+
+
+def quality_gate(model: ModelVersion) -> GateVerdict:
+    """The activation gate's verdict on a model's held-out metrics (judged by the current rule)."""
+    return judge(model.metrics)
+
+
+class QualityGateFailed(Conflict):
+    slug = "quality-gate"
+
+    def __init__(self, model: ModelVersion, verdict: GateVerdict) -> None:
+        super().__init__(
+            f"Model {model.version} {verdict.explain()}. The rule: {verdict.rule.describe()}. "
+            "An admin may activate it anyway with force=true (recorded in the audit log).",
+            extensions={"quality_gate": verdict.as_dict()},
+        )
 
 
 class ModelService:
@@ -85,8 +102,28 @@ class ModelService:
         return model
 
     async def activate(
-        self, model_id: int, *, actor: Principal | None, request_id: str | None = None
+        self,
+        model_id: int,
+        *,
+        actor: Principal | None,
+        request_id: str | None = None,
+        force: bool = False,
     ) -> ModelVersion:
+        """Make a ready model active if it passes the quality gate, or with ``force`` anyway."""
+        model = await self._activatable(model_id)
+        verdict = quality_gate(model)
+        if not verdict.passed and not force:
+            raise QualityGateFailed(model, verdict)
+        forced = not verdict.passed
+        return await self._make_active(
+            model,
+            actor=actor,
+            request_id=request_id,
+            action="model.force_activate" if forced else "model.activate",
+            note={"quality_gate": verdict.as_dict()} | ({"forced": True} if forced else {}),
+        )
+
+    async def _activatable(self, model_id: int) -> ModelVersion:
         model = await self.session.scalar(
             select(ModelVersion)
             .options(undefer(ModelVersion.artifact))
@@ -103,10 +140,16 @@ class ModelService:
             check_compatible(header)
         except ArtifactError as exc:
             raise Conflict(f"Model {model.version} cannot be activated: {exc}") from exc
-        return await self._make_active(model, actor=actor, request_id=request_id)
+        return model
 
     async def _make_active(
-        self, model: ModelVersion | None, *, actor: Principal | None, request_id: str | None
+        self,
+        model: ModelVersion | None,
+        *,
+        actor: Principal | None,
+        request_id: str | None,
+        action: str | None = None,
+        note: dict[str, Any] | None = None,
     ) -> ModelVersion:
         current = await self.active()
         before = snapshot(current) if current else None
@@ -121,11 +164,11 @@ class ModelService:
         await record_audit(
             self.session,
             actor=actor,
-            action="model.activate" if model is not None else "model.deactivate",
+            action=action or ("model.activate" if model is not None else "model.deactivate"),
             subject_type="model",
             subject_id=model.id if model is not None else (current.id if current else 0),
             before=before,
-            after=snapshot(model) if model is not None else None,
+            after=snapshot(model) | (note or {}) if model is not None else None,
             request_id=request_id,
         )
         if model is None:
@@ -136,7 +179,10 @@ class ModelService:
     async def rollback(
         self, *, actor: Principal | None, request_id: str | None = None
     ) -> ModelVersion:
-        """Re-activate the model active before the current one; with none, go back to cold start."""
+        """Re-activate the model active before the current one; with none, go back to cold start.
+
+        The previous model was active before (through the gate or forced, both audited), so
+        going back to it is not judged again."""
         current = await self.active()
         if current is None:
             raise Conflict("No model is active: nothing to roll back.")
@@ -153,4 +199,7 @@ class ModelService:
         if previous is None:
             await self._make_active(None, actor=actor, request_id=request_id)
             return current
-        return await self.activate(previous.id, actor=actor, request_id=request_id)
+        model = await self._activatable(previous.id)
+        return await self._make_active(
+            model, actor=actor, request_id=request_id, note={"rollback_from": current.version}
+        )

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from scoring.artifacts import dump_model, read_header
 from scoring.claim_model import SERVICE_LABELS, ClaimModel
 from scoring.features import ClaimContext
+from scoring.model_selection import SERVICE_CANDIDATES, HeldOutFit, fit_with_holdout
+from scoring.quality_gate import judge
 from scoring.reliability import Rating
 from service import generations
 from service.claims.models import Claim
@@ -36,6 +38,8 @@ from service.verdicts.models import Verdict
 
 # Fewer verdicted claims than this cannot support a held-out split and calibration folds.
 MIN_TRAINING_CLAIMS = 60
+# The latest claims by date held out for the activation gate, unless the run sets its own.
+DEFAULT_HOLDOUT_FRACTION = 0.2
 HEARTBEAT_SECONDS = 2.0
 
 Progress = Callable[[float, str], Awaitable[None]]
@@ -165,14 +169,24 @@ async def _train(
             scoring = ScoringService(settings, TrackRecordStore())
             training_set = await build_training_set(session, scoring, settings)
         n = len(training_set.contexts)
-        await progress(0.3, f"fitting on {n} claims (calibrated, {params.get('cv', 5)} folds)")
+        await progress(
+            0.3,
+            f"choosing parameters and fitting on the earlier of {n} claims "
+            "(time-ordered cross-validation), then scoring the latest against the track record",
+        )
         heartbeat = asyncio.create_task(_beat(sessionmaker, model_id))
-        model = await asyncio.to_thread(_fit, params, training_set)
+        fitted = await asyncio.to_thread(_fit, params, training_set)
         await progress(0.9, "saving the artifact")
-        dates = [claim.published_at for claim in training_set.claims]
+        dates = [training_set.claims[i].published_at for i in fitted.train_index]
         artifact = dump_model(
-            model,
-            info={"version": version, "n_train": n, "from": min(dates), "to": max(dates)},
+            fitted.model,
+            info={
+                "version": version,
+                "n_train": len(dates),
+                "from": min(dates),
+                "to": max(dates),
+            },
+            metrics=fitted.metrics,
         )
         header, _ = read_header(artifact)
     except Exception as exc:
@@ -192,7 +206,7 @@ async def _train(
         row.artifact = artifact
         row.checksum = hashlib.sha256(artifact).hexdigest()
         row.metrics = dict(header.metrics)
-        row.n_train = n
+        row.n_train = len(dates)
         row.data_from = min(dates)
         row.data_to = max(dates)
         row.python_version = header.python
@@ -203,17 +217,30 @@ async def _train(
         row.progress_message = "ready"
         row.finished_at = utcnow()
         await session.flush()
-        if activate:
+        verdict = judge(row.metrics)
+        if activate and verdict.passed:
             await ModelService(session).activate(model_id, actor=None)
+            row.progress_message = "ready and active"
+        elif activate:
+            row.progress_message = f"ready, not activated: {verdict.explain()}"[:200]
         await session.commit()
         if echo:
-            print(f"[100%] {version} ready{' and active' if activate else ''}", file=sys.stderr)
+            print(f"[100%] {version} {row.progress_message}", file=sys.stderr)
         return row
 
 
-def _fit(params: dict[str, Any], training_set: TrainingSet) -> ClaimModel:
-    model = ClaimModel(SERVICE_LABELS, **params)
-    return model.fit(training_set.contexts, training_set.labels)
+def _fit(params: dict[str, Any], training_set: TrainingSet) -> HeldOutFit:
+    """Hold out the latest claims, choose C by time-ordered CV on the rest, fit, evaluate."""
+    model_params = dict(params)
+    holdout_fraction = float(model_params.pop("holdout_fraction", DEFAULT_HOLDOUT_FRACTION))
+    chosen_by_admin = {"C", "binary_C"} & set(model_params)
+    return fit_with_holdout(
+        ClaimModel(SERVICE_LABELS, **model_params),
+        training_set.contexts,
+        training_set.labels,
+        holdout_fraction=holdout_fraction,
+        candidates=() if chosen_by_admin else SERVICE_CANDIDATES,
+    )
 
 
 async def _beat(sessionmaker: async_sessionmaker[AsyncSession], model_id: int) -> None:

@@ -6,10 +6,15 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from scoring.artifacts import dump_model
+from scoring.claim_model import ClaimModel
+from service.audit.models import AuditEntry
 from service.auth.models import ApiKey
 from service.auth.service import hash_key
 from service.cli import main
+from service.models.models import ModelVersion
 from service.settings import get_settings
+from tests.scoring.test_claim_model import make_claims
 
 
 @pytest.fixture
@@ -52,3 +57,35 @@ def test_a_taken_or_reserved_key_name_is_refused(
     assert "already named 'ops'" in capsys.readouterr().err
     assert main(["create-api-key", "--name", "cli", "--scopes", "admin"]) == 1
     assert "command line" in capsys.readouterr().err
+
+
+def test_models_activate_refuses_below_the_gate_unless_forced(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    contexts, labels, _ = make_claims(80, seed=3, dated=True)
+    model = ClaimModel(cv=2, holdout_fraction=0.2, refit=False).fit(contexts, labels)
+    engine = create_engine(database)
+    with Session(engine) as session:
+        row = ModelVersion(
+            version="claim-model/cli",
+            status="ready",
+            params={},
+            metrics=model.metrics_,
+            artifact=dump_model(model),
+        )
+        session.add(row)
+        session.commit()
+        model_id = row.id
+    capsys.readouterr()
+    assert main(["models", "activate", str(model_id)]) == 1
+    err = capsys.readouterr().err
+    assert "did not pass the quality gate: 16 held-out verdicts, fewer than the 50 needed" in err
+    assert main(["models", "activate", str(model_id), "--force"]) == 0
+    assert "claim-model/cli is now active (forced past the quality gate)" in capsys.readouterr().err
+    assert main(["models", "list"]) == 0
+    assert capsys.readouterr().out.split("\t")[-1].strip() == "gate=failed"
+    with Session(engine) as session:
+        actions = session.execute(select(AuditEntry.action)).scalars().all()
+    engine.dispose()
+    assert actions == ["model.force_activate"]

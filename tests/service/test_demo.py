@@ -89,8 +89,8 @@ async def test_demo_answers(demo: tuple[httpx.AsyncClient, dict[str, str]]) -> N
     monitor = await post_claim(client, headers, "sohr", (now - timedelta(minutes=3)).isoformat())
     assert monitor["score"]["probability"] > state["score"]["probability"] + 0.2
     assert monitor["score"]["grade"] != state["score"]["grade"]
-    assert any("ngo_monitor" in reason["text"] for reason in monitor["score"]["reasons"])
-    assert any("state_media" in reason["text"] for reason in state["score"]["reasons"])
+    assert any("NGO monitors" in reason["text"] for reason in monitor["score"]["reasons"])
+    assert any("state media outlets" in reason["text"] for reason in state["score"]["reasons"])
 
     verdict = await client.post(
         f"/v1/claims/{monitor['id']}/verdicts",

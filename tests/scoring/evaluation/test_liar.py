@@ -163,8 +163,21 @@ def test_run_prints_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     for key in liar.METRIC_KEYS:
         assert key in out
-    assert "track_record_only" in out
+    # The training file's cross-validated figures beside the test file's, per method.
+    header = out.splitlines()[0].split()
+    assert header == [
+        "metric",
+        *(
+            word
+            for method in ("model", "track_record_only", "majority")
+            for word in (method, "CV", method, "test")
+        ),
+    ]
     assert "seconds:" in out
+    assert (
+        liar.run(parser.parse_args(["--train", str(train), "--test", str(test), "--cv-folds", "1"]))
+        == 2
+    )
 
 
 @pytest.mark.skipif(
@@ -179,14 +192,28 @@ def test_end_to_end_on_a_liar_subsample(tmp_path: Path, capsys: pytest.CaptureFi
     test = write(tmp_path, "test.tsv", "\n".join(test_lines) + "\n")
     parser = argparse.ArgumentParser()
     liar.configure_parser(parser)
-    args = parser.parse_args(["--train", str(train), "--test", str(test), "--json"])
+    args = parser.parse_args(
+        ["--train", str(train), "--test", str(test), "--json", "--cv-folds", "2"]
+    )
     assert liar.run(args) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1
     results = json.loads(out[0])
-    assert set(results) == {"model", "track_record_only", "majority", "seconds"}
+    # The keys a scorer of the held-back test reads are kept; the training CV comes beside them.
+    assert set(results) == {
+        "model",
+        "track_record_only",
+        "majority",
+        "seconds",
+        "train_cv",
+        "params",
+    }
+    assert results["train_cv"]["folds"] == 2
     for method in ("model", "track_record_only", "majority"):
         assert set(results[method]) == set(liar.METRIC_KEYS)
+        assert set(results["train_cv"][method]) == set(liar.METRIC_KEYS)
+    assert results["train_cv"]["model"]["roc_auc"] > results["train_cv"]["majority"]["roc_auc"]
+    assert results["params"]["C"] == liar.LIAR_MODEL_PARAMS["C"]
     model, record, majority = results["model"], results["track_record_only"], results["majority"]
     assert majority["roc_auc"] == pytest.approx(0.5)
     assert model["six_way_accuracy"] > majority["six_way_accuracy"] + 0.03
