@@ -38,6 +38,9 @@ class Standing:
     status: str
     in_leading_cluster: bool | None
     distance: float | None
+    # Probability that the claim's outlet copies (or is copied by) another outlet that gave the
+    # same figure here, as the consensus learned it.
+    dependence: float
 
 
 @dataclass(frozen=True)
@@ -148,11 +151,24 @@ def standing(
         in_lead = None
     else:
         in_lead = figure.matches(Figure(low=consensus.low, high=consensus.high), tolerance)
+    learned = _dependence(consensus)
+    if mine is not None and mine.get("dependence") is not None:
+        depends = float(mine["dependence"])
+    else:
+        depends = max(
+            (
+                learned(outlet.slug, other.source)
+                for other in others
+                if other.source != outlet.slug and other.figure.matches(figure, 0.0)
+            ),
+            default=0.0,
+        )
     return Standing(
-        corroboration=corroboration(own, others, tolerance, _dependence(consensus)),
+        corroboration=corroboration(own, others, tolerance, learned),
         status=consensus.status,
         in_leading_cluster=in_lead,
         distance=consensus_distance(claim, consensus),
+        dependence=depends,
     )
 
 
@@ -199,5 +215,6 @@ def claim_context(
         topic_records=topic_records,
         independent_corroborations=None if found is None else found.corroboration.confirmations,
         consensus_distance=None if found is None else found.distance,
+        source_dependence=None if found is None else found.dependence,
         metadata={"country": outlet.country} if outlet.country else {},
     )

@@ -103,6 +103,25 @@ def test_outlets_learned_to_depend_on_each_other_count_once() -> None:
     assert corroborations(mine, outlet(1), copying) == 1
 
 
+def test_dependence_on_another_outlet_reaches_the_claim_model() -> None:
+    copying = consensus(
+        row(2, 2, 40.0), dependent_groups=[{"outlet_slugs": ["o1", "o2"], "probability": 0.9}]
+    )
+    # A new claim repeating the figure of an outlet it was learned to copy.
+    repeat = standing(Claim(id=1, outlet_id=1, figure_value=40.0), outlet(1), copying)
+    assert repeat is not None
+    assert repeat.dependence == 0.9
+    # A figure of its own is not a copy.
+    own = standing(Claim(id=1, outlet_id=1, figure_value=55.0), outlet(1), copying)
+    assert own is not None
+    assert own.dependence == 0.0
+    # A claim the consensus already assessed keeps the dependence it was given there.
+    assessed = consensus(row(1, 1, 40.0) | {"dependence": 0.7}, row(2, 2, 40.0))
+    found = standing(Claim(id=1, outlet_id=1, figure_value=40.0), outlet(1), assessed)
+    assert found is not None
+    assert found.dependence == 0.7
+
+
 def test_without_consensus_or_figure_the_features_are_unknown() -> None:
     assert corroborations(Claim(id=1, outlet_id=1, figure_value=5.0), outlet(1), None) is None
     assert consensus_distance(Claim(id=1, outlet_id=1), consensus()) is None
