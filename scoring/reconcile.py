@@ -665,9 +665,9 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         dependent: FloatArray = np.zeros(co.n_pairs if co is not None else 0)
         direction: FloatArray = np.full(dependent.shape[0], 0.5)
         dependence_rate = self.dependence_prior
-        n_iter = 0
-        for n_iter in range(1, self.max_iter + 1):
-            claim_accuracy = self._claim_accuracy(
+
+        def vote_accuracy() -> FloatArray:
+            return self._claim_accuracy(
                 structure,
                 accuracy,
                 correct,
@@ -677,6 +677,10 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
                 own_correct,
                 pooled,
             )
+
+        n_iter = 0
+        for n_iter in range(1, self.max_iter + 1):
+            claim_accuracy = vote_accuracy()
             votes = self._votes(structure, claim_accuracy, copy_weight)
             support = self._support(structure, votes)
             posterior, loo = self._posteriors(structure, votes, support)
@@ -723,16 +727,7 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
             accuracy = new_accuracy
             if change <= self.tol:
                 break
-        claim_accuracy = self._claim_accuracy(
-            structure,
-            accuracy,
-            correct,
-            evidence,
-            prior_mean,
-            prior_strength,
-            own_correct,
-            pooled,
-        )
+        claim_accuracy = vote_accuracy()
         votes = self._votes(structure, claim_accuracy, copy_weight)
         support = self._support(structure, votes)
         self.n_iter_ = n_iter

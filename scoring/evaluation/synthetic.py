@@ -210,22 +210,22 @@ def world_accurate(seed: int) -> World:
     return generate("accurate", specs, 1_000, seed)
 
 
-def world_bad_cluster(seed: int) -> World:
+def _one_copied_source(name: str, seed: int, original_accuracy: float) -> World:
+    """Twenty independent sources, and one busy source with eight copiers."""
     rng = np.random.default_rng(seed)
     specs = _independents(rng, 20, 4.0, 2.0, (0.1, 0.4))
-    bad = len(specs)
-    specs.append(SourceSpec(accuracy=0.3, coverage=0.8))
-    specs += _copiers(rng, bad, 8, (0.8, 1.0), 0.2)
-    return generate("bad-cluster", specs, 1_000, seed)
+    original = len(specs)
+    specs.append(SourceSpec(accuracy=original_accuracy, coverage=0.8))
+    specs += _copiers(rng, original, 8, (0.8, 1.0), 0.2)
+    return generate(name, specs, 1_000, seed)
+
+
+def world_bad_cluster(seed: int) -> World:
+    return _one_copied_source("bad-cluster", seed, 0.3)
 
 
 def world_good_copiers(seed: int) -> World:
-    rng = np.random.default_rng(seed)
-    specs = _independents(rng, 20, 4.0, 2.0, (0.1, 0.4))
-    good = len(specs)
-    specs.append(SourceSpec(accuracy=0.92, coverage=0.8))
-    specs += _copiers(rng, good, 8, (0.8, 1.0), 0.2)
-    return generate("good-copiers", specs, 1_000, seed)
+    return _one_copied_source("good-copiers", seed, 0.92)
 
 
 def world_mixed(seed: int) -> World:
