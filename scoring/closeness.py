@@ -28,6 +28,8 @@ IntArray = npt.NDArray[np.int64]
 
 SPREAD = 2.0
 MIN_EVENTS = 10
+# The tolerance where too few events tell (the reconciler's ``default_tolerance``).
+DEFAULT_TOLERANCE = 0.05
 
 
 def event_relative_spread(event: IntArray, point: FloatArray, n_events: int) -> FloatArray:

@@ -592,7 +592,7 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         prior_strength: float = 2.0,
         party_factor: float = 0.5,
         tolerance: float | None = None,
-        default_tolerance: float = 0.05,
+        default_tolerance: float = closeness.DEFAULT_TOLERANCE,
         near_support: float = 0.5,
         cluster_tolerance: float = 0.25,
         contested_ratio: float = 0.5,
@@ -658,6 +658,15 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
         evidence: FloatArray = np.zeros(n_sources)
         correct: FloatArray = np.zeros(n_sources)
         informative = structure.informative
+        # What each source (and group) can be judged on does not change between rounds.
+        informative_per_source = np.bincount(
+            structure.source, informative, minlength=n_sources
+        ).astype(np.float64)
+        group_evidence = np.bincount(
+            learned_group[has_group],
+            informative_per_source[has_group],
+            minlength=group_mean.shape[0],
+        ).astype(np.float64)
         own_correct: FloatArray = np.zeros(n_claims)
         pooled = self._pooling(structure, learned_group, group_mean.shape[0])
         co = self._co_reports(structure)
@@ -700,17 +709,12 @@ class TruthDiscovery(BaseEstimator):  # type: ignore[misc]
                 dependent, direction = dependence.dependence_posterior(*ratios, dependence_rate)
                 copy_weight = dependence.copy_discount(co, dependent, self.copy_rate, n_claims)
             own_correct = informative * loo
-            evidence = np.bincount(structure.source, informative, minlength=n_sources).astype(
-                np.float64
-            )
+            evidence = informative_per_source
             correct = np.bincount(structure.source, own_correct, minlength=n_sources).astype(
                 np.float64
             )
             if group_mean.shape[0]:
                 # A group's mean is pooled over its members' claims, shrunk to neutral.
-                group_evidence = np.bincount(
-                    learned_group[has_group], evidence[has_group], minlength=group_mean.shape[0]
-                ).astype(np.float64)
                 group_correct = np.bincount(
                     learned_group[has_group], correct[has_group], minlength=group_mean.shape[0]
                 ).astype(np.float64)

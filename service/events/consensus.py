@@ -182,10 +182,13 @@ class ConsensusService:
             [claim.event_id for claim in neighbourhood if claim.event_id is not None]
         )
         events[event.id] = event
-        by_event: dict[int, list[Claim]] = {event.id: list(claims)}
-        for claim in neighbourhood:
+        by_event: dict[int, list[Claim]] = {}
+        figures: dict[int, Figure] = {}
+        for claim in [*claims, *neighbourhood]:
             assert claim.event_id is not None
-            if counted_figure(claim, events.get(claim.event_id)) is not None:
+            figure = counted_figure(claim, events.get(claim.event_id))
+            if figure is not None:
+                figures[claim.id] = figure
                 by_event.setdefault(claim.event_id, []).append(claim)
         everything = [claim for members in by_event.values() for claim in members]
         parents = await self.claims.copy_parents(everything)
@@ -209,11 +212,9 @@ class ConsensusService:
             )
             grouped[event_id] = []
             for claim in members:
-                figure = counted_figure(claim, events.get(event_id))
-                assert figure is not None
                 grouped[event_id].append(
                     numeric_claim(
-                        figure,
+                        figures[claim.id],
                         outlets[claim.outlet_id],
                         events.get(event_id),
                         group=groups[claim.id],

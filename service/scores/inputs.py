@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.admiralty import AdmiraltyCode, admiralty_code
+from scoring.closeness import DEFAULT_TOLERANCE
 from scoring.corroboration import Corroboration, Report, corroboration
 from scoring.features import ClaimContext
 from scoring.figures import Figure
@@ -24,10 +25,6 @@ from scoring.reliability import Reliability
 from service.claims.models import ClaimFields, claim_figure
 from service.events.models import Event, EventConsensus
 from service.outlets.directory import OutletLike
-
-# The tolerance of consensus rows stored before it was learned and kept (the reconciler's
-# default_tolerance).
-FALLBACK_TOLERANCE = 0.05
 
 
 @dataclass(frozen=True)
@@ -142,7 +139,7 @@ def standing(
         for row in consensus.claims
         if row["claim_id"] != claim.id and not row.get("superseded", False)
     ]
-    tolerance = consensus.tolerance if consensus.tolerance is not None else FALLBACK_TOLERANCE
+    tolerance = consensus.tolerance if consensus.tolerance is not None else DEFAULT_TOLERANCE
     mine = rows.get(claim.id)
     in_lead: bool | None
     if mine is not None and "in_leading_cluster" in mine:
@@ -170,14 +167,6 @@ def standing(
         distance=consensus_distance(claim, consensus),
         dependence=depends,
     )
-
-
-def corroborations(
-    claim: ClaimFields, outlet: OutletLike, consensus: EventConsensus | None
-) -> int | None:
-    """Other independent sources of the event that give the same figure (None: unknown)."""
-    found = standing(claim, outlet, consensus)
-    return None if found is None else found.corroboration.confirmations
 
 
 def admiralty(item: ScoringInput, record: Reliability) -> AdmiraltyCode:

@@ -14,13 +14,18 @@ from service.scores.inputs import (
     ScoringInput,
     admiralty,
     consensus_distance,
-    corroborations,
     standing,
 )
 
 
 def outlet(outlet_id: int, owner: str | None = None) -> OutletView:
     return OutletView(outlet_id, f"o{outlet_id}", "O", "wire", None, owner, [], {}, None, None)
+
+
+def corroborations(claim: Claim, owner: OutletView, event: EventConsensus) -> int:
+    found = standing(claim, owner, event)
+    assert found is not None
+    return found.corroboration.confirmations
 
 
 def row(
@@ -123,7 +128,8 @@ def test_dependence_on_another_outlet_reaches_the_claim_model() -> None:
 
 
 def test_without_consensus_or_figure_the_features_are_unknown() -> None:
-    assert corroborations(Claim(id=1, outlet_id=1, figure_value=5.0), outlet(1), None) is None
+    assert standing(Claim(id=1, outlet_id=1, figure_value=5.0), outlet(1), None) is None
+    assert standing(Claim(id=1, outlet_id=1), outlet(1), consensus(row(2, 2, 40.0))) is None
     assert consensus_distance(Claim(id=1, outlet_id=1), consensus()) is None
     contested = consensus(row(2, 2, 40.0), estimate=None, status="contested")
     assert consensus_distance(Claim(id=1, outlet_id=1, figure_value=40.0), contested) is None
