@@ -145,8 +145,22 @@ async def checked_parameters(request: Request) -> None:
     any path or query parameter (no database column can hold one).
 
     Every /v1 router runs this first (service/app.py). An operation takes the query parameters
-    its OpenAPI document lists: a misspelt filter is an error, not an unfiltered list.
+    its OpenAPI document lists: a misspelt filter is an error, not an unfiltered list. A request
+    without a query string (every hot one: POST /v1/score, POST /v1/claims, a claim's poll)
+    skips the document entirely.
     """
+    errors, unknown = _query_errors(request) if request.scope["query_string"] else ([], [])
+    errors += [
+        _nul_error("path", name) for name, value in request.path_params.items() if "\x00" in value
+    ]
+    if unknown:
+        raise InvalidInput(f"Unknown query parameter(s): {', '.join(unknown)}.", errors=errors)
+    if errors:
+        raise InvalidInput("Parameters must not contain NUL characters.", errors=errors)
+
+
+def _query_errors(request: Request) -> tuple[list[FieldError], list[str]]:
+    """The query string's errors, and the names of its parameters the operation does not take."""
     route = request.scope.get("route")
     operation = request.app.openapi()["paths"].get(getattr(route, "path", ""), {})
     parameters = operation.get(request.method.lower(), {}).get("parameters", [])
@@ -167,13 +181,7 @@ async def checked_parameters(request: Request) -> None:
                 )
         elif "\x00" in value:
             errors.append(_nul_error("query", name))
-    errors += [
-        _nul_error("path", name) for name, value in request.path_params.items() if "\x00" in value
-    ]
-    if unknown:
-        raise InvalidInput(f"Unknown query parameter(s): {', '.join(unknown)}.", errors=errors)
-    if errors:
-        raise InvalidInput("Parameters must not contain NUL characters.", errors=errors)
+    return errors, unknown
 
 
 def _nul_error(where: str, name: str) -> FieldError:
