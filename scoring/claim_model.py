@@ -1082,7 +1082,7 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.baseline_[unknown] = (
             -self.scaler_.mean_[unknown] / self.scaler_.scale_[unknown] * self.numeric_weight
         )
-        self.signs_ = self._signs(len(groups), history_groups)
+        signs = self._signs(len(groups), history_groups) if self.sign_constraints else None
 
         folds = self._folds(encoded)
         method = self._calibration_method(len(rows))
@@ -1099,7 +1099,7 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.binary_ = CalibratedClassifierCV(
             SignedLogisticRegression(
                 C=binary_c,
-                signs=self.signs_ if self.sign_constraints else None,
+                signs=signs,
                 max_iter=self.max_iter,
             ),
             method=method,
