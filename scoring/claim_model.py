@@ -911,7 +911,8 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError("holds_up credits must lie in [0, 1]")
         return credit
 
-    def _encode(self, y: Sequence[str]) -> np.ndarray:
+    def encode(self, y: Sequence[str]) -> np.ndarray:
+        """Each label's position in ``labels`` (a label not in it is a ``ValueError``)."""
         index = {label: i for i, label in enumerate(self.labels)}
         try:
             return np.array([index[label] for label in y], dtype=np.intp)
@@ -926,7 +927,7 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         contexts = list(X)
         if len(contexts) != len(y):
             raise ValueError("X and y have different lengths")
-        encoded = self._encode(y)
+        encoded = self.encode(y)
         self.classes_ = np.asarray(self.labels)
         self.holds_up_ = self.credits()
         order = date_order(contexts)
@@ -1023,7 +1024,7 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             for group in groups
             for part in (*(f"log share {label}" for label in self.labels), "log evidence")
         )
-        return names, self.out_of_fold_history(keys, self._encode(y), groups)
+        return names, self.out_of_fold_history(keys, self.encode(y), groups)
 
     def _fit_rows(
         self, rows: Sequence[FeatureRow], keys: Sequence[Sequence[str]], encoded: np.ndarray
@@ -1180,7 +1181,7 @@ class ClaimModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         which the activation gate compares with.
         """
         contexts = list(X)
-        encoded = self._encode(y)
+        encoded = self.encode(y)
         credit = np.array([self.holds_up_[self.labels[i]] for i in encoded])
         metrics: dict[str, float | int | str] = {"n_holdout": len(contexts)}
         dates = [c.published_at for c in contexts if c.published_at is not None]

@@ -145,8 +145,7 @@ def fit_with_holdout(
     order = date_order(contexts)
     dated = order is not None
     sorted_index = order if order is not None else np.arange(n)
-    index = {label: i for i, label in enumerate(base.labels)}
-    encoded = np.array([index[labels[int(i)]] for i in sorted_index], dtype=np.intp)
+    encoded = base.encode(labels)[sorted_index]
     fit_pos, holdout_pos = holdout_indices(
         encoded,
         round(holdout_fraction * n),
