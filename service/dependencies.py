@@ -62,9 +62,7 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
         _bearer_key: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
         _header_key: Annotated[str | None, Security(_header)],
     ) -> Principal:
-        principal = await admit(request.scope, scope, session)
-        assert principal is not None, "admit decides every request it is given a session for"
-        return principal
+        return await admit(request.scope, scope, session)
 
     dependency.__name__ = f"require_{scope.value}"
     return dependency

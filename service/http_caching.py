@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import generations
 from service.auth.schemas import Scope as KeyScope
-from service.auth.service import admit, first_headers
+from service.auth.service import admit_cached, first_headers
 from service.errors import CredscoreError
 
 # Pollers may keep a copy but must revalidate it every time: cheap with If-None-Match.
@@ -100,8 +100,8 @@ class NotModifiedFastPath:
     """Answers a poller's conditional GET of a claim with 304 before the router runs.
 
     Only when everything is already in memory: the counters, the claim's current ETag, and a
-    key this process verified recently that ``admit`` lets in (read scope, rate-limit room; the
-    same function the route's dependency calls). Anything else (a query string, an unknown key,
+    key this process verified recently that ``admit_cached`` lets in (read scope, rate-limit
+    room; the same checks as the route's ``admit``). Anything else (a query string, an unknown key,
     a refusal, a cache miss, a changed claim) falls through to the ordinary route, which
     answers it fully; so this path can only ever say "not modified" when the route would have
     said the same.
@@ -127,7 +127,7 @@ class NotModifiedFastPath:
         if etag is None or not _matches(wanted.decode("latin-1"), etag):
             return False
         try:
-            if await admit(scope, KeyScope.READ, None) is None:
+            if admit_cached(scope, KeyScope.READ) is None:
                 return False
         except CredscoreError:
             return False  # the route refuses it the same way (admit took no token)

@@ -142,32 +142,43 @@ async def authenticate(session: AsyncSession, cache: KeyCache, presented: str) -
 
 
 async def admit(
-    request: MutableMapping[str, Any], needed: Scope, session: AsyncSession | None
-) -> Principal | None:
+    request: MutableMapping[str, Any], needed: Scope, session: AsyncSession
+) -> Principal:
     """Let a request in, or say why not: the one admission check of every keyed operation.
 
     ``request`` is the ASGI scope. A key must be presented (401), be valid and not revoked
     (401), carry the ``needed`` scope (403), and the key must have rate-limit room (429; the
     token is taken only when everything else passed). The routes' dependencies
-    (service/dependencies.py) and the code that answers before the router
-    (service/claims/fast_path.py, service/http_caching.py) all call this, so they cannot admit
-    differently. Without a ``session`` only keys verified recently are known: for any other key
-    this returns None, and the caller hands the request on to its route.
+    (service/dependencies.py) and service/claims/fast_path.py call this, and the code that
+    answers from memory (service/http_caching.py) calls ``admit_cached``, which checks the same
+    way, so none of them can admit differently.
     """
-    state = request["app"].state
+    presented = _required_key(request)
+    principal = await authenticate(session, request["app"].state.key_cache, presented)
+    return _let_in(request, principal, needed)
+
+
+def admit_cached(request: MutableMapping[str, Any], needed: Scope) -> Principal | None:
+    """``admit`` without the database: None for a key this process has not verified recently
+    (the caller hands the request on to its route, which ``admit``s it)."""
+    presented = _required_key(request)
+    principal = cached_principal(request["app"].state.key_cache, presented)
+    return None if principal is None else _let_in(request, principal, needed)
+
+
+def _required_key(request: MutableMapping[str, Any]) -> str:
     presented = presented_key(first_headers(request["headers"]))
     if presented is None:
         raise Unauthorized("An API key is required: send `Authorization: Bearer <key>`.")
-    if session is None:
-        principal = cached_principal(state.key_cache, presented)
-        if principal is None:
-            return None
-    else:
-        principal = await authenticate(session, state.key_cache, presented)
+    return presented
+
+
+def _let_in(request: MutableMapping[str, Any], principal: Principal, needed: Scope) -> Principal:
+    """The scope and rate-limit checks of an authenticated caller (the token taken last)."""
     request.setdefault("state", {})["key_name"] = principal.name
     if needed.value not in principal.scopes:
         raise Forbidden(f"This operation needs an API key with the '{needed.value}' scope.")
-    limiter: RateLimiter = state.rate_limiter
+    limiter: RateLimiter = request["app"].state.rate_limiter
     wait = limiter.retry_after(principal.key_id)
     if wait > 0:
         raise RateLimited(
