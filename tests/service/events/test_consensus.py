@@ -29,7 +29,8 @@ STRIKES = {
 }
 
 
-async def raqqa(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+async def desk_outlets(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """Activists and a monitor with good records; state TV, a party, with a poor one."""
     await create_outlet(client, headers, "activists", kind="activist_network")
     await create_outlet(client, headers, "monitor", kind="ngo_monitor")
     await create_outlet(
@@ -38,6 +39,10 @@ async def raqqa(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str,
     await recent_track_record(client, headers, "activists", ["true"] * 6)
     await recent_track_record(client, headers, "monitor", ["true"] * 6)
     await recent_track_record(client, headers, "state-tv", ["false"] * 6)
+
+
+async def raqqa(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+    await desk_outlets(client, headers)
     event: dict[str, Any] = (await client.post("/v1/events", json=STRIKES, headers=headers)).json()
     for slug, value in (("activists", 37), ("monitor", 42), ("state-tv", 78)):
         await create_claim(
@@ -276,14 +281,7 @@ class TestOneSourceOneVote:
     async def test_state_media_repeating_its_figure_does_not_move_the_consensus(
         self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
     ) -> None:
-        await create_outlet(client, admin_headers, "activists", kind="activist_network")
-        await create_outlet(client, admin_headers, "monitor", kind="ngo_monitor")
-        await create_outlet(
-            client, admin_headers, "state-tv", kind="state_media", conflict_parties=["syria-2017"]
-        )
-        await recent_track_record(client, admin_headers, "activists", ["true"] * 6)
-        await recent_track_record(client, admin_headers, "monitor", ["true"] * 6)
-        await recent_track_record(client, admin_headers, "state-tv", ["false"] * 6)
+        await desk_outlets(client, admin_headers)
         event = await _event(client, admin_headers)
         await _figures(
             client,
