@@ -520,16 +520,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         if train_cv is not None:
             results["train_cv"] = {**train_cv, "folds": args.cv_folds}
-        results["params"] = _json_params(params)
+        results["params"] = params  # json writes the n-gram ranges (tuples) as arrays
         results["seconds"] = round(seconds, 3)
         print(json.dumps(results))
     else:
         print(format_table(results, train_cv))
         print(f"seconds: {seconds:.1f}")
     return 0
-
-
-def _json_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        key: list(value) if isinstance(value, tuple) else value for key, value in params.items()
-    }
