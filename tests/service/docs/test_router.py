@@ -36,7 +36,11 @@ async def test_pages_load_only_same_origin_files_with_no_inline_script(
         assert asset.status_code == 200, reference
         assert asset.headers["x-content-type-options"] == "nosniff"
         assert asset.headers["etag"]
-    assert (await client.get("/docs/static/../../service/app.py")).status_code == 404
+    # Percent-encoded, so that the client sends them as they are (it would resolve a plain ../).
+    for traversal in ("..%2F..%2Fservice%2Fapp.py", "%2E%2E"):
+        refused = await client.get(f"/docs/static/{traversal}")
+        assert refused.status_code == 404, traversal
+        assert refused.headers["content-type"] == "application/problem+json", traversal
 
 
 async def test_unknown_asset_is_404(client: httpx.AsyncClient) -> None:
