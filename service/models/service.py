@@ -45,6 +45,7 @@ class QualityGateFailed(Conflict):
     slug = "quality-gate"
 
     def __init__(self, model: ModelVersion, verdict: GateVerdict) -> None:
+        self.verdict = verdict
         super().__init__(
             f"Model {model.version} {verdict.explain()}. The rule: {verdict.rule.describe()}. "
             "An admin may activate it anyway with force=true (recorded in the audit log).",

@@ -22,13 +22,12 @@ from scoring.artifacts import dump_model, read_header
 from scoring.claim_model import SERVICE_LABELS, ClaimModel
 from scoring.features import ClaimContext
 from scoring.model_selection import SERVICE_CANDIDATES, HeldOutFit, fit_with_holdout
-from scoring.quality_gate import judge
 from scoring.reliability import Rating
 from service import generations
 from service.claims.models import Claim
 from service.db import create_engine, create_sessionmaker, utcnow
 from service.models.models import ModelVersion
-from service.models.service import ModelService
+from service.models.service import ModelService, QualityGateFailed
 from service.outlets.repository import OutletRepository
 from service.scores.inputs import claim_context, scoring_inputs
 from service.scores.service import ScoringService
@@ -217,12 +216,14 @@ async def _train(
         row.progress_message = "ready"
         row.finished_at = utcnow()
         await session.flush()
-        verdict = judge(row.metrics)
-        if activate and verdict.passed:
-            await ModelService(session).activate(model_id, actor=None)
-            row.progress_message = "ready and active"
-        elif activate:
-            row.progress_message = f"ready, not activated: {verdict.explain()}"[:200]
+        if activate:
+            # The gate is judged where every activation is: in ModelService.activate.
+            try:
+                await ModelService(session).activate(model_id, actor=None)
+            except QualityGateFailed as refused:
+                row.progress_message = f"ready, not activated: {refused.verdict.explain()}"[:200]
+            else:
+                row.progress_message = "ready and active"
         await session.commit()
         if echo:
             print(f"[100%] {version} {row.progress_message}", file=sys.stderr)
