@@ -78,8 +78,8 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), header_value))
                 # Every response says what it is: no browser may sniff a JSON body into HTML.
-                if all(name.lower() != _NOSNIFF[0] for name, _ in headers):
-                    headers.append(_NOSNIFF)
+                # (This is the one place that sets it.)
+                headers.append(_NOSNIFF)
                 message = {**message, "headers": headers}
             await send(message)
 

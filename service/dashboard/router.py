@@ -38,7 +38,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -80,5 +79,5 @@ def dashboard_asset(name: AssetName, request: Request) -> Response:
     return serve_asset(
         request,
         _asset(name, media_type),
-        {"X-Content-Type-Options": "nosniff", "Cross-Origin-Resource-Policy": "same-origin"},
+        {"Cross-Origin-Resource-Policy": "same-origin"},
     )
