@@ -96,6 +96,17 @@ def isotonic(training: tuple[list[ClaimContext], list[str]]) -> ClaimModel:
     return model.fit(contexts, labels)
 
 
+@pytest.fixture(scope="module", params=["constrained", "isotonic"])
+def model(request: pytest.FixtureRequest) -> ClaimModel:
+    """Each property is checked on both calibrations: sigmoid and isotonic."""
+    fitted: ClaimModel = request.getfixturevalue(request.param)
+    assert (
+        fitted.calibration_method_
+        == {"constrained": "sigmoid", "isotonic": "isotonic"}[request.param]
+    )
+    return fitted
+
+
 def with_changes(context: ClaimContext, **changes: Any) -> ClaimContext:
     fields: dict[str, Any] = {name: getattr(context, name) for name in context.__slots__}
     fields.update(changes)
@@ -142,12 +153,10 @@ def reasons(model: ClaimModel, context: ClaimContext) -> dict[str, float]:
     return {c.group: c.effect for c in model.score_claim(context, explain=30).contributions}
 
 
-@pytest.mark.parametrize("fitted", ["constrained", "isotonic"])
 @given(claim=claims, data=st.data())
 def test_a_better_track_record_never_lowers_the_score(
-    fitted: str, claim: ClaimContext, data: st.DataObject, request: pytest.FixtureRequest
+    model: ClaimModel, claim: ClaimContext, data: st.DataObject
 ) -> None:
-    model: ClaimModel = request.getfixturevalue(fitted)
     record = claim.outlet_record
     assert record is not None
     evidence = round(record.evidence)
@@ -166,12 +175,10 @@ def test_a_better_track_record_never_lowers_the_score(
     assert topic_high >= topic_low - TOLERANCE
 
 
-@pytest.mark.parametrize("fitted", ["constrained", "isotonic"])
 @given(claim=claims)
 def test_being_party_to_the_conflict_never_raises_the_score(
-    fitted: str, claim: ClaimContext, request: pytest.FixtureRequest
+    model: ClaimModel, claim: ClaimContext
 ) -> None:
-    model: ClaimModel = request.getfixturevalue(fitted)
     party, unknown, not_party = (
         probability(model, with_changes(claim, party_to_conflict=value))
         for value in (True, None, False)
@@ -188,16 +195,10 @@ def test_being_party_to_the_conflict_never_raises_the_score(
     )
 
 
-@pytest.mark.parametrize("fitted", ["constrained", "isotonic"])
 @given(claim=claims, near=st.floats(0.0, 50.0), further=st.floats(0.0, 50.0))
 def test_a_figure_far_from_the_consensus_never_raises_the_score(
-    fitted: str,
-    claim: ClaimContext,
-    near: float,
-    further: float,
-    request: pytest.FixtureRequest,
+    model: ClaimModel, claim: ClaimContext, near: float, further: float
 ) -> None:
-    model: ClaimModel = request.getfixturevalue(fitted)
     far = near + further
     p_near = probability(model, with_changes(claim, consensus_distance=near))
     p_far = probability(model, with_changes(claim, consensus_distance=-far))
@@ -210,12 +211,10 @@ def test_a_figure_far_from_the_consensus_never_raises_the_score(
         assert effect <= TOLERANCE
 
 
-@pytest.mark.parametrize("fitted", ["constrained", "isotonic"])
 @given(claim=claims, low=st.floats(0.0, 1.0), high=st.floats(0.0, 1.0))
 def test_dependence_on_another_source_never_raises_the_score(
-    fitted: str, claim: ClaimContext, low: float, high: float, request: pytest.FixtureRequest
+    model: ClaimModel, claim: ClaimContext, low: float, high: float
 ) -> None:
-    model: ClaimModel = request.getfixturevalue(fitted)
     low, high = min(low, high), max(low, high)
     p_low = probability(model, with_changes(claim, source_dependence=low))
     p_high = probability(model, with_changes(claim, source_dependence=high))
@@ -225,12 +224,10 @@ def test_dependence_on_another_source_never_raises_the_score(
     assert effect <= TOLERANCE
 
 
-@pytest.mark.parametrize("fitted", ["constrained", "isotonic"])
 @given(claim=claims, fewer=st.integers(0, 30), more=st.integers(0, 30))
 def test_independent_corroboration_never_lowers_the_score(
-    fitted: str, claim: ClaimContext, fewer: int, more: int, request: pytest.FixtureRequest
+    model: ClaimModel, claim: ClaimContext, fewer: int, more: int
 ) -> None:
-    model: ClaimModel = request.getfixturevalue(fitted)
     p_fewer = probability(model, with_changes(claim, independent_corroborations=fewer))
     p_more = probability(model, with_changes(claim, independent_corroborations=fewer + more))
     assert p_more >= p_fewer - TOLERANCE
@@ -275,12 +272,17 @@ def test_a_calibration_map_fitted_decreasing_is_flattened(
     pairs = model.binary_.calibrated_classifiers_
     reversed_map = pairs[0].calibrators[0]
     reversed_map.a_ = 2.0
+    b_before = reversed_map.b_
     untouched = [(pair.calibrators[0].a_, pair.calibrators[0].b_) for pair in pairs[1:]]
     contexts = training[0][:300]
     rows = model._rows(contexts)
     matrix = model._design_matrix(rows, model._dense(contexts, rows))
     folds = [(np.arange(0), np.arange(300))] * len(pairs)
+    decisions = pairs[0].estimator.decision_function(matrix)
+    fold_mean = float(np.mean(1.0 / (1.0 + np.exp(2.0 * decisions + b_before))))
     _keep_calibration_increasing(model.binary_, matrix, folds)
     assert reversed_map.a_ == 0.0
     assert 0.0 < 1.0 / (1.0 + np.exp(reversed_map.b_)) < 1.0
+    # The constant it becomes is what the decreasing map gave on average on its own fold.
+    np.testing.assert_allclose(reversed_map.predict(np.array([-5.0, 0.0, 5.0])), fold_mean)
     assert [(pair.calibrators[0].a_, pair.calibrators[0].b_) for pair in pairs[1:]] == untouched
