@@ -93,6 +93,7 @@ NUMERIC_FEATURE_INDEX: Final = {name: i for i, name in enumerate(NUMERIC_FEATURE
 MAX_CONSENSUS_DISTANCE: Final = 10.0
 # A figure within this relative distance of the consensus agrees with it; beyond, it is "far".
 CONSENSUS_AGREEMENT: Final = 0.10
+_LOG_AGREEMENT: Final = math.log1p(CONSENSUS_AGREEMENT)
 
 # Directions a desk expects, which the claim model holds its coefficients to (+1: the feature
 # never lowers P(holds up), -1: never raises it). Features not listed are free.
@@ -241,8 +242,7 @@ def featurize(
         consensus = (0.0, 0.0)
     else:
         distance = math.log1p(min(abs(context.consensus_distance), MAX_CONSENSUS_DISTANCE))
-        agreement = math.log1p(CONSENSUS_AGREEMENT)
-        consensus = (max(0.0, agreement - distance), max(0.0, distance - agreement))
+        consensus = (max(0.0, _LOG_AGREEMENT - distance), max(0.0, distance - _LOG_AGREEMENT))
     words = tokenize(context.text)
     wording = text_features(context.text, words)
     log1p = math.log1p
@@ -360,7 +360,7 @@ def describe(group: str, context: ClaimContext, row: FeatureRow) -> str:
             return "corroboration unknown"
         if count == 0:
             return "no independent corroboration"
-        return f"corroborated by {count} independent source{'s' if count != 1 else ''}"
+        return f"corroborated by {count_noun(count, 'independent source')}"
     if group == CONSENSUS:
         if context.consensus_distance is None:
             return "no consensus figure to compare with"
@@ -391,9 +391,7 @@ def describe(group: str, context: ClaimContext, row: FeatureRow) -> str:
         return f"claim is specific: {_join(details)}"
     if group == HEDGING:
         if wording.hedges:
-            return (
-                f"claim hedges ({wording.hedges} hedging word{'s' if wording.hedges > 1 else ''})"
-            )
+            return f"claim hedges ({count_noun(wording.hedges, 'hedging word')})"
         return "claim does not hedge"
     if group == ABSOLUTES:
         if wording.absolutes:
