@@ -49,7 +49,10 @@ def test_held_out_claims_are_the_latest_and_influence_nothing_but_the_figures() 
     selection = metrics["selection"]
     assert selection["method"] == "time-ordered (expanding window)"
     assert selection["folds"] == 2
-    assert selection["chosen"] in [dict(c) for c in CANDIDATES]
+    assert [c["params"] for c in selection["candidates"]] == [dict(c) for c in CANDIDATES]
+    # The chosen one is the candidate with the lowest cross-validated log loss.
+    best = min(selection["candidates"], key=lambda c: c["log_loss"])
+    assert selection["chosen"] == best["params"]
     # The saved model is the one measured: scoring the held-out claims again gives the figures.
     again = fitted.model.evaluate(
         [contexts[i] for i in fitted.holdout_index], [labels[i] for i in fitted.holdout_index]
