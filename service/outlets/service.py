@@ -23,6 +23,8 @@ from service.outlets.schemas import (
     OutletUpdate,
 )
 from service.schemas import database_id
+from service.scores.repository import ScoreRepository
+from service.scores.schemas import ReliabilityCause
 from service.scores.service import ScoringService
 from service.scores.track_records import touch_evidence
 
@@ -201,6 +203,16 @@ class OutletService:
         await generations.bump(self.session, generations.OUTLETS)
         if before["kind"] != outlet.kind:
             await touch_evidence(self.session, appended_only=False)
+            # Its evidence left one kind's prior for another's: both kinds' outlets may move.
+            await self.scoring.record_kind_shift(
+                self.session, before["kind"], exclude_outlet_id=outlet.id, trigger="outlet.updated"
+            )
+            if await ScoreRepository(self.session).latest_for_outlets([outlet.id]):
+                await self._record_changed(outlet, trigger="outlet.updated")
+            else:
+                await self.scoring.record_kind_shift(
+                    self.session, outlet.kind, exclude_outlet_id=outlet.id, trigger="outlet.updated"
+                )
         await record_audit(
             self.session,
             actor=actor,
@@ -274,6 +286,7 @@ class OutletService:
         request_id: str | None,
     ) -> OutletRecord:
         outlet = await self.get(reference)
+        await self.scoring.record_time_decay(self.session, outlet, trigger="record.added")
         record = await self.repository.add_record(
             OutletRecord(
                 outlet_id=outlet.id,
@@ -299,8 +312,17 @@ class OutletService:
             after=data.model_dump(mode="json") | {"record_id": record.id},
             request_id=request_id,
         )
-        await self.scoring.record_outlet_score(self.session, outlet, trigger="record.added")
+        await self._record_changed(outlet, trigger="record.added")
         return record
+
+    async def _record_changed(self, outlet: Outlet, *, trigger: str) -> None:
+        """The outlet's own record changed: its history entry, then its kind's (the prior)."""
+        await self.scoring.record_outlet_score(
+            self.session, outlet, trigger=trigger, cause=ReliabilityCause.RECORD
+        )
+        await self.scoring.record_kind_shift(
+            self.session, outlet.kind, exclude_outlet_id=outlet.id, trigger=trigger
+        )
 
     async def delete_record(
         self, reference: str, record_id: int, *, actor: Principal, request_id: str | None
@@ -319,6 +341,7 @@ class OutletService:
             "corrections": record.corrections,
             "retractions": record.retractions,
         }
+        await self.scoring.record_time_decay(self.session, outlet, trigger="record.deleted")
         await self.repository.delete_record(record)
         await touch_evidence(self.session, appended_only=False)
         await record_audit(
@@ -331,4 +354,4 @@ class OutletService:
             after=None,
             request_id=request_id,
         )
-        await self.scoring.record_outlet_score(self.session, outlet, trigger="record.deleted")
+        await self._record_changed(outlet, trigger="record.deleted")

@@ -39,6 +39,10 @@ class Score(IdMixin, Base):
     # The Admiralty code of a claim score ({code, reliability, credibility, meaning}); null for
     # outlet scores and for scores stored before it existed.
     admiralty: Mapped[dict[str, Any] | None]
+    # Outlet scores only (null for claims): what changed the reliability (a ReliabilityCause)
+    # and the date of the newest evidence behind it, which the history is plotted against.
+    cause: Mapped[str | None] = mapped_column(String(20))
+    evidence_at: Mapped[datetime | None]
 
 
 class ScoreFields(Protocol):
@@ -74,6 +78,10 @@ class ScoreFields(Protocol):
     def reasons(self) -> list[dict[str, Any]]: ...
     @property
     def admiralty(self) -> dict[str, Any] | None: ...
+    @property
+    def cause(self) -> str | None: ...
+    @property
+    def evidence_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +107,8 @@ class ScoreRecord:
     inputs: dict[str, Any]
     reasons: list[dict[str, Any]]
     admiralty: dict[str, Any] | None = None
+    cause: str | None = None
+    evidence_at: datetime | None = None
 
 
 class Generation(Base):

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import insert_returning_ids, keyset
+from service.outlets.models import Outlet
 from service.scores.models import Score, ScoreRecord
 
 
@@ -54,3 +55,33 @@ class ScoreRepository:
         query = select(Score).where(Score.outlet_id == outlet_id, Score.subject == "outlet")
         query = keyset(query, Score.id, after=after, limit=limit, descending=descending)
         return (await self.session.execute(query)).scalars().all()
+
+    async def latest_for_outlets(self, outlet_ids: Sequence[int]) -> dict[int, Score]:
+        """The newest stored reliability of each outlet that has one, in one query."""
+        if not outlet_ids:
+            return {}
+        newest = (
+            select(func.max(Score.id))
+            .where(Score.outlet_id.in_(outlet_ids), Score.subject == "outlet")
+            .group_by(Score.outlet_id)
+        )
+        rows = await self.session.execute(select(Score).where(Score.id.in_(newest)))
+        return {score.outlet_id: score for score in rows.scalars()}
+
+    async def latest_of_kind(
+        self, kind: str, *, exclude_outlet_id: int
+    ) -> list[tuple[Outlet, Score]]:
+        """Each outlet of ``kind`` (but one) with a reliability history, with its newest entry."""
+        newest = (
+            select(func.max(Score.id))
+            .join(Outlet, Outlet.id == Score.outlet_id)
+            .where(Score.subject == "outlet", Outlet.kind == kind, Outlet.id != exclude_outlet_id)
+            .group_by(Score.outlet_id)
+        )
+        rows = await self.session.execute(
+            select(Outlet, Score)
+            .join(Score, Score.outlet_id == Outlet.id)
+            .where(Score.id.in_(newest))
+            .order_by(Outlet.id)
+        )
+        return [(outlet, score) for outlet, score in rows.all()]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
@@ -44,6 +45,23 @@ class AdmiraltyRead(Schema):
     meaning: str = Field(description="Both axes in words.")
 
 
+class ReliabilityCause(StrEnum):
+    """What changed an outlet's reliability, as its history entry says."""
+
+    VERDICT = "verdict"
+    KIND_PRIOR = "kind_prior"
+    RECORD = "record"
+    TIME_DECAY = "time_decay"
+
+
+CAUSE_DESCRIPTION = (
+    "Outlet scores only (null for claims): what changed the reliability. verdict: a verdict "
+    "on one of this outlet's claims; kind_prior: verdicts or records of other outlets of its "
+    "kind moved the prior it is shrunk towards; record: its track record was edited (an item "
+    "added or deleted); time_decay: only time passed, and old evidence weighs less."
+)
+
+
 class ScoreRead(Schema):
     id: int | None = Field(description="Null for previews, which are not stored.")
     subject: Literal["claim", "outlet"]
@@ -62,6 +80,13 @@ class ScoreRead(Schema):
         default=None,
         description="The claim's Admiralty code (null for outlet scores and for claim scores "
         "stored before it was introduced).",
+    )
+    cause: ReliabilityCause | None = Field(default=None, description=CAUSE_DESCRIPTION)
+    evidence_at: datetime | None = Field(
+        default=None,
+        description="Outlet scores only: the date of the newest verdict or record item behind "
+        "the figure (for time_decay, the moment it was computed). Plot history against this, "
+        "not computed_at: a record of 2015-17 imported today belongs in 2015-17.",
     )
 
 

@@ -24,7 +24,13 @@ from service.outlets.directory import OutletDirectory, OutletLike, Registry
 from service.scores.inputs import ScoringInput, admiralty, claim_context, scoring_inputs
 from service.scores.models import Score, ScoreFields
 from service.scores.repository import ScoreRepository
-from service.scores.schemas import Interval, Reason, ReliabilityRead, ScoreRead
+from service.scores.schemas import (
+    Interval,
+    Reason,
+    ReliabilityCause,
+    ReliabilityRead,
+    ScoreRead,
+)
 from service.scores.track_records import EvidenceSnapshot, TrackRecord, TrackRecordStore
 from service.settings import Settings
 
@@ -35,6 +41,9 @@ MODEL_METHOD = "claim-model"
 REASONS_SHOWN = 5
 # Up to this many claims (about 0.6 ms of work) are scored on the event loop itself.
 INLINE_SCORING_MAX_CLAIMS = 4
+# An outlet's reliability history gets an entry when its mean or interval moved by at least this
+# since its last entry (0.1 point: a tenth of what the dashboard rounds to).
+RELIABILITY_CHANGE_TOLERANCE = 0.001
 
 
 @dataclass(frozen=True)
@@ -195,19 +204,35 @@ def score_row(
     )
 
 
+def reliability_moved(previous: ScoreFields, current: Score) -> bool:
+    """True when ``current`` differs from ``previous`` by enough for a history entry."""
+    return (
+        max(
+            abs(previous.probability - current.probability),
+            abs(previous.low - current.low),
+            abs(previous.high - current.high),
+        )
+        >= RELIABILITY_CHANGE_TOLERANCE
+        or previous.rated != current.rated
+    )
+
+
 def score_read(score: ScoreFields) -> ScoreRead:
     return ScoreRead.model_validate(score_document(score))
 
 
 def score_document(score: ScoreFields) -> dict[str, Any]:
     """A stored score as the plain data of a ``ScoreRead``, to nest in another read model."""
-    return _document(
+    document = _document(
         score,
         id=score.id,
         subject="claim" if score.subject == "claim" else "outlet",
         computed_at=score.computed_at,
         trigger=score.trigger,
     )
+    document["cause"] = score.cause
+    document["evidence_at"] = score.evidence_at
+    return document
 
 
 def preview_read(computed: ComputedScore) -> ScoreRead:
@@ -392,16 +417,81 @@ class ScoringService:
         ]
 
     async def record_outlet_score(
-        self, session: AsyncSession, outlet: OutletLike, *, trigger: str
+        self, session: AsyncSession, outlet: OutletLike, *, trigger: str, cause: ReliabilityCause
     ) -> Score:
         """Append the outlet's reliability as of now to its score history."""
-        record = await self.track_record(session, outlet, utcnow())
+        snapshot, _ = await self._state(session)
+        row = self._outlet_score(snapshot, outlet, utcnow(), trigger=trigger, cause=cause)
+        return await ScoreRepository(session).add(row)
+
+    async def record_time_decay(
+        self, session: AsyncSession, outlet: OutletLike, *, trigger: str
+    ) -> Score | None:
+        """Before new evidence about ``outlet`` counts: an entry for what time alone changed.
+
+        Call it before the new evidence is stored, so that the entry the evidence then causes
+        shows only its own effect. Nothing is written when the outlet has no history yet or its
+        reliability moved by less than ``RELIABILITY_CHANGE_TOLERANCE``.
+        """
+        latest = await ScoreRepository(session).latest_for_outlets([outlet.id])
+        if outlet.id not in latest:
+            return None
+        snapshot, _ = await self._state(session)
+        row = self._outlet_score(
+            snapshot, outlet, utcnow(), trigger=trigger, cause=ReliabilityCause.TIME_DECAY
+        )
+        if not reliability_moved(latest[outlet.id], row):
+            return None
+        return await ScoreRepository(session).add(row)
+
+    async def record_kind_shift(
+        self, session: AsyncSession, kind: str, *, exclude_outlet_id: int, trigger: str
+    ) -> int:
+        """Entries for the outlets of ``kind`` (but the one whose evidence changed) whose
+        reliability moved with the prior of the kind; returns how many were written.
+
+        Only outlets with a history get one (there is no earlier figure to differ from), and
+        only when their figure moved by at least ``RELIABILITY_CHANGE_TOLERANCE`` since their
+        last entry, so that the history always stays within that of the current figure.
+        """
+        scores = ScoreRepository(session)
+        latest = await scores.latest_of_kind(kind, exclude_outlet_id=exclude_outlet_id)
+        if not latest:
+            return 0
+        snapshot, _ = await self._state(session)
+        now = utcnow()
+        rows = []
+        for mate, previous in latest:
+            row = self._outlet_score(
+                snapshot, mate, now, trigger=trigger, cause=ReliabilityCause.KIND_PRIOR
+            )
+            if reliability_moved(previous, row):
+                rows.append(row)
+        await scores.add_all(rows)
+        return len(rows)
+
+    def _outlet_score(
+        self,
+        snapshot: EvidenceSnapshot,
+        outlet: OutletLike,
+        as_of: datetime,
+        *,
+        trigger: str,
+        cause: ReliabilityCause,
+    ) -> Score:
+        record = snapshot.track_record(outlet.id, outlet.kind, as_of, self.settings)
         computed = track_record_score(record, outlet, self.settings)
         computed.reasons.pop(0)
         row = score_row(
             computed, subject="outlet", outlet_id=outlet.id, claim_id=None, trigger=trigger
         )
-        return await ScoreRepository(session).add(row)
+        row.cause = cause.value
+        row.evidence_at = (
+            as_of
+            if cause is ReliabilityCause.TIME_DECAY
+            else snapshot.newest_evidence(outlet.id, outlet.kind, as_of) or as_of
+        )
+        return row
 
     async def reliability(
         self, session: AsyncSession, outlet: OutletLike, as_of: datetime

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import func, select
@@ -155,6 +155,23 @@ class EvidenceSnapshot:
             breakdown=breakdown,
         )
         return TrackRecord(reliability=reliability, prior=prior, kind=kind, as_of=as_of)
+
+    def newest_evidence(self, outlet_id: int, kind: str, as_of: datetime) -> datetime | None:
+        """When the newest evidence behind the outlet's record at ``as_of`` became known: its
+        own verdicts and records, or those of its kind (they make its prior)."""
+        own = [
+            item.known_at for item in self.by_outlet.get(outlet_id, []) if item.known_at <= as_of
+        ]
+        newest = max(own, default=None)
+        position = self.kind_positions.get(kind)
+        if position is not None:
+            days = self.known_at_days[
+                (self.kind_index == position) & (self.known_at_days <= epoch_days(as_of))
+            ]
+            if days.size:
+                kind_newest = _EPOCH + timedelta(days=float(days.max()))
+                newest = kind_newest if newest is None else max(newest, kind_newest)
+        return newest
 
     def topic_records(
         self,

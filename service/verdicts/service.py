@@ -16,6 +16,7 @@ from service.errors import FieldError, InvalidInput, NotFound
 from service.jobs.service import RESCORE_OUTLET, enqueue, mark_events_stale
 from service.outlets.repository import OutletRepository
 from service.scores.models import Score
+from service.scores.schemas import ReliabilityCause
 from service.scores.service import ScoringService
 from service.scores.track_records import touch_evidence
 from service.settings import Settings
@@ -77,6 +78,10 @@ class VerdictService:
                     )
                 ],
             )
+        outlet = await OutletRepository(self.session).by_id(claim.outlet_id)
+        assert outlet is not None, "claims reference outlets by foreign key"
+        # First what time alone changed, so that the verdict's own entry shows only its effect.
+        await self.scoring.record_time_decay(self.session, outlet, trigger="verdict.recorded")
         verdict = await self.repository.add(
             Verdict(
                 claim_id=claim.id,
@@ -99,10 +104,8 @@ class VerdictService:
             | {"verdict_id": verdict.id, "decided_at": decided_at.isoformat()},
             request_id=request_id,
         )
-        outlet = await OutletRepository(self.session).by_id(claim.outlet_id)
-        assert outlet is not None, "claims reference outlets by foreign key"
         score = await self.scoring.record_outlet_score(
-            self.session, outlet, trigger="verdict.recorded"
+            self.session, outlet, trigger="verdict.recorded", cause=ReliabilityCause.VERDICT
         )
         # Everything else the verdict affects is recomputed in the background; until then the
         # open claims of the outlet show as stale.
