@@ -43,12 +43,27 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
+# The script is ES modules, one per panel plus what they share; dashboard.js wires them.
+SCRIPT_MODULES = (
+    "api.js",
+    "badges.js",
+    "chart.js",
+    "claims.js",
+    "consensus.js",
+    "dashboard.js",
+    "dom.js",
+    "events.js",
+    "format.js",
+    "history.js",
+    "live.js",
+    "names.js",
+    "outlets.js",
+)
 # The files the page loads, with their media types; nothing else under static/ is served.
 ASSET_TYPES = {
     "dashboard.css": "text/css; charset=utf-8",
-    "dashboard.js": "text/javascript; charset=utf-8",
     "favicon.svg": "image/svg+xml",
-}
+} | dict.fromkeys(SCRIPT_MODULES, "text/javascript; charset=utf-8")
 PAGE = "index.html"
 PAGE_TYPE = "text/html; charset=utf-8"
 

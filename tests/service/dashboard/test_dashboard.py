@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from service.dashboard.router import ASSET_TYPES, STATIC_DIR
+from service.dashboard.router import ASSET_TYPES, SCRIPT_MODULES, STATIC_DIR
 from tests.service.conftest import LiveServer
 from tests.service.factories import (
     create_claim,
@@ -58,7 +58,8 @@ class TestDashboardOverHttp:
         assert html.lower().startswith("<!doctype html>")
         # No inline code or styles: every script is an external file, no handlers, no <style>.
         assert re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.S) == [""]
-        assert re.search(r'<script src="dashboard/static/dashboard\.js" defer>', html)
+        # One module script; the modules it imports are same-origin files preloaded by the page.
+        assert re.search(r'<script type="module" src="dashboard/static/dashboard\.js">', html)
         assert not re.search(r"\son[a-z]+\s*=", html, flags=re.I)
         assert "<style" not in html
         assert " style=" not in html
@@ -77,14 +78,7 @@ class TestDashboardOverHttp:
         assert "secret-wire" not in anonymous.text
         assert "/dashboard" not in (await client.get("/openapi.json")).text
 
-    @pytest.mark.parametrize(
-        ("name", "media_type"),
-        [
-            ("dashboard.js", "text/javascript; charset=utf-8"),
-            ("dashboard.css", "text/css; charset=utf-8"),
-            ("favicon.svg", "image/svg+xml"),
-        ],
-    )
+    @pytest.mark.parametrize(("name", "media_type"), sorted(ASSET_TYPES.items()))
     async def test_assets_are_served_with_their_types_and_revalidate(
         self, client: httpx.AsyncClient, name: str, media_type: str
     ) -> None:
@@ -105,6 +99,13 @@ class TestDashboardOverHttp:
         for path in linked:
             assert (await client.get(f"/{path}")).status_code == 200, path
 
+    def test_every_module_imports_only_served_modules(self) -> None:
+        for name in SCRIPT_MODULES:
+            script = (STATIC_DIR / name).read_text()
+            imported = re.findall(r'^import .* from "([^"]+)";$', script, flags=re.M)
+            assert all(path.startswith("./") for path in imported), name
+            assert {path.removeprefix("./") for path in imported} <= set(SCRIPT_MODULES), name
+
     @pytest.mark.parametrize(
         "name", ["index.html", "nope.js", "..%2Frouter.py", "..%2F..%2Fapp.py"]
     )
@@ -116,13 +117,17 @@ class TestDashboardOverHttp:
         assert response.headers["content-type"].startswith("application/problem+json")
 
     def test_script_never_parses_data_as_html(self) -> None:
-        script = (STATIC_DIR / "dashboard.js").read_text()
+        script = "\n".join((STATIC_DIR / name).read_text() for name in SCRIPT_MODULES)
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
             assert sink not in script
         assert "new Function" not in script
-        # The key is kept per tab, never in localStorage or a URL.
+        # The key is kept per tab, never in localStorage or a URL; the live stream is read with
+        # fetch() and the Authorization header (EventSource could only put the key in the URL).
         assert "localStorage" not in script
         assert "sessionStorage" in script
+        assert "EventSource(" not in script
+        # Styles are set through the CSSOM only: a style attribute would break style-src 'self'.
+        assert 'setAttribute("style"' not in script
 
 
 # ------------------------------------------------------------------------------ in a browser
@@ -234,10 +239,7 @@ class TestDashboardInABrowser:
         page_errors: list[str] = []
         page.on("dialog", lambda dialog: dialogs.append(dialog.message))
         page.on("pageerror", lambda error: page_errors.append(str(error)))
-        page.on(
-            "console",
-            lambda message: page_errors.append(message.text) if message.type == "error" else None,
-        )
+        page.on("console", lambda message: _console_error(message, page_errors))
         try:
             await page.goto(f"{live_server.url}/dashboard")
             await page.get_by_label("API key").fill(data.key)
@@ -251,7 +253,11 @@ class TestDashboardInABrowser:
                 await expect(row.get_by_role("button")).to_have_text(data.names[slug])
             await expect(rows.filter(has_text="unrated")).to_have_count(1)
             await expect(page.locator("#reliability-chart .reliability-mark")).to_have_count(4)
-            await expect(page.locator("#reliability-chart")).to_have_attribute("role", "img")
+            # A group of marks a keyboard reaches, described by its figures as a table.
+            chart = page.locator("#reliability-chart")
+            await expect(chart).to_have_attribute("role", "group")
+            await expect(chart).to_have_attribute("aria-describedby", "reliability-data")
+            await expect(page.locator("#reliability-data tbody tr")).to_have_count(4)
 
             # The hostile outlet name is text, never markup.
             assert await page.locator("img").count() == 0
@@ -277,7 +283,7 @@ class TestDashboardInABrowser:
                 page.locator('#sources-table tr[data-outlet-slug="state-tv"] .badge.party')
             ).to_have_count(1)
             await expect(page.locator("#consensus-explanation")).to_contain_text(
-                "Discounted: state-tv: party to the conflict"
+                "Discounted: State TV: party to the conflict"
             )
 
             # A contested event shows its competing figures, not one estimate.
@@ -285,8 +291,8 @@ class TestDashboardInABrowser:
             await expect(status).to_contain_text("Contested")
             facts = page.locator("#consensus-facts")
             await expect(facts).to_contain_text("Competing figures")
-            await expect(facts).to_contain_text("8,000 people (good-wire")
-            await expect(facts).to_contain_text("25,000 people (monitor")
+            await expect(facts).to_contain_text("8,000 people: Good Wire")
+            await expect(facts).to_contain_text("25,000 people: Casualty Monitor")
             await expect(facts).not_to_contain_text("Estimate")
             await expect(page.locator("#consensus-chart .competing-band")).to_have_count(2)
             await expect(page.locator("#consensus-chart .estimate")).to_have_count(0)
@@ -324,8 +330,9 @@ class TestDashboardInABrowser:
                 "Paused while this tab is hidden."
             )
             await _set_visibility(page, "visible")
-            await expect(page.locator("#poll-status")).to_have_text(
-                "Connected; refreshing every 15 s."
+            await expect(page.locator("#poll-status")).to_have_text("Connected.")
+            await expect(page.locator("#live-indicator")).to_have_text(
+                "Not live — refreshing every 15 s"
             )
             await expect(page.get_by_role("alert")).to_be_hidden()
             await expect(page.locator("main")).not_to_contain_text("null")
@@ -383,3 +390,13 @@ async def _set_visibility(page: Any, value: str) -> None:
         }""",
         value,
     )
+
+
+def _console_error(message: Any, errors: list[str]) -> None:
+    """Console errors, but the browser's own note of the absent live stream's 404 (the page
+    expects it: that is its cue to poll)."""
+    if message.type != "error":
+        return
+    if message.location.get("url", "").endswith("/v1/stream") and "404" in message.text:
+        return
+    errors.append(message.text)
