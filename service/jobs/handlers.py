@@ -18,13 +18,11 @@ def build_handlers(scoring: ScoringService) -> dict[str, Handler]:
         await rescore_open_claims(
             session, scoring, job.target_id, trigger=job.reason, queued_before=job.created_at
         )
-        # Its new verdict moved the prior of its kind: the other outlets of the kind whose
-        # reliability changed with it get a history entry saying so.
-        outlet = await OutletRepository(session).by_id(job.target_id)
-        if outlet is not None:
-            await scoring.record_kind_shift(
-                session, outlet.kind, exclude_outlet_id=outlet.id, trigger=job.reason
-            )
+        # Its new verdict moved the prior of its kind (and, a little, every kind's): the other
+        # outlets whose reliability changed with it get a history entry saying so.
+        await scoring.record_prior_shift(
+            session, exclude_outlet_id=job.target_id, trigger=job.reason
+        )
         # The outlet's new record changes its weight in every event it reported on.
         event_ids = await ClaimRepository(session).event_ids_of_outlet(job.target_id)
         await mark_events_stale(session, event_ids)

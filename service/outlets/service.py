@@ -203,15 +203,12 @@ class OutletService:
         await generations.bump(self.session, generations.OUTLETS)
         if before["kind"] != outlet.kind:
             await touch_evidence(self.session, appended_only=False)
-            # Its evidence left one kind's prior for another's: both kinds' outlets may move.
-            await self.scoring.record_kind_shift(
-                self.session, before["kind"], exclude_outlet_id=outlet.id, trigger="outlet.updated"
-            )
+            # Its evidence left one kind's prior for another's: outlets of both kinds may move.
             if await ScoreRepository(self.session).latest_for_outlets([outlet.id]):
                 await self._record_changed(outlet, trigger="outlet.updated")
             else:
-                await self.scoring.record_kind_shift(
-                    self.session, outlet.kind, exclude_outlet_id=outlet.id, trigger="outlet.updated"
+                await self.scoring.record_prior_shift(
+                    self.session, exclude_outlet_id=outlet.id, trigger="outlet.updated"
                 )
         await record_audit(
             self.session,
@@ -286,7 +283,7 @@ class OutletService:
         request_id: str | None,
     ) -> OutletRecord:
         outlet = await self.get(reference)
-        await self.scoring.record_time_decay(self.session, outlet, trigger="record.added")
+        await self.scoring.record_drift(self.session, outlet, trigger="record.added")
         record = await self.repository.add_record(
             OutletRecord(
                 outlet_id=outlet.id,
@@ -316,12 +313,12 @@ class OutletService:
         return record
 
     async def _record_changed(self, outlet: Outlet, *, trigger: str) -> None:
-        """The outlet's own record changed: its history entry, then its kind's (the prior)."""
+        """The outlet's own record changed: its history entry, then the others' (their prior)."""
         await self.scoring.record_outlet_score(
             self.session, outlet, trigger=trigger, cause=ReliabilityCause.RECORD
         )
-        await self.scoring.record_kind_shift(
-            self.session, outlet.kind, exclude_outlet_id=outlet.id, trigger=trigger
+        await self.scoring.record_prior_shift(
+            self.session, exclude_outlet_id=outlet.id, trigger=trigger
         )
 
     async def delete_record(
@@ -341,7 +338,7 @@ class OutletService:
             "corrections": record.corrections,
             "retractions": record.retractions,
         }
-        await self.scoring.record_time_decay(self.session, outlet, trigger="record.deleted")
+        await self.scoring.record_drift(self.session, outlet, trigger="record.deleted")
         await self.repository.delete_record(record)
         await touch_evidence(self.session, appended_only=False)
         await record_audit(

@@ -68,14 +68,11 @@ class ScoreRepository:
         rows = await self.session.execute(select(Score).where(Score.id.in_(newest)))
         return {score.outlet_id: score for score in rows.scalars()}
 
-    async def latest_of_kind(
-        self, kind: str, *, exclude_outlet_id: int
-    ) -> list[tuple[Outlet, Score]]:
-        """Each outlet of ``kind`` (but one) with a reliability history, with its newest entry."""
+    async def latest_of_outlets(self, *, exclude_outlet_id: int) -> list[tuple[Outlet, Score]]:
+        """Each outlet (but one) with a reliability history, with its newest entry."""
         newest = (
             select(func.max(Score.id))
-            .join(Outlet, Outlet.id == Score.outlet_id)
-            .where(Score.subject == "outlet", Outlet.kind == kind, Outlet.id != exclude_outlet_id)
+            .where(Score.subject == "outlet", Score.outlet_id != exclude_outlet_id)
             .group_by(Score.outlet_id)
         )
         rows = await self.session.execute(

@@ -56,8 +56,9 @@ class ReliabilityCause(StrEnum):
 
 CAUSE_DESCRIPTION = (
     "Outlet scores only (null for claims): what changed the reliability. verdict: a verdict "
-    "on one of this outlet's claims; kind_prior: verdicts or records of other outlets of its "
-    "kind moved the prior it is shrunk towards; record: its track record was edited (an item "
+    "on one of this outlet's claims; kind_prior: verdicts or records of other outlets moved "
+    "the prior it is shrunk towards (the mean of its kind, itself shrunk towards all outlets': "
+    "its own kind's move it most); record: its track record was edited (an item "
     "added or deleted); time_decay: only time passed, and old evidence weighs less."
 )
 

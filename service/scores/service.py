@@ -424,46 +424,55 @@ class ScoringService:
         row = self._outlet_score(snapshot, outlet, utcnow(), trigger=trigger, cause=cause)
         return await ScoreRepository(session).add(row)
 
-    async def record_time_decay(
+    async def record_drift(
         self, session: AsyncSession, outlet: OutletLike, *, trigger: str
     ) -> Score | None:
-        """Before new evidence about ``outlet`` counts: an entry for what time alone changed.
+        """Before new evidence about ``outlet`` counts: an entry for what changed without it.
 
         Call it before the new evidence is stored, so that the entry the evidence then causes
-        shows only its own effect. Nothing is written when the outlet has no history yet or its
-        reliability moved by less than ``RELIABILITY_CHANGE_TOLERANCE``.
+        shows only its own effect. What moved it since its last entry is the prior (verdicts on
+        other outlets, not yet recorded as a ``kind_prior`` entry by the background job) or else
+        time alone (``time_decay``). Nothing is written when the outlet has no history yet or
+        its reliability moved by less than ``RELIABILITY_CHANGE_TOLERANCE``.
         """
-        latest = await ScoreRepository(session).latest_for_outlets([outlet.id])
-        if outlet.id not in latest:
+        latest = (await ScoreRepository(session).latest_for_outlets([outlet.id])).get(outlet.id)
+        if latest is None:
             return None
         snapshot, _ = await self._state(session)
         row = self._outlet_score(
             snapshot, outlet, utcnow(), trigger=trigger, cause=ReliabilityCause.TIME_DECAY
         )
-        if not reliability_moved(latest[outlet.id], row):
+        if not reliability_moved(latest, row):
             return None
+        if abs(
+            row.inputs["kind_mean"] - latest.inputs.get("kind_mean", row.inputs["kind_mean"])
+        ) >= (RELIABILITY_CHANGE_TOLERANCE / 2):
+            row.cause = ReliabilityCause.KIND_PRIOR.value
+            row.evidence_at = snapshot.newest_evidence(outlet.id, outlet.kind, row.as_of)
         return await ScoreRepository(session).add(row)
 
-    async def record_kind_shift(
-        self, session: AsyncSession, kind: str, *, exclude_outlet_id: int, trigger: str
+    async def record_prior_shift(
+        self, session: AsyncSession, *, exclude_outlet_id: int, trigger: str
     ) -> int:
-        """Entries for the outlets of ``kind`` (but the one whose evidence changed) whose
-        reliability moved with the prior of the kind; returns how many were written.
+        """Entries for the outlets whose reliability moved with the prior after new evidence
+        about another outlet; returns how many were written.
 
-        Only outlets with a history get one (there is no earlier figure to differ from), and
+        An outlet's prior is the mean of its kind shrunk towards the mean of all outlets, so
+        evidence about one outlet moves its kind's most, every other outlet's a little. Only
+        outlets with a history get an entry (there is no earlier figure to differ from), and
         only when their figure moved by at least ``RELIABILITY_CHANGE_TOLERANCE`` since their
         last entry, so that the history always stays within that of the current figure.
         """
         scores = ScoreRepository(session)
-        latest = await scores.latest_of_kind(kind, exclude_outlet_id=exclude_outlet_id)
+        latest = await scores.latest_of_outlets(exclude_outlet_id=exclude_outlet_id)
         if not latest:
             return 0
         snapshot, _ = await self._state(session)
         now = utcnow()
         rows = []
-        for mate, previous in latest:
+        for other, previous in latest:
             row = self._outlet_score(
-                snapshot, mate, now, trigger=trigger, cause=ReliabilityCause.KIND_PRIOR
+                snapshot, other, now, trigger=trigger, cause=ReliabilityCause.KIND_PRIOR
             )
             if reliability_moved(previous, row):
                 rows.append(row)

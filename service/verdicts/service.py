@@ -80,8 +80,8 @@ class VerdictService:
             )
         outlet = await OutletRepository(self.session).by_id(claim.outlet_id)
         assert outlet is not None, "claims reference outlets by foreign key"
-        # First what time alone changed, so that the verdict's own entry shows only its effect.
-        await self.scoring.record_time_decay(self.session, outlet, trigger="verdict.recorded")
+        # First what changed without it, so that the verdict's own entry shows only its effect.
+        await self.scoring.record_drift(self.session, outlet, trigger="verdict.recorded")
         verdict = await self.repository.add(
             Verdict(
                 claim_id=claim.id,

@@ -5,16 +5,17 @@ import { el, svg } from "./dom.js";
 export const MIN_WIDTH = 280;
 export const NARROW = 560; // below this, labels go above their marks instead of beside them
 
+// Rounded down: drawn one pixel narrow at most, never scaled below its 1:1 size.
 export function widthOf(wrap) {
-  return Math.max(MIN_WIDTH, Math.floor(wrap.clientWidth || 0) || 640);
+  return Math.max(MIN_WIDTH, Math.floor(wrap.getBoundingClientRect().width) || 640);
 }
 
 // Calls redraw() when the wrap's width changes (rotation, resize), not on every pixel of height.
 export function onWidthChange(wrap, redraw) {
-  let width = wrap.clientWidth;
+  let width = widthOf(wrap);
   const observer = new ResizeObserver(() => {
-    if (Math.abs(wrap.clientWidth - width) < 2) return;
-    width = wrap.clientWidth;
+    if (widthOf(wrap) === width) return;
+    width = widthOf(wrap);
     redraw();
   });
   observer.observe(wrap);

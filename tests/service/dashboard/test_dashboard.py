@@ -7,23 +7,32 @@ CREDSCORE_DASHBOARD_SCREENSHOT=/tmp/some.png to keep a screenshot of the loaded 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from service.claims.repository import ClaimRepository
 from service.dashboard.router import ASSET_TYPES, SCRIPT_MODULES, STATIC_DIR
+from service.outlets.models import Outlet
 from tests.service.conftest import LiveServer
 from tests.service.factories import (
     create_claim,
     create_outlet,
     recent_track_record,
+    record_verdict,
 )
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
+MANY_CLAIMS = 5_000
+VERDICT_DECIDED = "2026-11-20T09:00:00Z"
 EVENT = {
     "title": "Civilians killed by strikes, night of 2017-08-21",
     "quantity_kind": "civilian_deaths",
@@ -378,6 +387,266 @@ class TestDashboardInABrowser:
             await expect(page.locator("#outlets-table tbody tr")).to_have_count(0)
         finally:
             await context.close()
+
+
+@pytest.fixture
+async def many_claims(app: Any, dashboard_data: DashboardData) -> int:
+    """5,000 more claims, inserted in one statement (not 5,000 posts); returns the newest's id."""
+    async with app.state.sessionmaker() as session:
+        outlet_id = await session.scalar(select(Outlet.id).where(Outlet.slug == "good-wire"))
+        start = datetime(2020, 1, 1, tzinfo=UTC)
+        rows = [
+            {
+                "outlet_id": outlet_id,
+                "event_id": None,
+                "text": f"Bulk claim number {number}.",
+                "published_at": start + timedelta(minutes=number),
+                "topic": None,
+                "figure_value": None,
+                "figure_low": None,
+                "figure_high": None,
+                "figure_unit": None,
+                "copy_of_claim_id": None,
+                "idempotency_key": None,
+                "request_fingerprint": None,
+                "submitted_by_key_id": None,
+                "created_at": start + timedelta(minutes=number),
+            }
+            for number in range(1, MANY_CLAIMS + 1)
+        ]
+        records = await ClaimRepository(session).insert(rows)
+        await session.commit()
+    return records[-1].id
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """Where the browser tests leave screenshots for review (git-ignored)."""
+    directory = Path(
+        os.environ.get("CREDSCORE_DASHBOARD_SCREENSHOTS", Path(__file__).parents[2] / "artifacts")
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+class TestTheDesksDashboard:
+    """Issue 14: current, readable on a phone and a wide screen, and honest about changes."""
+
+    @pytest.mark.parametrize("width", [1400, 390])
+    async def test_at_desk_and_phone_width(
+        self,
+        browser: Any,
+        admin_headers: dict[str, str],
+        dashboard_data: DashboardData,
+        many_claims: int,
+        live_server: LiveServer,
+        screenshot_dir: Path,
+        width: int,
+    ) -> None:
+        from playwright.async_api import expect
+
+        data = dashboard_data
+        context = await browser.new_context(viewport={"width": width, "height": 900})
+        page = await context.new_page()
+        page_errors: list[str] = []
+        page.on("pageerror", lambda error: page_errors.append(str(error)))
+        page.on("console", lambda message: _console_error(message, page_errors))
+        claim_lists: list[str] = []
+        stream_requests: list[Any] = []
+        page.on(
+            "request",
+            lambda request: (
+                claim_lists.append(request.url) if "/v1/claims?" in request.url else None
+            ),
+        )
+        page.on(
+            "request",
+            lambda request: (
+                stream_requests.append(request) if "/v1/stream" in request.url else None
+            ),
+        )
+        try:
+            await page.goto(f"{live_server.url}/dashboard")
+            await page.get_by_label("API key").fill(data.key)
+            await page.get_by_role("button", name="Connect").click()
+
+            # With 5,000 more claims, the newest is the first row after one load.
+            claims = page.locator("#claims-table tbody tr")
+            await expect(claims).to_have_count(10)
+            await expect(claims.first).to_have_attribute("data-claim-id", str(many_claims))
+            await expect(claims.first).to_contain_text(f"Bulk claim number {MANY_CLAIMS}.")
+            await expect(claims.first).to_contain_text("Good Wire")
+            assert len(claim_lists) == 1, claim_lists
+
+            # The stream is absent on this service: the page says so and polls.
+            indicator = page.locator("#live-indicator")
+            await expect(indicator).to_have_text("Not live — refreshing every 15 s")
+            assert stream_requests, "the page looks for the live stream"
+            stream = stream_requests[0]
+            assert stream.headers["authorization"] == f"Bearer {data.key}"
+            assert data.key not in stream.url
+
+            # Desk words: past verdicts, not decayed observation counts.
+            good_wire = page.locator('#outlets-table tr[data-slug="good-wire"]')
+            await expect(good_wire).to_contain_text("based on 5 past verdicts")
+
+            # The history of an outlet; a verdict recorded meanwhile shows with its cause.
+            await page.get_by_role("button", name="Good Wire", exact=True).click()
+            points = page.locator("#history-chart .history-point")
+            await expect(points).to_have_count(data.history_points)
+            # Posted to the server the page reads (another replica would see it within its
+            # counters' refresh interval, not at once).
+            async with httpx.AsyncClient(base_url=live_server.url) as desk:
+                claim = await create_claim(
+                    desk, admin_headers, "good-wire", published_at="2026-10-01T00:00:00Z"
+                )
+                await record_verdict(desk, admin_headers, claim["id"], "false", VERDICT_DECIDED)
+            await page.get_by_role("button", name="Refresh now").click()
+            newest = page.locator("#history-data tbody tr").first
+            await expect(newest).to_contain_text("a verdict on this outlet")
+            await expect(newest).to_contain_text(VERDICT_DECIDED[:10])
+            # Plotted at the verdict's date, the right-most point; focus shows its figures.
+            latest_point = await _rightmost(page, "#history-chart .history-point")
+            await expect(latest_point).to_have_attribute("data-cause", "verdict")
+            await latest_point.focus()
+            tip = page.locator("#history-chart-wrap .chart-tip")
+            await expect(tip).to_be_visible()
+            await expect(tip).to_contain_text(VERDICT_DECIDED[:10])
+            await expect(tip).to_contain_text("90% interval")
+            await expect(tip).to_contain_text("changed by a verdict on this outlet")
+            await expect(page.locator("#history-chart")).to_have_attribute(
+                "aria-describedby", "history-data"
+            )
+
+            # A contested event shows its competing figures, each with its outlets' names.
+            await page.get_by_role("button", name=data.contested_title).click()
+            await expect(page.locator("#consensus-status")).to_contain_text("Contested")
+            facts = page.locator("#consensus-facts")
+            await expect(facts.locator(".competing-list li")).to_have_count(2)
+            await expect(facts).to_contain_text("8,000 people: Good Wire")
+            await expect(facts).to_contain_text("25,000 people: Casualty Monitor")
+            await expect(page.locator("#consensus-chart .competing-band")).to_have_count(2)
+            await expect(page.locator("#consensus-chart .estimate")).to_have_count(0)
+
+            # The other event: each claim's text, its outlet's name and its Admiralty code.
+            await page.get_by_role("button", name=data.event_title).click()
+            rows = page.locator("#consensus-claims-table tbody tr")
+            await expect(rows).to_have_count(3)
+            state_tv = page.locator('#consensus-claims-table tr[data-outlet-slug="state-tv"]')
+            await expect(state_tv).to_contain_text("State TV")
+            await expect(state_tv).to_contain_text("Strikes killed 78 civilians overnight")
+            await expect(state_tv).to_contain_text("party to the conflict")
+            await expect(state_tv.locator(".admiralty")).to_have_text(re.compile(r"^[A-F][1-6]$"))
+
+            # Names everywhere, slugs nowhere (in what the page shows).
+            shown = await page.locator("main").inner_text()
+            for slug in ("good-wire", "state-tv"):
+                assert slug not in shown
+
+            # Nothing cut off: every chart label lies inside its chart, text is >= 11 px.
+            assert await _labels_outside_their_chart(page) == []
+            assert await _smallest_chart_text(page) >= 11
+            # No sideways scrolling at any width.
+            assert await page.evaluate(
+                "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+            )
+            path = screenshot_dir / f"dashboard-{width}px.png"
+            await page.screenshot(path=str(path), full_page=True)
+            print(f"screenshot: {path}")
+            assert page_errors == []
+        finally:
+            await context.close()
+
+    async def test_live_messages_refresh_the_panels_they_name_and_resume(
+        self, browser: Any, dashboard_data: DashboardData, live_server: LiveServer
+    ) -> None:
+        """The live path against a stand-in stream (the real one is built elsewhere): one
+        message, a keep-alive comment, then the stream ends; the page refreshes what the
+        message names, falls back to polling and resumes from the last id."""
+        from playwright.async_api import expect
+
+        data = dashboard_data
+        context = await browser.new_context(viewport={"width": 1400, "height": 900})
+        page = await context.new_page()
+        seen: list[dict[str, str]] = []
+        message = {
+            "type": "claim.scored",
+            "timestamp": "2026-12-01T03:00:00Z",
+            "data": {"claim_id": 1, "outlet_slug": "good-wire", "event_id": data.event_id},
+        }
+        body = (
+            ": keep-alive\n\n"
+            f"id: 41\nevent: claim.scored\ndata: {json.dumps(message)}\n\n"
+            ": keep-alive\n\n"
+        )
+
+        async def stream(route: Any) -> None:
+            seen.append(await route.request.all_headers())
+            await route.fulfill(
+                status=200, headers={"Content-Type": "text/event-stream"}, body=body
+            )
+
+        await page.route("**/v1/stream", stream)
+        try:
+            await page.goto(f"{live_server.url}/dashboard")
+            await page.get_by_label("API key").fill(data.key)
+            async with page.expect_request(lambda request: "/v1/claims?order=desc" in request.url):
+                await page.get_by_role("button", name="Connect").click()
+            await expect(page.locator("#claims-table tbody tr")).to_have_count(10)
+            # The message names a claim and an outlet: both panels are read again at once
+            # (the poll would only come 15 s later).
+            async with page.expect_request(
+                lambda request: "/v1/outlets/good-wire/reliability" in request.url, timeout=5000
+            ):
+                pass
+            # The stream ended: not live; it is asked again with the last id seen.
+            await expect(page.locator("#live-indicator")).to_have_text(
+                "Not live — refreshing every 15 s"
+            )
+            for _ in range(100):
+                if len(seen) > 1:
+                    break
+                await page.wait_for_timeout(100)
+            assert seen[0]["authorization"] == f"Bearer {data.key}"
+            assert "last-event-id" not in seen[0]
+            assert seen[1]["last-event-id"] == "41"
+        finally:
+            await context.close()
+
+
+async def _rightmost(page: Any, selector: str) -> Any:
+    index = await page.evaluate(
+        """(selector) => {
+            const marks = [...document.querySelectorAll(selector)];
+            const xs = marks.map((mark) => mark.getBoundingClientRect().x);
+            return xs.indexOf(Math.max(...xs));
+        }""",
+        selector,
+    )
+    return page.locator(selector).nth(index)
+
+
+async def _labels_outside_their_chart(page: Any) -> list[str]:
+    result: list[str] = await page.evaluate(
+        """() => [...document.querySelectorAll(".chart svg text")].filter((text) => {
+            const box = text.getBoundingClientRect();
+            const chart = text.ownerSVGElement.getBoundingClientRect();
+            return box.width > 0 && (box.left < chart.left - 0.5 || box.right > chart.right + 0.5);
+        }).map((text) => text.textContent)"""
+    )
+    return result
+
+
+async def _smallest_chart_text(page: Any) -> float:
+    size: float = await page.evaluate(
+        """() => Math.min(...[...document.querySelectorAll(".chart svg text")].map((text) => {
+            const root = text.ownerSVGElement;
+            const scale = root.getBoundingClientRect().width / root.viewBox.baseVal.width;
+            return parseFloat(getComputedStyle(text).fontSize) * scale;
+        }))"""
+    )
+    return size
 
 
 async def _set_visibility(page: Any, value: str) -> None:
