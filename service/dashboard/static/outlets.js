@@ -130,7 +130,7 @@ export class OutletsPanel {
     const narrow = width < NARROW;
     // Wide: name | bar | grade on one line. Narrow: the name on a line of its own above the bar.
     const left = narrow ? 8 : Math.min(230, Math.round(width * 0.28));
-    const right = narrow ? 40 : 60;
+    const right = 64; // room for the grade column, "unrated" the widest
     const rowHeight = narrow ? 48 : 28;
     const top = 26;
     const height = top + rows.length * rowHeight + 8;

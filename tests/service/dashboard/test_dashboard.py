@@ -1,8 +1,10 @@
 """The built-in dashboard: the HTML shell and its assets over HTTP, then the page in Chromium.
 
 The browser tests serve the app with uvicorn on 127.0.0.1 (SQLite only) and drive Debian's
-chromium through the ``playwright`` package; they skip when either is missing. Set
-CREDSCORE_DASHBOARD_SCREENSHOT=/tmp/some.png to keep a screenshot of the loaded page.
+chromium through the ``playwright`` package; they skip when either is missing. The desk tests
+(at 1400 and 390 px) write screenshots to tests/artifacts/ (git-ignored), or to the directory in
+CREDSCORE_DASHBOARD_SCREENSHOTS; CREDSCORE_DASHBOARD_SCREENSHOT=/tmp/some.png keeps one of the
+first test's page.
 """
 
 from __future__ import annotations
@@ -554,6 +556,10 @@ class TestTheDesksDashboard:
             path = screenshot_dir / f"dashboard-{width}px.png"
             await page.screenshot(path=str(path), full_page=True)
             print(f"screenshot: {path}")
+            # Each panel on its own too: a phone's full page is too tall to review at a glance.
+            for panel in ("outlets", "history", "consensus", "claims"):
+                section = page.locator(f'section[aria-labelledby="{panel}-heading"]')
+                await section.screenshot(path=str(screenshot_dir / f"{panel}-{width}px.png"))
             assert page_errors == []
         finally:
             await context.close()
