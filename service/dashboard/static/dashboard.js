@@ -131,8 +131,9 @@ class Dashboard {
     this.liveWhy = why;
     this.showLive();
     if (!this.api || this.inFlight || document.visibilityState === "hidden") return;
-    // Back to polling at once when the stream drops; a catch-up refresh when it comes back.
-    if (wasLive !== this.live) this.poll();
+    // The figures on screen are current up to the change (a resumed stream replays what was
+    // missed from Last-Event-ID): only the pace of polling changes, 15 s or the slow safety net.
+    if (wasLive !== this.live) this.schedule(this.pollMs);
   }
 
   showLive() {

@@ -9,6 +9,7 @@ first test's page.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -567,15 +568,17 @@ class TestTheDesksDashboard:
     async def test_live_messages_refresh_the_panels_they_name_and_resume(
         self, browser: Any, dashboard_data: DashboardData, live_server: LiveServer
     ) -> None:
-        """The live path against a stand-in stream (the real one is built elsewhere): one
-        message, a keep-alive comment, then the stream ends; the page refreshes what the
-        message names, falls back to polling and resumes from the last id."""
+        """The live path against a stand-in stream (the real one is built elsewhere): once the
+        page has loaded, one message between keep-alive comments, then the stream ends. The page
+        reads again only what the message names, says when it is live and when not, and asks
+        for the stream again from the last id it saw."""
         from playwright.async_api import expect
 
         data = dashboard_data
         context = await browser.new_context(viewport={"width": 1400, "height": 900})
         page = await context.new_page()
-        seen: list[dict[str, str]] = []
+        streams: list[dict[str, str]] = []
+        loaded = asyncio.Event()
         message = {
             "type": "claim.scored",
             "timestamp": "2026-12-01T03:00:00Z",
@@ -583,42 +586,86 @@ class TestTheDesksDashboard:
         }
         body = (
             ": keep-alive\n\n"
-            f"id: 41\nevent: claim.scored\ndata: {json.dumps(message)}\n\n"
+            f"id: 41\r\nevent: claim.scored\r\ndata: {json.dumps(message)}\r\n\r\n"
             ": keep-alive\n\n"
         )
 
         async def stream(route: Any) -> None:
-            seen.append(await route.request.all_headers())
+            streams.append(await route.request.all_headers())
+            await loaded.wait()  # held open until the first full load is done
             await route.fulfill(
                 status=200, headers={"Content-Type": "text/event-stream"}, body=body
             )
 
         await page.route("**/v1/stream", stream)
+        reads: list[str] = []
         try:
             await page.goto(f"{live_server.url}/dashboard")
             await page.get_by_label("API key").fill(data.key)
-            async with page.expect_request(lambda request: "/v1/claims?order=desc" in request.url):
-                await page.get_by_role("button", name="Connect").click()
+            await page.get_by_role("button", name="Connect").click()
             await expect(page.locator("#claims-table tbody tr")).to_have_count(10)
-            # The message names a claim and an outlet: both panels are read again at once
-            # (the poll would only come 15 s later).
-            async with page.expect_request(
-                lambda request: "/v1/outlets/good-wire/reliability" in request.url, timeout=5000
-            ):
-                pass
-            # The stream ended: not live; it is asked again with the last id seen.
+            await expect(page.locator("#last-updated")).to_contain_text("Updated")
+            await page.evaluate(
+                """() => {
+                    window.liveTexts = [];
+                    const node = document.getElementById("live-indicator");
+                    new MutationObserver(() => window.liveTexts.push(node.textContent))
+                        .observe(node, { childList: true, characterData: true, subtree: true });
+                }"""
+            )
+            page.on("request", lambda request: reads.append(request.url))
+            async with page.expect_request(lambda request: "/v1/claims?order=desc" in request.url):
+                loaded.set()
+            # The stream ended: not live, and asked again with the last id seen.
             await expect(page.locator("#live-indicator")).to_have_text(
                 "Not live — refreshing every 15 s"
             )
+            assert "Live" in await page.evaluate("window.liveTexts")
             for _ in range(100):
-                if len(seen) > 1:
+                if len(streams) > 1:
                     break
                 await page.wait_for_timeout(100)
-            assert seen[0]["authorization"] == f"Bearer {data.key}"
-            assert "last-event-id" not in seen[0]
-            assert seen[1]["last-event-id"] == "41"
+            assert streams[0]["authorization"] == f"Bearer {data.key}"
+            assert "last-event-id" not in streams[0]
+            assert streams[1]["last-event-id"] == "41"
+            # The message named one outlet and a claim: that outlet's reliability and the
+            # claims were read again, not every outlet (the next poll is 15 s away).
+            outlets_read = {url for url in reads if "/reliability" in url}
+            assert any("/v1/outlets/good-wire/reliability" in url for url in outlets_read)
+            assert not any("/v1/outlets/state-tv/" in url for url in outlets_read), reads
         finally:
             await context.close()
+
+    async def test_the_stream_parser_follows_the_event_stream_format(
+        self, browser: Any, live_server: LiveServer
+    ) -> None:
+        page = await browser.new_page()
+        try:
+            await page.goto(f"{live_server.url}/dashboard")
+            messages = await page.evaluate(
+                r"""async () => {
+                    const { EventStreamParser } = await import("./dashboard/static/live.js");
+                    const seen = [];
+                    const comments = [];
+                    const parser = new EventStreamParser(
+                        (message) => seen.push(message), (comment) => comments.push(comment),
+                    );
+                    // Split anywhere, CR LF and CR line ends, a comment, two data lines, an id.
+                    for (const chunk of [": ping\r", "\nid: 7\r", "\nevent: verdict.rec",
+                                         "orded\ndata: {\"a\":\rdata: 1}\n", "\n",
+                                         "data:no-space\n\nid: 8\nevent: x\n\n"]) {
+                        parser.push(chunk);
+                    }
+                    return { seen, comments };
+                }"""
+            )
+        finally:
+            await page.close()
+        assert messages["comments"] == [" ping"]
+        assert messages["seen"] == [
+            {"id": "7", "type": "verdict.recorded", "data": '{"a":\n1}'},
+            {"id": None, "type": "message", "data": "no-space"},
+        ]
 
 
 async def _rightmost(page: Any, selector: str) -> Any:
