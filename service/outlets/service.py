@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -205,10 +206,13 @@ class OutletService:
             await touch_evidence(self.session, appended_only=False)
             # Its evidence left one kind's prior for another's: outlets of both kinds may move.
             if await ScoreRepository(self.session).latest_for_outlets([outlet.id]):
-                await self._record_changed(outlet, trigger="outlet.updated")
+                await self._record_changed(outlet, trigger="outlet.updated", evidence_at=None)
             else:
                 await self.scoring.record_prior_shift(
-                    self.session, exclude_outlet_id=outlet.id, trigger="outlet.updated"
+                    self.session,
+                    exclude_outlet_id=outlet.id,
+                    trigger="outlet.updated",
+                    evidence_at=utcnow(),
                 )
         await record_audit(
             self.session,
@@ -309,16 +313,25 @@ class OutletService:
             after=data.model_dump(mode="json") | {"record_id": record.id},
             request_id=request_id,
         )
-        await self._record_changed(outlet, trigger="record.added")
+        await self._record_changed(outlet, trigger="record.added", evidence_at=record.as_of)
         return record
 
-    async def _record_changed(self, outlet: Outlet, *, trigger: str) -> None:
+    async def _record_changed(
+        self, outlet: Outlet, *, trigger: str, evidence_at: datetime | None
+    ) -> None:
         """The outlet's own record changed: its history entry, then the others' (their prior)."""
         await self.scoring.record_outlet_score(
-            self.session, outlet, trigger=trigger, cause=ReliabilityCause.RECORD
+            self.session,
+            outlet,
+            trigger=trigger,
+            cause=ReliabilityCause.RECORD,
+            evidence_at=evidence_at,
         )
         await self.scoring.record_prior_shift(
-            self.session, exclude_outlet_id=outlet.id, trigger=trigger
+            self.session,
+            exclude_outlet_id=outlet.id,
+            trigger=trigger,
+            evidence_at=evidence_at or utcnow(),
         )
 
     async def delete_record(
@@ -351,4 +364,4 @@ class OutletService:
             after=None,
             request_id=request_id,
         )
-        await self._record_changed(outlet, trigger="record.deleted")
+        await self._record_changed(outlet, trigger="record.deleted", evidence_at=record.as_of)

@@ -417,11 +417,24 @@ class ScoringService:
         ]
 
     async def record_outlet_score(
-        self, session: AsyncSession, outlet: OutletLike, *, trigger: str, cause: ReliabilityCause
+        self,
+        session: AsyncSession,
+        outlet: OutletLike,
+        *,
+        trigger: str,
+        cause: ReliabilityCause,
+        evidence_at: datetime | None,
     ) -> Score:
-        """Append the outlet's reliability as of now to its score history."""
+        """Append the outlet's reliability as of now to its score history.
+
+        ``evidence_at``: the date of the evidence that changed it (a verdict's decided_at, a
+        record's as_of); None for a change that has none (then the moment it is computed).
+        """
         snapshot, _ = await self._state(session)
-        row = self._outlet_score(snapshot, outlet, utcnow(), trigger=trigger, cause=cause)
+        now = utcnow()
+        row = self._outlet_score(
+            snapshot, outlet, now, trigger=trigger, cause=cause, evidence_at=evidence_at or now
+        )
         return await ScoreRepository(session).add(row)
 
     async def record_drift(
@@ -439,20 +452,34 @@ class ScoringService:
         if latest is None:
             return None
         snapshot, _ = await self._state(session)
+        now = utcnow()
         row = self._outlet_score(
-            snapshot, outlet, utcnow(), trigger=trigger, cause=ReliabilityCause.TIME_DECAY
+            snapshot,
+            outlet,
+            now,
+            trigger=trigger,
+            cause=ReliabilityCause.TIME_DECAY,
+            evidence_at=now,
         )
         if not reliability_moved(latest, row):
             return None
         if abs(
             row.inputs["kind_mean"] - latest.inputs.get("kind_mean", row.inputs["kind_mean"])
         ) >= (RELIABILITY_CHANGE_TOLERANCE / 2):
+            # The prior moved: dated by the newest evidence of the others that moved it.
             row.cause = ReliabilityCause.KIND_PRIOR.value
-            row.evidence_at = snapshot.newest_evidence(outlet.id, outlet.kind, row.as_of)
+            row.evidence_at = (
+                snapshot.newest_evidence(outlet.kind, now, exclude_outlet_id=outlet.id) or now
+            )
         return await ScoreRepository(session).add(row)
 
     async def record_prior_shift(
-        self, session: AsyncSession, *, exclude_outlet_id: int, trigger: str
+        self,
+        session: AsyncSession,
+        *,
+        exclude_outlet_id: int,
+        trigger: str,
+        evidence_at: datetime | None = None,
     ) -> int:
         """Entries for the outlets whose reliability moved with the prior after new evidence
         about another outlet; returns how many were written.
@@ -462,6 +489,8 @@ class ScoringService:
         outlets with a history get an entry (there is no earlier figure to differ from), and
         only when their figure moved by at least ``RELIABILITY_CHANGE_TOLERANCE`` since their
         last entry, so that the history always stays within that of the current figure.
+        ``evidence_at`` dates the entries (default: the newest evidence about the outlet whose
+        evidence changed).
         """
         scores = ScoreRepository(session)
         latest = await scores.latest_of_outlets(exclude_outlet_id=exclude_outlet_id)
@@ -469,10 +498,16 @@ class ScoringService:
             return 0
         snapshot, _ = await self._state(session)
         now = utcnow()
+        dated = evidence_at or snapshot.newest_of_outlet(exclude_outlet_id, now) or now
         rows = []
         for other, previous in latest:
             row = self._outlet_score(
-                snapshot, other, now, trigger=trigger, cause=ReliabilityCause.KIND_PRIOR
+                snapshot,
+                other,
+                now,
+                trigger=trigger,
+                cause=ReliabilityCause.KIND_PRIOR,
+                evidence_at=dated,
             )
             if reliability_moved(previous, row):
                 rows.append(row)
@@ -487,6 +522,7 @@ class ScoringService:
         *,
         trigger: str,
         cause: ReliabilityCause,
+        evidence_at: datetime,
     ) -> Score:
         record = snapshot.track_record(outlet.id, outlet.kind, as_of, self.settings)
         computed = track_record_score(record, outlet, self.settings)
@@ -495,11 +531,7 @@ class ScoringService:
             computed, subject="outlet", outlet_id=outlet.id, claim_id=None, trigger=trigger
         )
         row.cause = cause.value
-        row.evidence_at = (
-            as_of
-            if cause is ReliabilityCause.TIME_DECAY
-            else snapshot.newest_evidence(outlet.id, outlet.kind, as_of) or as_of
-        )
+        row.evidence_at = evidence_at
         return row
 
     async def reliability(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy import func, select
@@ -156,22 +156,28 @@ class EvidenceSnapshot:
         )
         return TrackRecord(reliability=reliability, prior=prior, kind=kind, as_of=as_of)
 
-    def newest_evidence(self, outlet_id: int, kind: str, as_of: datetime) -> datetime | None:
-        """When the newest evidence behind the outlet's record at ``as_of`` became known: its
-        own verdicts and records, or those of its kind (they make its prior)."""
-        own = [
-            item.known_at for item in self.by_outlet.get(outlet_id, []) if item.known_at <= as_of
-        ]
-        newest = max(own, default=None)
-        position = self.kind_positions.get(kind)
-        if position is not None:
-            days = self.known_at_days[
-                (self.kind_index == position) & (self.known_at_days <= epoch_days(as_of))
-            ]
-            if days.size:
-                kind_newest = _EPOCH + timedelta(days=float(days.max()))
-                newest = kind_newest if newest is None else max(newest, kind_newest)
-        return newest
+    def newest_of_outlet(self, outlet_id: int, as_of: datetime) -> datetime | None:
+        """When the newest evidence about the outlet known at ``as_of`` became known."""
+        return max(
+            (item.known_at for item in self.by_outlet.get(outlet_id, []) if item.known_at <= as_of),
+            default=None,
+        )
+
+    def newest_evidence(
+        self, kind: str, as_of: datetime, *, exclude_outlet_id: int
+    ) -> datetime | None:
+        """When the newest evidence of the other outlets of ``kind`` known at ``as_of`` became
+        known (what moves an outlet's prior most), else that of any other outlet."""
+        newest: dict[bool, datetime] = {}
+        for outlet_id, outlet_kind in self.outlet_kinds.items():
+            moment = (
+                self.newest_of_outlet(outlet_id, as_of) if outlet_id != exclude_outlet_id else None
+            )
+            if moment is not None:
+                same_kind = outlet_kind == kind
+                newest[same_kind] = max(moment, newest.get(same_kind, moment))
+        # Alone in its kind, only the other kinds move its prior (through the shared baseline).
+        return newest.get(True) or newest.get(False)
 
     def topic_records(
         self,

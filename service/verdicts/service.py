@@ -105,7 +105,11 @@ class VerdictService:
             request_id=request_id,
         )
         score = await self.scoring.record_outlet_score(
-            self.session, outlet, trigger="verdict.recorded", cause=ReliabilityCause.VERDICT
+            self.session,
+            outlet,
+            trigger="verdict.recorded",
+            cause=ReliabilityCause.VERDICT,
+            evidence_at=decided_at,
         )
         # Everything else the verdict affects is recomputed in the background; until then the
         # open claims of the outlet show as stale.

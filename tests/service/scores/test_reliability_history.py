@@ -105,11 +105,12 @@ async def test_an_edited_record_writes_a_record_entry_for_it_and_its_kind(
     assert response.status_code == 201, response.text
     [entry] = await _history(client, admin_headers, "test-wire")
     assert entry["cause"] == "record"
-    # The newest evidence behind it is the other wire's verdict (it makes the prior).
-    assert _at(entry["evidence_at"]) == datetime(2017, 3, 1, tzinfo=UTC)
+    # Dated by the record, as is the move it caused in the other wire's prior.
+    assert _at(entry["evidence_at"]) == datetime(2016, 6, 1, tzinfo=UTC)
     other = await _history(client, admin_headers, "other-wire")
     assert [item["cause"] for item in other] == ["verdict", "kind_prior"]
     assert other[-1]["probability"] < other[0]["probability"]
+    assert _at(other[-1]["evidence_at"]) == datetime(2016, 6, 1, tzinfo=UTC)
 
     deleted = await client.delete(
         f"/v1/outlets/test-wire/records/{response.json()['id']}", headers=admin_headers
