@@ -2,8 +2,8 @@
 
 ``cause`` is one of verdict (a verdict on this outlet), kind_prior (verdicts or records of other
 outlets of its kind moved its prior), record (its record was edited) and time_decay (only time
-passed); ``evidence_at`` is the date of the newest evidence behind the figure, which the history
-chart plots against (a record of 2015-17 imported today belongs in 2015-17). Claim scores keep
+passed); ``evidence_at`` is the date of the evidence that caused it, which the history chart
+plots against (a record of 2015-17 imported today belongs in 2015-17). Claim scores keep
 both null. Outlet scores stored before are given the cause their trigger names and, lacking
 anything better, their ``as_of`` as evidence time.
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,17 +68,30 @@ class ScoreRepository:
         rows = await self.session.execute(select(Score).where(Score.id.in_(newest)))
         return {score.outlet_id: score for score in rows.scalars()}
 
-    async def latest_of_outlets(self, *, exclude_outlet_id: int) -> list[tuple[Outlet, Score]]:
-        """Each outlet (but one) with a reliability history, with its newest entry."""
+    async def latest_of_outlets(
+        self, *, exclude_outlet_id: int
+    ) -> list[tuple[Outlet, LatestReliability]]:
+        """Each outlet (but one) with a reliability history, with the figures of its newest
+        entry (only those: a history entry's reasons and inputs are not needed to compare)."""
         newest = (
             select(func.max(Score.id))
             .where(Score.subject == "outlet", Score.outlet_id != exclude_outlet_id)
             .group_by(Score.outlet_id)
         )
         rows = await self.session.execute(
-            select(Outlet, Score)
+            select(Outlet, Score.probability, Score.low, Score.high, Score.rated)
             .join(Score, Score.outlet_id == Outlet.id)
             .where(Score.id.in_(newest))
             .order_by(Outlet.id)
         )
-        return [(outlet, score) for outlet, score in rows.all()]
+        return [
+            (outlet, LatestReliability(probability, low, high, rated))
+            for outlet, probability, low, high, rated in rows.all()
+        ]
+
+
+class LatestReliability(NamedTuple):
+    probability: float
+    low: float
+    high: float
+    rated: bool

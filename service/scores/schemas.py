@@ -85,9 +85,11 @@ class ScoreRead(Schema):
     cause: ReliabilityCause | None = Field(default=None, description=CAUSE_DESCRIPTION)
     evidence_at: datetime | None = Field(
         default=None,
-        description="Outlet scores only: the date of the newest verdict or record item behind "
-        "the figure (for time_decay, the moment it was computed). Plot history against this, "
-        "not computed_at: a record of 2015-17 imported today belongs in 2015-17.",
+        description="Outlet scores only: the date of the evidence that caused the change (the "
+        "verdict's decided_at, the record's as_of; for kind_prior the newest evidence of the "
+        "other outlets that moved the prior; for time_decay the moment it was computed). Plot "
+        "history against this, not computed_at: a record of 2015-17 imported today belongs in "
+        "2015-17.",
     )
 
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,13 @@ from scoring.admiralty import AdmiraltyCode
 from scoring.claim_model import ClaimScore
 from scoring.corroboration import describe
 from scoring.features import ClaimContext
-from scoring.reliability import GRADE_MEANING, Grade, grade_for, reliability_contributions
+from scoring.reliability import (
+    GRADE_MEANING,
+    Grade,
+    Reliability,
+    grade_for,
+    reliability_contributions,
+)
 from service import generations
 from service.claims.models import Claim, ClaimFields
 from service.db import utcnow
@@ -204,11 +210,24 @@ def score_row(
     )
 
 
-def reliability_moved(previous: ScoreFields, current: Score) -> bool:
+class StoredReliability(Protocol):
+    """The figures of a stored outlet score that say whether it moved."""
+
+    @property
+    def probability(self) -> float: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def rated(self) -> bool: ...
+
+
+def reliability_moved(previous: StoredReliability, current: Reliability) -> bool:
     """True when ``current`` differs from ``previous`` by enough for a history entry."""
     return (
         max(
-            abs(previous.probability - current.probability),
+            abs(previous.probability - current.mean),
             abs(previous.low - current.low),
             abs(previous.high - current.high),
         )
@@ -432,8 +451,9 @@ class ScoringService:
         """
         snapshot, _ = await self._state(session)
         now = utcnow()
-        row = self._outlet_score(
-            snapshot, outlet, now, trigger=trigger, cause=cause, evidence_at=evidence_at or now
+        record = snapshot.track_record(outlet.id, outlet.kind, now, self.settings)
+        row = self._outlet_row(
+            record, outlet, trigger=trigger, cause=cause, evidence_at=evidence_at or now
         )
         return await ScoreRepository(session).add(row)
 
@@ -453,24 +473,19 @@ class ScoringService:
             return None
         snapshot, _ = await self._state(session)
         now = utcnow()
-        row = self._outlet_score(
-            snapshot,
-            outlet,
-            now,
-            trigger=trigger,
-            cause=ReliabilityCause.TIME_DECAY,
-            evidence_at=now,
-        )
-        if not reliability_moved(latest, row):
+        record = snapshot.track_record(outlet.id, outlet.kind, now, self.settings)
+        if not reliability_moved(latest, record.reliability):
             return None
-        if abs(
-            row.inputs["kind_mean"] - latest.inputs.get("kind_mean", row.inputs["kind_mean"])
-        ) >= (RELIABILITY_CHANGE_TOLERANCE / 2):
+        previous_prior = latest.inputs.get("kind_mean", record.prior.kind_mean)
+        if abs(record.prior.kind_mean - previous_prior) >= RELIABILITY_CHANGE_TOLERANCE / 2:
             # The prior moved: dated by the newest evidence of the others that moved it.
-            row.cause = ReliabilityCause.KIND_PRIOR.value
-            row.evidence_at = (
-                snapshot.newest_evidence(outlet.kind, now, exclude_outlet_id=outlet.id) or now
-            )
+            cause = ReliabilityCause.KIND_PRIOR
+            evidence_at = snapshot.newest_evidence(outlet.kind, now, exclude_outlet_id=outlet.id)
+        else:
+            cause, evidence_at = ReliabilityCause.TIME_DECAY, now
+        row = self._outlet_row(
+            record, outlet, trigger=trigger, cause=cause, evidence_at=evidence_at or now
+        )
         return await ScoreRepository(session).add(row)
 
     async def record_prior_shift(
@@ -501,30 +516,29 @@ class ScoringService:
         dated = evidence_at or snapshot.newest_of_outlet(exclude_outlet_id, now) or now
         rows = []
         for other, previous in latest:
-            row = self._outlet_score(
-                snapshot,
-                other,
-                now,
-                trigger=trigger,
-                cause=ReliabilityCause.KIND_PRIOR,
-                evidence_at=dated,
-            )
-            if reliability_moved(previous, row):
-                rows.append(row)
+            record = snapshot.track_record(other.id, other.kind, now, self.settings)
+            if reliability_moved(previous, record.reliability):
+                rows.append(
+                    self._outlet_row(
+                        record,
+                        other,
+                        trigger=trigger,
+                        cause=ReliabilityCause.KIND_PRIOR,
+                        evidence_at=dated,
+                    )
+                )
         await scores.add_all(rows)
         return len(rows)
 
-    def _outlet_score(
+    def _outlet_row(
         self,
-        snapshot: EvidenceSnapshot,
+        record: TrackRecord,
         outlet: OutletLike,
-        as_of: datetime,
         *,
         trigger: str,
         cause: ReliabilityCause,
         evidence_at: datetime,
     ) -> Score:
-        record = snapshot.track_record(outlet.id, outlet.kind, as_of, self.settings)
         computed = track_record_score(record, outlet, self.settings)
         computed.reasons.pop(0)
         row = score_row(
