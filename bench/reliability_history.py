@@ -1,4 +1,4 @@
-"""What a verdict's history entries cost: ``record_prior_shift`` over many outlets with a history.
+"""What a verdict's history entries cost: ``record_prior_shift`` over outlets with a history.
 
 Builds a SQLite database by migration with ``--outlets`` outlets (``--kinds`` kinds), one
 record item and one history entry each, then times the background job's step that gives every
@@ -21,6 +21,7 @@ from pathlib import Path
 from service.db import create_engine, create_sessionmaker
 from service.migrate import upgrade
 from service.outlets.models import Outlet, OutletRecord
+from service.scores.history import ReliabilityHistory
 from service.scores.schemas import ReliabilityCause
 from service.scores.service import ScoringService
 from service.scores.track_records import TrackRecordStore, touch_evidence
@@ -55,8 +56,8 @@ async def run(outlets: int, kinds: int, repeats: int, directory: Path) -> None:
         )
         await touch_evidence(session)
         for outlet in rows:
-            await scoring.record_outlet_score(
-                session, outlet, trigger="bench", cause=ReliabilityCause.RECORD, evidence_at=None
+            await ReliabilityHistory(session, scoring).record(
+                outlet, trigger="bench", cause=ReliabilityCause.RECORD, evidence_at=None
             )
         await session.commit()
     timings = []
@@ -77,8 +78,8 @@ async def run(outlets: int, kinds: int, repeats: int, directory: Path) -> None:
             await touch_evidence(session)
             await scoring.track_record(session, rows[0], datetime.now(UTC))  # snapshot catch-up
             began = time.perf_counter()
-            count = await scoring.record_prior_shift(
-                session, exclude_outlet_id=rows[0].id, trigger="bench"
+            count = await ReliabilityHistory(session, scoring).record_prior_shift(
+                exclude_outlet_id=rows[0].id, trigger="bench"
             )
             timings.append(time.perf_counter() - began)
             written.append(count)

@@ -10,6 +10,7 @@ from service.jobs.models import Job
 from service.jobs.runner import Handler
 from service.jobs.service import RECONCILE_EVENT, RESCORE_OUTLET, enqueue, mark_events_stale
 from service.outlets.repository import OutletRepository
+from service.scores.history import ReliabilityHistory
 from service.scores.service import ScoringService, rescore_claims, rescore_open_claims
 
 
@@ -20,8 +21,8 @@ def build_handlers(scoring: ScoringService) -> dict[str, Handler]:
         )
         # Its new verdict moved the prior of its kind (and, a little, every kind's): the other
         # outlets whose reliability changed with it get a history entry saying so.
-        await scoring.record_prior_shift(
-            session, exclude_outlet_id=job.target_id, trigger=job.reason
+        await ReliabilityHistory(session, scoring).record_prior_shift(
+            exclude_outlet_id=job.target_id, trigger=job.reason
         )
         # The outlet's new record changes its weight in every event it reported on.
         event_ids = await ClaimRepository(session).event_ids_of_outlet(job.target_id)

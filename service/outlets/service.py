@@ -24,6 +24,7 @@ from service.outlets.schemas import (
     OutletUpdate,
 )
 from service.schemas import database_id
+from service.scores.history import ReliabilityHistory
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ReliabilityCause
 from service.scores.service import ScoringService
@@ -104,6 +105,7 @@ class OutletService:
         self.session = session
         self.scoring = scoring
         self.repository = OutletRepository(session)
+        self.history = ReliabilityHistory(session, scoring)
 
     async def get(self, reference: str) -> Outlet:
         number = database_id(reference)
@@ -208,8 +210,7 @@ class OutletService:
             if await ScoreRepository(self.session).latest_for_outlets([outlet.id]):
                 await self._record_changed(outlet, trigger="outlet.updated", evidence_at=None)
             else:
-                await self.scoring.record_prior_shift(
-                    self.session,
+                await self.history.record_prior_shift(
                     exclude_outlet_id=outlet.id,
                     trigger="outlet.updated",
                     evidence_at=utcnow(),
@@ -287,7 +288,7 @@ class OutletService:
         request_id: str | None,
     ) -> OutletRecord:
         outlet = await self.get(reference)
-        await self.scoring.record_drift(self.session, outlet, trigger="record.added")
+        await self.history.record_drift(outlet, trigger="record.added")
         record = await self.repository.add_record(
             OutletRecord(
                 outlet_id=outlet.id,
@@ -320,15 +321,13 @@ class OutletService:
         self, outlet: Outlet, *, trigger: str, evidence_at: datetime | None
     ) -> None:
         """The outlet's own record changed: its history entry, then the others' (their prior)."""
-        await self.scoring.record_outlet_score(
-            self.session,
+        await self.history.record(
             outlet,
             trigger=trigger,
             cause=ReliabilityCause.RECORD,
             evidence_at=evidence_at,
         )
-        await self.scoring.record_prior_shift(
-            self.session,
+        await self.history.record_prior_shift(
             exclude_outlet_id=outlet.id,
             trigger=trigger,
             evidence_at=evidence_at or utcnow(),
@@ -351,7 +350,7 @@ class OutletService:
             "corrections": record.corrections,
             "retractions": record.retractions,
         }
-        await self.scoring.record_drift(self.session, outlet, trigger="record.deleted")
+        await self.history.record_drift(outlet, trigger="record.deleted")
         await self.repository.delete_record(record)
         await touch_evidence(self.session, appended_only=False)
         await record_audit(

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +17,6 @@ from scoring.features import ClaimContext
 from scoring.reliability import (
     GRADE_MEANING,
     Grade,
-    Reliability,
     grade_for,
     reliability_contributions,
 )
@@ -33,7 +32,6 @@ from service.scores.repository import ScoreRepository
 from service.scores.schemas import (
     Interval,
     Reason,
-    ReliabilityCause,
     ReliabilityRead,
     ScoreRead,
 )
@@ -47,9 +45,6 @@ MODEL_METHOD = "claim-model"
 REASONS_SHOWN = 5
 # Up to this many claims (about 0.6 ms of work) are scored on the event loop itself.
 INLINE_SCORING_MAX_CLAIMS = 4
-# An outlet's reliability history gets an entry when its mean or interval moved by at least this
-# since its last entry (0.1 point: a tenth of what the dashboard rounds to).
-RELIABILITY_CHANGE_TOLERANCE = 0.001
 
 
 @dataclass(frozen=True)
@@ -207,32 +202,6 @@ def score_row(
         **score_values(
             computed, subject=subject, outlet_id=outlet_id, claim_id=claim_id, trigger=trigger
         )
-    )
-
-
-class StoredReliability(Protocol):
-    """The figures of a stored outlet score that say whether it moved."""
-
-    @property
-    def probability(self) -> float: ...
-    @property
-    def low(self) -> float: ...
-    @property
-    def high(self) -> float: ...
-    @property
-    def rated(self) -> bool: ...
-
-
-def reliability_moved(previous: StoredReliability, current: Reliability) -> bool:
-    """True when ``current`` differs from ``previous`` by enough for a history entry."""
-    return (
-        max(
-            abs(previous.probability - current.mean),
-            abs(previous.low - current.low),
-            abs(previous.high - current.high),
-        )
-        >= RELIABILITY_CHANGE_TOLERANCE
-        or previous.rated != current.rated
     )
 
 
@@ -435,118 +404,10 @@ class ScoringService:
             for result, context, record in zip(scored, contexts, records, strict=True)
         ]
 
-    async def record_outlet_score(
-        self,
-        session: AsyncSession,
-        outlet: OutletLike,
-        *,
-        trigger: str,
-        cause: ReliabilityCause,
-        evidence_at: datetime | None,
-    ) -> Score:
-        """Append the outlet's reliability as of now to its score history.
-
-        ``evidence_at``: the date of the evidence that changed it (a verdict's decided_at, a
-        record's as_of); None for a change that has none (then the moment it is computed).
-        """
+    async def evidence(self, session: AsyncSession) -> EvidenceSnapshot:
+        """The evidence snapshot every track record is computed from (current generation)."""
         snapshot, _ = await self._state(session)
-        now = utcnow()
-        record = snapshot.track_record(outlet.id, outlet.kind, now, self.settings)
-        row = self._outlet_row(
-            record, outlet, trigger=trigger, cause=cause, evidence_at=evidence_at or now
-        )
-        return await ScoreRepository(session).add(row)
-
-    async def record_drift(
-        self, session: AsyncSession, outlet: OutletLike, *, trigger: str
-    ) -> Score | None:
-        """Before new evidence about ``outlet`` counts: an entry for what changed without it.
-
-        Call it before the new evidence is stored, so that the entry the evidence then causes
-        shows only its own effect. What moved it since its last entry is the prior (verdicts on
-        other outlets, not yet recorded as a ``kind_prior`` entry by the background job) or else
-        time alone (``time_decay``). Nothing is written when the outlet has no history yet or
-        its reliability moved by less than ``RELIABILITY_CHANGE_TOLERANCE``.
-        """
-        latest = (await ScoreRepository(session).latest_for_outlets([outlet.id])).get(outlet.id)
-        if latest is None:
-            return None
-        snapshot, _ = await self._state(session)
-        now = utcnow()
-        record = snapshot.track_record(outlet.id, outlet.kind, now, self.settings)
-        if not reliability_moved(latest, record.reliability):
-            return None
-        previous_prior = latest.inputs.get("kind_mean", record.prior.kind_mean)
-        if abs(record.prior.kind_mean - previous_prior) >= RELIABILITY_CHANGE_TOLERANCE / 2:
-            # The prior moved: dated by the newest evidence of the others that moved it.
-            cause = ReliabilityCause.KIND_PRIOR
-            evidence_at = snapshot.newest_evidence(outlet.kind, now, exclude_outlet_id=outlet.id)
-        else:
-            cause, evidence_at = ReliabilityCause.TIME_DECAY, now
-        row = self._outlet_row(
-            record, outlet, trigger=trigger, cause=cause, evidence_at=evidence_at or now
-        )
-        return await ScoreRepository(session).add(row)
-
-    async def record_prior_shift(
-        self,
-        session: AsyncSession,
-        *,
-        exclude_outlet_id: int,
-        trigger: str,
-        evidence_at: datetime | None = None,
-    ) -> int:
-        """Entries for the outlets whose reliability moved with the prior after new evidence
-        about another outlet; returns how many were written.
-
-        An outlet's prior is the mean of its kind shrunk towards the mean of all outlets, so
-        evidence about one outlet moves its kind's most, every other outlet's a little. Only
-        outlets with a history get an entry (there is no earlier figure to differ from), and
-        only when their figure moved by at least ``RELIABILITY_CHANGE_TOLERANCE`` since their
-        last entry, so that the history always stays within that of the current figure.
-        ``evidence_at`` dates the entries (default: the newest evidence about the outlet whose
-        evidence changed).
-        """
-        scores = ScoreRepository(session)
-        latest = await scores.latest_of_outlets(exclude_outlet_id=exclude_outlet_id)
-        if not latest:
-            return 0
-        snapshot, _ = await self._state(session)
-        now = utcnow()
-        dated = evidence_at or snapshot.newest_of_outlet(exclude_outlet_id, now) or now
-        rows = []
-        for other, previous in latest:
-            record = snapshot.track_record(other.id, other.kind, now, self.settings)
-            if reliability_moved(previous, record.reliability):
-                rows.append(
-                    self._outlet_row(
-                        record,
-                        other,
-                        trigger=trigger,
-                        cause=ReliabilityCause.KIND_PRIOR,
-                        evidence_at=dated,
-                    )
-                )
-        await scores.add_all(rows)
-        return len(rows)
-
-    def _outlet_row(
-        self,
-        record: TrackRecord,
-        outlet: OutletLike,
-        *,
-        trigger: str,
-        cause: ReliabilityCause,
-        evidence_at: datetime,
-    ) -> Score:
-        computed = track_record_score(record, outlet, self.settings)
-        computed.reasons.pop(0)
-        row = score_row(
-            computed, subject="outlet", outlet_id=outlet.id, claim_id=None, trigger=trigger
-        )
-        row.cause = cause.value
-        row.evidence_at = evidence_at
-        return row
+        return snapshot
 
     async def reliability(
         self, session: AsyncSession, outlet: OutletLike, as_of: datetime

@@ -15,6 +15,7 @@ from service.db import utcnow
 from service.errors import FieldError, InvalidInput, NotFound
 from service.jobs.service import RESCORE_OUTLET, enqueue, mark_events_stale
 from service.outlets.repository import OutletRepository
+from service.scores.history import ReliabilityHistory
 from service.scores.models import Score
 from service.scores.schemas import ReliabilityCause
 from service.scores.service import ScoringService
@@ -81,7 +82,9 @@ class VerdictService:
         outlet = await OutletRepository(self.session).by_id(claim.outlet_id)
         assert outlet is not None, "claims reference outlets by foreign key"
         # First what changed without it, so that the verdict's own entry shows only its effect.
-        await self.scoring.record_drift(self.session, outlet, trigger="verdict.recorded")
+        await ReliabilityHistory(self.session, self.scoring).record_drift(
+            outlet, trigger="verdict.recorded"
+        )
         verdict = await self.repository.add(
             Verdict(
                 claim_id=claim.id,
@@ -104,8 +107,7 @@ class VerdictService:
             | {"verdict_id": verdict.id, "decided_at": decided_at.isoformat()},
             request_id=request_id,
         )
-        score = await self.scoring.record_outlet_score(
-            self.session,
+        score = await ReliabilityHistory(self.session, self.scoring).record(
             outlet,
             trigger="verdict.recorded",
             cause=ReliabilityCause.VERDICT,

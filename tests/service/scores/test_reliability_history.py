@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-import service.scores.service as scores_service
+import service.scores.history as history_module
 from service.scores.schemas import ReliabilityCause
 from tests.service.factories import create_claim, create_outlet, record_verdict
 
@@ -135,7 +135,7 @@ async def test_time_passing_is_its_own_entry_before_the_next_verdict(
     assert {entry["cause"] for entry in before} == {"verdict"}
 
     later = datetime.now(UTC) + timedelta(days=3 * 365)
-    monkeypatch.setattr(scores_service, "utcnow", lambda: later)
+    monkeypatch.setattr(history_module, "utcnow", lambda: later)
     await _verdict(client, admin_headers, "monitor", "false", "2017-03-02T00:00:00Z")
 
     history = await _history(client, admin_headers, "monitor")

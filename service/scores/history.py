@@ -1,0 +1,174 @@
+"""An outlet's reliability history: an entry for every change, with its cause and the date of
+the evidence behind it.
+
+Entries are written where evidence changes: a verdict on the outlet (``verdict``), its record
+edited (``record``), the prior moved by evidence about other outlets (``kind_prior``, in the
+verdict's background job, or caught up before the outlet's own next change), and time alone
+(``time_decay``, caught up the same way). The history then always stays within
+``RELIABILITY_CHANGE_TOLERANCE`` of the current figure, and no change is blamed on the wrong cause.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scoring.reliability import Reliability
+from service.db import utcnow
+from service.outlets.directory import OutletLike
+from service.scores.models import Score
+from service.scores.repository import ScoreRepository
+from service.scores.schemas import ReliabilityCause
+from service.scores.service import ScoringService, score_row, track_record_score
+from service.scores.track_records import TrackRecord
+
+# An outlet's reliability history gets an entry when its mean or interval moved by at least this
+# since its last entry (0.1 point: a tenth of what the dashboard rounds to).
+RELIABILITY_CHANGE_TOLERANCE = 0.001
+
+
+class StoredReliability(Protocol):
+    """The figures of a stored outlet score that say whether it moved."""
+
+    @property
+    def probability(self) -> float: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def rated(self) -> bool: ...
+
+
+def reliability_moved(previous: StoredReliability, current: Reliability) -> bool:
+    """True when ``current`` differs from ``previous`` by enough for a history entry."""
+    return (
+        max(
+            abs(previous.probability - current.mean),
+            abs(previous.low - current.low),
+            abs(previous.high - current.high),
+        )
+        >= RELIABILITY_CHANGE_TOLERANCE
+        or previous.rated != current.rated
+    )
+
+
+class ReliabilityHistory:
+    """Writes the history entries of outlets, in the caller's transaction (flushes only)."""
+
+    def __init__(self, session: AsyncSession, scoring: ScoringService) -> None:
+        self.session = session
+        self.scoring = scoring
+
+    async def record(
+        self,
+        outlet: OutletLike,
+        *,
+        trigger: str,
+        cause: ReliabilityCause,
+        evidence_at: datetime | None,
+    ) -> Score:
+        """Append the outlet's reliability as of now to its score history.
+
+        ``evidence_at``: the date of the evidence that changed it (a verdict's decided_at, a
+        record's as_of); None for a change that has none (then the moment it is computed).
+        """
+        snapshot = await self.scoring.evidence(self.session)
+        now = utcnow()
+        record = snapshot.track_record(outlet.id, outlet.kind, now, self.scoring.settings)
+        row = self._row(
+            record, outlet, trigger=trigger, cause=cause, evidence_at=evidence_at or now
+        )
+        return await ScoreRepository(self.session).add(row)
+
+    async def record_drift(self, outlet: OutletLike, *, trigger: str) -> Score | None:
+        """Before new evidence about ``outlet`` counts: an entry for what changed without it.
+
+        Call it before the new evidence is stored, so that the entry the evidence then causes
+        shows only its own effect. What moved it since its last entry is the prior (verdicts on
+        other outlets, not yet recorded as a ``kind_prior`` entry by the background job) or else
+        time alone (``time_decay``). Nothing is written when the outlet has no history yet or
+        its reliability moved by less than ``RELIABILITY_CHANGE_TOLERANCE``.
+        """
+        latest = (await ScoreRepository(self.session).latest_for_outlets([outlet.id])).get(
+            outlet.id
+        )
+        if latest is None:
+            return None
+        snapshot = await self.scoring.evidence(self.session)
+        now = utcnow()
+        record = snapshot.track_record(outlet.id, outlet.kind, now, self.scoring.settings)
+        if not reliability_moved(latest, record.reliability):
+            return None
+        previous_prior = latest.inputs.get("kind_mean", record.prior.kind_mean)
+        if abs(record.prior.kind_mean - previous_prior) >= RELIABILITY_CHANGE_TOLERANCE / 2:
+            # The prior moved: dated by the newest evidence of the others that moved it.
+            cause = ReliabilityCause.KIND_PRIOR
+            evidence_at = snapshot.newest_evidence(outlet.kind, now, exclude_outlet_id=outlet.id)
+        else:
+            cause, evidence_at = ReliabilityCause.TIME_DECAY, now
+        row = self._row(
+            record, outlet, trigger=trigger, cause=cause, evidence_at=evidence_at or now
+        )
+        return await ScoreRepository(self.session).add(row)
+
+    async def record_prior_shift(
+        self,
+        *,
+        exclude_outlet_id: int,
+        trigger: str,
+        evidence_at: datetime | None = None,
+    ) -> int:
+        """Entries for the outlets whose reliability moved with the prior after new evidence
+        about another outlet; returns how many were written.
+
+        An outlet's prior is the mean of its kind shrunk towards the mean of all outlets, so
+        evidence about one outlet moves its kind's most, every other outlet's a little. Only
+        outlets with a history get an entry (there is no earlier figure to differ from), and
+        only when their figure moved by at least ``RELIABILITY_CHANGE_TOLERANCE`` since their
+        last entry, so that the history always stays within that of the current figure.
+        ``evidence_at`` dates the entries (default: the newest evidence about the outlet whose
+        evidence changed).
+        """
+        scores = ScoreRepository(self.session)
+        latest = await scores.latest_of_outlets(exclude_outlet_id=exclude_outlet_id)
+        if not latest:
+            return 0
+        snapshot = await self.scoring.evidence(self.session)
+        now = utcnow()
+        dated = evidence_at or snapshot.newest_of_outlet(exclude_outlet_id, now) or now
+        rows = []
+        for other, previous in latest:
+            record = snapshot.track_record(other.id, other.kind, now, self.scoring.settings)
+            if reliability_moved(previous, record.reliability):
+                rows.append(
+                    self._row(
+                        record,
+                        other,
+                        trigger=trigger,
+                        cause=ReliabilityCause.KIND_PRIOR,
+                        evidence_at=dated,
+                    )
+                )
+        await scores.add_all(rows)
+        return len(rows)
+
+    def _row(
+        self,
+        record: TrackRecord,
+        outlet: OutletLike,
+        *,
+        trigger: str,
+        cause: ReliabilityCause,
+        evidence_at: datetime,
+    ) -> Score:
+        computed = track_record_score(record, outlet, self.scoring.settings)
+        computed.reasons.pop(0)
+        row = score_row(
+            computed, subject="outlet", outlet_id=outlet.id, claim_id=None, trigger=trigger
+        )
+        row.cause = cause.value
+        row.evidence_at = evidence_at
+        return row
