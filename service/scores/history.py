@@ -11,14 +11,13 @@ verdict's background job, or caught up before the outlet's own next change), and
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.reliability import Reliability
 from service.db import utcnow
 from service.outlets.directory import OutletLike
-from service.scores.models import Score
+from service.scores.models import Score, StoredFigures
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ReliabilityCause
 from service.scores.service import ScoringService, score_row, track_record_score
@@ -29,20 +28,7 @@ from service.scores.track_records import TrackRecord
 RELIABILITY_CHANGE_TOLERANCE = 0.001
 
 
-class StoredReliability(Protocol):
-    """The figures of a stored outlet score that say whether it moved."""
-
-    @property
-    def probability(self) -> float: ...
-    @property
-    def low(self) -> float: ...
-    @property
-    def high(self) -> float: ...
-    @property
-    def rated(self) -> bool: ...
-
-
-def reliability_moved(previous: StoredReliability, current: Reliability) -> bool:
+def reliability_moved(previous: StoredFigures, current: Reliability) -> bool:
     """True when ``current`` differs from ``previous`` by enough for a history entry."""
     return (
         max(

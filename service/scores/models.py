@@ -45,13 +45,9 @@ class Score(IdMixin, Base):
     evidence_at: Mapped[datetime | None]
 
 
-class ScoreFields(Protocol):
-    """A stored score as the API shows it: a ``Score`` row or a ``ScoreRecord``."""
+class StoredFigures(Protocol):
+    """The figures of a stored score: what says whether a newer one moved."""
 
-    @property
-    def id(self) -> int: ...
-    @property
-    def subject(self) -> str: ...
     @property
     def probability(self) -> float: ...
     @property
@@ -59,11 +55,20 @@ class ScoreFields(Protocol):
     @property
     def high(self) -> float: ...
     @property
+    def rated(self) -> bool: ...
+
+
+class ScoreFields(StoredFigures, Protocol):
+    """A stored score as the API shows it: a ``Score`` row or a ``ScoreRecord``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def subject(self) -> str: ...
+    @property
     def level(self) -> float: ...
     @property
     def grade(self) -> str: ...
-    @property
-    def rated(self) -> bool: ...
     @property
     def method(self) -> str: ...
     @property
