@@ -37,6 +37,11 @@ class EventCreate(StrictInput):
         return self
 
 
+ConsensusStatusName = Literal[
+    "consensus", "contested", "uncertain", "insufficient", "no_reports", "pending"
+]
+
+
 class EventRead(Schema):
     id: int
     title: str
@@ -48,7 +53,7 @@ class EventRead(Schema):
     window_end: datetime | None
     topic: str | None
     conflict: str | None
-    consensus_status: str | None = Field(
+    consensus_status: ConsensusStatusName | None = Field(
         description="Status of the newest consensus: consensus, contested, uncertain, "
         "insufficient or no_reports (see GET /v1/events/{id}/consensus)."
     )
@@ -64,11 +69,6 @@ class EventPage(PageMeta):
 class EventDetail(EventRead):
     claims: list[ClaimRead] = Field(description="The event's claims (first 500), oldest first.")
     claims_truncated: bool = Field(description="True when there are more; page /v1/claims.")
-
-
-ConsensusStatusName = Literal[
-    "consensus", "contested", "uncertain", "insufficient", "no_reports", "pending"
-]
 
 
 class CorroborationRead(Schema):
@@ -176,6 +176,11 @@ class ConsensusExplanation(Schema):
     )
 
 
+class ConsensusInterval(Schema):
+    low: float
+    high: float
+
+
 class ConsensusRead(Schema):
     id: int | None = Field(description="Null before anything was computed.")
     event_id: int
@@ -192,7 +197,7 @@ class ConsensusRead(Schema):
         description="The best-supported figure; null when contested, without figures, or "
         "before the first computation."
     )
-    interval: dict[str, float] | None = Field(
+    interval: ConsensusInterval | None = Field(
         description="{low, high} of the credible reports (around every competing figure when "
         "contested)."
     )

@@ -64,7 +64,7 @@ async def list_models(session: SessionDep, _admin: Admin, page: PageDep) -> Mode
     responses=problem_responses(),
     summary="What scores claims now, and whether this process has it loaded",
 )
-async def active_model(request: Request, session: SessionDep, _admin: Admin) -> ActiveModelRead:
+async def get_active_model(request: Request, session: SessionDep, _admin: Admin) -> ActiveModelRead:
     active = await ModelService(session).active()
     store = request.app.state.scoring.models
     loaded = store.loaded

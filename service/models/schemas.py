@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, Strict, field_validator
 
@@ -74,10 +74,22 @@ class QualityGateRead(Schema):
     rule: GateRuleRead
 
 
+ModelStatus = Literal["queued", "training", "ready", "failed", "cancelled", "stalled"]
+
+
+class ModelParamsRead(Schema):
+    model: dict[str, int | float] = Field(
+        default_factory=dict, description="The parameters the admin overrode."
+    )
+    activate: bool = Field(
+        default=False, description="Activate once trained, if it passes the quality gate."
+    )
+
+
 class ModelRead(Schema):
     id: int
     version: str
-    status: str = Field(
+    status: ModelStatus = Field(
         description="queued, training, ready, failed, cancelled; 'stalled' when a training "
         "process stopped reporting."
     )
@@ -85,7 +97,7 @@ class ModelRead(Schema):
     activated_at: datetime | None
     progress: float
     progress_message: str | None
-    params: dict[str, Any]
+    params: ModelParamsRead
     metrics: dict[str, Any] | None = Field(
         description="Held-out metrics: accuracy, ROC AUC, Brier, log loss, ECE and more, the "
         "track record's (track_record_*) on the same claims, and how parameters were chosen."

@@ -79,17 +79,24 @@ class OutletUpdate(StrictInput):
         return value
 
 
+class TransparencyRead(Schema):
+    methodology: bool | None
+    corrections_policy: bool | None
+    ownership_disclosed: bool | None
+    names_sources: bool | None
+
+
 class OutletRead(Schema):
     id: int
     slug: str
     name: str
-    kind: str
+    kind: OutletKind
     country: str | None
     affiliations: list[str]
     owner: str | None
     conflict_parties: list[str]
     on_the_ground: bool | None
-    transparency: dict[str, bool | None]
+    transparency: TransparencyRead
     notes: str | None
     archived: bool
     archived_at: datetime | None
@@ -133,12 +140,15 @@ class OutletRecordCreate(StrictInput):
         return key
 
 
+ExternalRating = Literal["very-high", "high", "mostly-factual", "mixed", "low", "very-low"]
+
+
 class OutletRecordRead(Schema):
     id: int
     outlet_id: int
     source: str
     as_of: datetime
-    external_rating: str | None
+    external_rating: ExternalRating | None
     verified: int
     refuted: int
     corrections: int
