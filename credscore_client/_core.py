@@ -154,7 +154,7 @@ def exchange(
         wait = retry.delay(response, attempt)
         if wait is None:
             return call.parse(response)
-        response.close()
+        # The answer was read in full (the clients do not stream): nothing is left open.
         yield wait
         attempt += 1
 
