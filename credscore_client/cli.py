@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import httpx
 from pydantic import ValidationError
 
 from credscore_client.client import DEFAULT_URL, Client
@@ -107,6 +108,13 @@ def run(args: argparse.Namespace, settings: object = None) -> int:
         except CredscoreError as exc:
             _err(f"error: {exc}")
             return 1
+        except httpx.TransportError as exc:
+            _err(f"error: cannot reach the service at {args.url}: {exc}")
+            return 1
+        except BrokenPipeError:
+            # The reader stopped early (`... | head`): quietly, without a traceback at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
 
 
 # -- rows and their outcomes -----------------------------------------------------------------
@@ -117,7 +125,6 @@ class Outcome:
     """What happened to the rows of a file: one error message per failed row (by line)."""
 
     done: int = 0
-    replayed: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
 
     def report(self, noun: str) -> int:
@@ -129,8 +136,7 @@ class Outcome:
             for line, message in self.errors:
                 table.add_row(str(line), message)
             Console(stderr=True).print(table)
-        replayed = f" ({self.replayed} already there)" if self.replayed else ""
-        _err(f"{self.done} {noun} recorded{replayed}, {len(self.errors)} failed")
+        _err(f"{noun}: {self.done} recorded, {len(self.errors)} refused")
         return 1 if self.errors else 0
 
 
@@ -179,13 +185,20 @@ def claim_from_csv(row: dict[str, Any]) -> dict[str, Any]:
         if name in claim:
             claim[name] = int(claim[name]) if str(claim[name]).isdigit() else claim[name]
     figure: dict[str, Any] = {
-        name: (row[name] if name == "unit" else float(row[name]))
+        name: (row[name] if name == "unit" else _number(name, row[name]))
         for name in FIGURE_COLUMNS
         if name in row
     }
     if figure:
         claim["figure"] = figure
     return claim
+
+
+def _number(column: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{column}: not a number: {text!r}") from None
 
 
 def _file_format(args: argparse.Namespace) -> str:

@@ -41,6 +41,33 @@ class Page(Model, Generic[ItemT]):
     next_cursor: str | None
 
 
+class ConsensusStatus(StrEnum):
+    CONSENSUS = "consensus"
+    CONTESTED = "contested"
+    UNCERTAIN = "uncertain"
+    INSUFFICIENT = "insufficient"
+    NO_REPORTS = "no_reports"
+    PENDING = "pending"
+
+
+class ExternalRating(StrEnum):
+    VERY_HIGH = "very-high"
+    HIGH = "high"
+    MOSTLY_FACTUAL = "mostly-factual"
+    MIXED = "mixed"
+    LOW = "low"
+    VERY_LOW = "very-low"
+
+
+class ModelStatus(StrEnum):
+    QUEUED = "queued"
+    TRAINING = "training"
+    READY = "ready"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    STALLED = "stalled"
+
+
 class Grade(StrEnum):
     A = "A"
     B = "B"
@@ -106,17 +133,6 @@ class AdmiraltyRead(Model):
 class ApiKeyCreate(Input):
     name: str
     scopes: list[Scope]
-
-
-class ApiKeyCreated(Model):
-    id: int
-    name: str
-    prefix: str
-    scopes: list[Scope]
-    created_at: datetime
-    created_by: str | None
-    revoked_at: datetime | None
-    key: str
 
 
 class ApiKeyRead(Model):
@@ -209,7 +225,7 @@ class ConsensusInterval(Model):
 class ConsensusRead(Model):
     id: int | None
     event_id: int
-    status: Literal["consensus", "contested", "uncertain", "insufficient", "no_reports", "pending"]
+    status: ConsensusStatus
     status_meaning: str
     estimate: float | None
     interval: ConsensusInterval | None
@@ -265,28 +281,6 @@ class EventCreate(Input):
     conflict: str | None = None
 
 
-class EventDetail(Model):
-    id: int
-    title: str
-    description: str | None
-    quantity_kind: str | None
-    unit: str | None
-    place: str | None
-    window_start: datetime | None
-    window_end: datetime | None
-    topic: str | None
-    conflict: str | None
-    consensus_status: (
-        Literal["consensus", "contested", "uncertain", "insufficient", "no_reports", "pending"]
-        | None
-    )
-    consensus_stale: bool
-    created_at: datetime
-    updated_at: datetime
-    claims: list[ClaimRead]
-    claims_truncated: bool
-
-
 class EventRead(Model):
     id: int
     title: str
@@ -298,10 +292,7 @@ class EventRead(Model):
     window_end: datetime | None
     topic: str | None
     conflict: str | None
-    consensus_status: (
-        Literal["consensus", "contested", "uncertain", "insufficient", "no_reports", "pending"]
-        | None
-    )
+    consensus_status: ConsensusStatus | None
     consensus_stale: bool
     created_at: datetime
     updated_at: datetime
@@ -361,7 +352,7 @@ class ModelParamsRead(Model):
 class ModelRead(Model):
     id: int
     version: str
-    status: Literal["queued", "training", "ready", "failed", "cancelled", "stalled"]
+    status: ModelStatus
     active: bool
     activated_at: datetime | None
     progress: float
@@ -452,9 +443,7 @@ class OutletRecordRead(Model):
     outlet_id: int
     source: str
     as_of: datetime
-    external_rating: (
-        Literal["very-high", "high", "mostly-factual", "mixed", "low", "very-low"] | None
-    )
+    external_rating: ExternalRating | None
     verified: int
     refuted: int
     corrections: int
@@ -584,15 +573,16 @@ class VerdictRead(Model):
     created_by: str | None
 
 
-class VerdictRecorded(Model):
-    id: int
-    claim_id: int
-    rating: Rating
-    source: str
-    decided_at: datetime
-    note: str | None
-    created_at: datetime
-    created_by: str | None
+class ApiKeyCreated(ApiKeyRead):
+    key: str
+
+
+class EventDetail(EventRead):
+    claims: list[ClaimRead]
+    claims_truncated: bool
+
+
+class VerdictRecorded(VerdictRead):
     outlet_reliability: ScoreRead
 
 

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
@@ -37,9 +38,15 @@ class EventCreate(StrictInput):
         return self
 
 
-ConsensusStatusName = Literal[
-    "consensus", "contested", "uncertain", "insufficient", "no_reports", "pending"
-]
+class ConsensusStatus(StrEnum):
+    """scoring.reconcile.Status, and pending: queued for the event's first computation."""
+
+    CONSENSUS = "consensus"
+    CONTESTED = "contested"
+    UNCERTAIN = "uncertain"
+    INSUFFICIENT = "insufficient"
+    NO_REPORTS = "no_reports"
+    PENDING = "pending"
 
 
 class EventRead(Schema):
@@ -53,7 +60,7 @@ class EventRead(Schema):
     window_end: datetime | None
     topic: str | None
     conflict: str | None
-    consensus_status: ConsensusStatusName | None = Field(
+    consensus_status: ConsensusStatus | None = Field(
         description="Status of the newest consensus: consensus, contested, uncertain, "
         "insufficient or no_reports (see GET /v1/events/{id}/consensus)."
     )
@@ -184,7 +191,7 @@ class ConsensusInterval(Schema):
 class ConsensusRead(Schema):
     id: int | None = Field(description="Null before anything was computed.")
     event_id: int
-    status: ConsensusStatusName = Field(
+    status: ConsensusStatus = Field(
         description=f"consensus: at least {CONSENSUS_MIN_REPORTS} independent sources support "
         f"one figure with confidence of at least {CONSENSUS_CONFIDENCE:.0%}; contested: "
         "far-apart figures have comparable "

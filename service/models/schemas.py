@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import Field, Strict, field_validator
 
@@ -74,7 +75,13 @@ class QualityGateRead(Schema):
     rule: GateRuleRead
 
 
-ModelStatus = Literal["queued", "training", "ready", "failed", "cancelled", "stalled"]
+class ModelStatus(StrEnum):
+    QUEUED = "queued"
+    TRAINING = "training"
+    READY = "ready"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    STALLED = "stalled"
 
 
 class ModelParamsRead(Schema):

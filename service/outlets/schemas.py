@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -140,7 +141,15 @@ class OutletRecordCreate(StrictInput):
         return key
 
 
-ExternalRating = Literal["very-high", "high", "mostly-factual", "mixed", "low", "very-low"]
+class ExternalRating(StrEnum):
+    """Factual-reporting levels (scoring.reliability.EXTERNAL_RATING_MEAN)."""
+
+    VERY_HIGH = "very-high"
+    HIGH = "high"
+    MOSTLY_FACTUAL = "mostly-factual"
+    MIXED = "mixed"
+    LOW = "low"
+    VERY_LOW = "very-low"
 
 
 class OutletRecordRead(Schema):

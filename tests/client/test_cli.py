@@ -31,13 +31,15 @@ def test_submit_a_csv_reports_each_refused_row_and_resubmits_nothing_twice(
         f"{outlet},37 civilians killed,2017-08-21T22:00:00Z,37,people\n"
         "no-such-outlet,42 killed,,,\n"
         f"{outlet},the bridge is down,,,\n"
+        f"{outlet},a figure,,lots,people\n"
     )
     first = live_service.credscore("remote", "claims", "submit", str(claims))
     assert first.returncode == 1, first.stderr
     ids = [int(line) for line in first.stdout.split()]
     assert len(ids) == 2
-    assert "2 claims recorded, 1 failed" in first.stderr
+    assert "claims: 2 recorded, 2 refused" in first.stderr
     assert "no-such-outlet" in first.stderr
+    assert "value: not a number: 'lots'" in first.stderr
     again = live_service.credscore("remote", "claims", "submit", str(claims))
     assert [int(line) for line in again.stdout.split()] == ids
     with Client(live_service.url, live_service.admin_key) as client:
@@ -61,7 +63,7 @@ def test_submit_json_lines_from_stdin(live_service: LiveService, outlet: str) ->
     )
     assert result.returncode == 1
     assert len(result.stdout.split()) == 2
-    assert "2 claims recorded, 2 failed" in result.stderr
+    assert "claims: 2 recorded, 2 refused" in result.stderr
     assert "not JSON" in result.stderr
     assert "colour" in result.stderr
 
@@ -87,7 +89,7 @@ def test_record_verdicts_one_and_from_a_file(
         "remote", "verdicts", "record", "--file", str(verdicts), "--source", "archive"
     )
     assert many.returncode == 1
-    assert "2 verdicts recorded, 1 failed" in many.stderr
+    assert "verdicts: 2 recorded, 1 refused" in many.stderr
     with Client(live_service.url, live_service.admin_key) as client:
         ratings = {c.id: [v.rating for v in client.verdicts_list(c.id)] for c in claims}
         sources = {v.source for c in claims for v in client.verdicts_list(c.id)}
@@ -127,6 +129,13 @@ def test_export_pages_through_claims_outlets_and_scores(
     rows = list(csv.DictReader(io.StringIO(scores.stdout)))
     assert {int(row["claim_id"]) for row in rows} == every_claim
     assert all(0 <= float(row["probability"]) <= 1 for row in rows)
+
+
+def test_an_unreachable_service_is_one_clear_error(live_service: LiveService) -> None:
+    result = live_service.credscore("remote", "--url", "http://127.0.0.1:9", "export", "claims")
+    assert result.returncode == 1
+    assert "error: cannot reach the service at http://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_wrong_key_is_one_clear_error(live_service: LiveService) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from scoring.reconcile import Status
+from scoring.reliability import EXTERNAL_RATING_MEAN
 from service.app import create_app
 from service.settings import Settings
 
@@ -76,6 +78,8 @@ def test_closed_sets_of_values_are_enums(document: dict[str, Any]) -> None:
     assert values("ApiKeyRead", "scopes") == set()  # an array: its items are the enum
     assert schemas["ApiKeyRead"]["properties"]["scopes"]["items"]["$ref"].endswith("/Scope")
     assert values("VerdictRead", "rating") >= {"true", "mostly-false", "unverifiable"}
+    assert values("OutletRecordRead", "external_rating") == set(EXTERNAL_RATING_MEAN)
+    assert values("ConsensusRead", "status") == {s.value for s in Status} | {"pending"}
     assert set(schemas["ConsensusInterval"]["required"]) == {"low", "high"}
 
 
