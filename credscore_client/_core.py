@@ -41,7 +41,7 @@ class Call(Generic[T_co]):
     method: str
     path: str
     parse: Callable[[httpx.Response], T_co]
-    query: Mapping[str, QueryValue] = field(default_factory=dict)
+    query: Mapping[str, Any] = field(default_factory=dict)
     body: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
 

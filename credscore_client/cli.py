@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,16 +207,32 @@ def _file_format(args: argparse.Namespace) -> str:
     return "jsonl" if args.file.endswith((".jsonl", ".ndjson", ".json")) else "csv"
 
 
-def _progress(rows: list[Any], description: str) -> Iterable[Any]:
+def each_row(
+    rows: list[tuple[int, dict[str, Any]]],
+    noun: str,
+    send: Callable[[int, dict[str, Any]], int],
+) -> int:
+    """Send each row with a progress bar (stderr), print each stored id (stdout), then the
+    refused rows by line and a summary; 1 if any row was refused. A key the service does not
+    accept (401, 403) stops the run: no other row could fare better."""
+    from rich.console import Console
     from rich.progress import track
 
-    return track(rows, description=description, console=_stderr_console(), transient=True)
-
-
-def _stderr_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True)
+    outcome = Outcome()
+    progress = track(
+        rows, description=f"{noun}: {len(rows)}", console=Console(stderr=True), transient=True
+    )
+    for line, row in progress:
+        try:
+            stored_id = send(line, row)
+        except (CredscoreError, ValidationError, ValueError) as exc:
+            if isinstance(exc, CredscoreError) and exc.status in (401, 403):
+                raise
+            outcome.errors.append((line, _describe(exc)))
+            continue
+        outcome.done += 1
+        print(stored_id, flush=True)
+    return outcome.report(noun)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -228,24 +244,17 @@ def cmd_submit_claims(args: argparse.Namespace, client: Client) -> int:
         handle = _open_text(args.file, stack)
         rows = list(_jsonl_rows(handle) if jsonl else _csv_rows(handle))
     origin = "stdin" if args.file == "-" else str(Path(args.file).resolve())
-    outcome = Outcome()
-    for line, row in _progress(rows, f"submitting {len(rows)} claims"):
-        try:
-            if "_error" in row:
-                raise ValueError(row["_error"])
-            claim = row if jsonl else claim_from_csv(row)
-            # The same row of the same file always sends the same key: submitting a file
-            # again (after an interruption) stores none of its claims twice.
-            key = hashlib.sha256(f"{origin}:{line}:{json.dumps(row, sort_keys=True)}".encode())
-            stored = client.claims_create(claim, idempotency_key=key.hexdigest())
-        except (CredscoreError, ValidationError, ValueError) as exc:
-            if isinstance(exc, CredscoreError) and exc.status in (401, 403):
-                raise
-            outcome.errors.append((line, _describe(exc)))
-            continue
-        outcome.done += 1
-        print(stored.id, flush=True)
-    return outcome.report("claims")
+
+    def submit(line: int, row: dict[str, Any]) -> int:
+        if "_error" in row:
+            raise ValueError(row["_error"])
+        # The same row of the same file always sends the same key: submitting a file again
+        # (after an interruption) stores none of its claims twice.
+        key = hashlib.sha256(f"{origin}:{line}:{json.dumps(row, sort_keys=True)}".encode())
+        claim = row if jsonl else claim_from_csv(row)
+        return client.claims_create(claim, idempotency_key=key.hexdigest()).id
+
+    return each_row(rows, "claims", submit)
 
 
 def cmd_record_verdicts(args: argparse.Namespace, client: Client) -> int:
@@ -267,21 +276,14 @@ def cmd_record_verdicts(args: argparse.Namespace, client: Client) -> int:
         return 0
     with ExitStack() as stack:
         rows = list(_csv_rows(_open_text(args.file, stack)))
-    outcome = Outcome()
-    for line, row in _progress(rows, f"recording {len(rows)} verdicts"):
-        try:
-            claim_id = int(row.pop("claim_id", ""))
-            if args.source and "source" not in row:
-                row["source"] = args.source
-            recorded = client.verdicts_record(claim_id, row)
-        except (CredscoreError, ValidationError, ValueError) as exc:
-            if isinstance(exc, CredscoreError) and exc.status in (401, 403):
-                raise
-            outcome.errors.append((line, _describe(exc)))
-            continue
-        outcome.done += 1
-        print(recorded.id, flush=True)
-    return outcome.report("verdicts")
+
+    def record(line: int, row: dict[str, Any]) -> int:
+        claim_id = int(row.pop("claim_id", ""))
+        if args.source and "source" not in row:
+            row["source"] = args.source
+        return client.verdicts_record(claim_id, row).id
+
+    return each_row(rows, "verdicts", record)
 
 
 def claim_row(claim: ClaimRead) -> dict[str, Any]:

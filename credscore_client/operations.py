@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from credscore_client._core import Call, body, path, returns, returns_nothing
 from credscore_client.models import (
@@ -62,8 +62,13 @@ def idempotency_headers(key: str | None) -> dict[str, str]:
     return {"Idempotency-Key": key or uuid.uuid4().hex}
 
 
-def _paging(cursor: str | None, limit: int | None, order: Order | None) -> dict[str, Any]:
-    return {"cursor": cursor, "limit": limit, "order": order}
+class Paging(TypedDict, total=False):
+    """The list operations' paging: ``limit`` items a page (at most 500), ``order`` asc (the
+    default, oldest first) or desc, from ``cursor`` (a page's next_cursor)."""
+
+    cursor: str
+    limit: int
+    order: Order
 
 
 # -- health --------------------------------------------------------------------------------
@@ -91,9 +96,7 @@ def outlets_list(
     conflict: str | None = None,
     q: str | None = None,
     include_archived: bool | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-    order: Order | None = None,
+    **paging: Unpack[Paging],
 ) -> Call[OutletPage]:
     return Call(
         "GET",
@@ -106,7 +109,7 @@ def outlets_list(
             "q": q,
             "include_archived": include_archived,
         }
-        | _paging(cursor, limit, order),
+        | paging,
     )
 
 
@@ -162,16 +165,13 @@ def outlets_get_reliability(
 
 def outlets_reliability_history(
     outlet_ref: Ref,
-    *,
-    cursor: str | None = None,
-    limit: int | None = None,
-    order: Order | None = None,
+    **paging: Unpack[Paging],
 ) -> Call[ScorePage]:
     return Call(
         "GET",
         path("/v1/outlets/{}/reliability/history", outlet_ref),
         returns(ScorePage),
-        query=_paging(cursor, limit, order),
+        query=dict(paging),
     )
 
 
@@ -179,30 +179,25 @@ def outlets_list_dependencies(
     outlet_ref: Ref,
     *,
     min_probability: float | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-    order: Order | None = None,
+    **paging: Unpack[Paging],
 ) -> Call[OutletDependencyPage]:
     return Call(
         "GET",
         path("/v1/outlets/{}/dependencies", outlet_ref),
         returns(OutletDependencyPage),
-        query={"min_probability": min_probability} | _paging(cursor, limit, order),
+        query={"min_probability": min_probability} | paging,
     )
 
 
 def outlets_list_records(
     outlet_ref: Ref,
-    *,
-    cursor: str | None = None,
-    limit: int | None = None,
-    order: Order | None = None,
+    **paging: Unpack[Paging],
 ) -> Call[OutletRecordPage]:
     return Call(
         "GET",
         path("/v1/outlets/{}/records", outlet_ref),
         returns(OutletRecordPage),
-        query=_paging(cursor, limit, order),
+        query=dict(paging),
     )
 
 
@@ -261,9 +256,7 @@ def claims_list(
     event_id: int | None = None,
     topic: str | None = None,
     since: datetime | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-    order: Order | None = None,
+    **paging: Unpack[Paging],
 ) -> Call[ClaimPage]:
     return Call(
         "GET",
@@ -277,7 +270,7 @@ def claims_list(
             "topic": topic,
             "since": since,
         }
-        | _paging(cursor, limit, order),
+        | paging,
     )
 
 
@@ -287,16 +280,13 @@ def claims_get(claim_id: int) -> Call[ClaimRead]:
 
 def claims_list_scores(
     claim_id: int,
-    *,
-    cursor: str | None = None,
-    limit: int | None = None,
-    order: Order | None = None,
+    **paging: Unpack[Paging],
 ) -> Call[ScorePage]:
     return Call(
         "GET",
         path("/v1/claims/{}/scores", claim_id),
         returns(ScorePage),
-        query=_paging(cursor, limit, order),
+        query=dict(paging),
     )
 
 
@@ -316,16 +306,13 @@ def verdicts_record(
 
 def verdicts_list(
     claim_id: int,
-    *,
-    cursor: str | None = None,
-    limit: int | None = None,
-    order: Order | None = None,
+    **paging: Unpack[Paging],
 ) -> Call[VerdictPage]:
     return Call(
         "GET",
         path("/v1/claims/{}/verdicts", claim_id),
         returns(VerdictPage),
-        query=_paging(cursor, limit, order),
+        query=dict(paging),
     )
 
 
@@ -341,16 +328,13 @@ def events_list(
     topic: str | None = None,
     conflict: str | None = None,
     status: Status | str | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-    order: Order | None = None,
+    **paging: Unpack[Paging],
 ) -> Call[EventPage]:
     return Call(
         "GET",
         "/v1/events",
         returns(EventPage),
-        query={"topic": topic, "conflict": conflict, "status": status}
-        | _paging(cursor, limit, order),
+        query={"topic": topic, "conflict": conflict, "status": status} | paging,
     )
 
 
@@ -364,16 +348,13 @@ def events_get_consensus(event_id: int) -> Call[ConsensusRead]:
 
 def events_consensus_history(
     event_id: int,
-    *,
-    cursor: str | None = None,
-    limit: int | None = None,
-    order: Order | None = None,
+    **paging: Unpack[Paging],
 ) -> Call[ConsensusPage]:
     return Call(
         "GET",
         path("/v1/events/{}/consensus/history", event_id),
         returns(ConsensusPage),
-        query=_paging(cursor, limit, order),
+        query=dict(paging),
     )
 
 
@@ -389,9 +370,9 @@ def models_train(
 
 
 def models_list(
-    *, cursor: str | None = None, limit: int | None = None, order: Order | None = None
+    **paging: Unpack[Paging],
 ) -> Call[ModelPage]:
-    return Call("GET", "/v1/models", returns(ModelPage), query=_paging(cursor, limit, order))
+    return Call("GET", "/v1/models", returns(ModelPage), query=dict(paging))
 
 
 def models_get_active() -> Call[ActiveModelRead]:
@@ -427,9 +408,9 @@ def api_keys_create(key: ApiKeyCreate | Mapping[str, Any]) -> Call[ApiKeyCreated
 
 
 def api_keys_list(
-    *, cursor: str | None = None, limit: int | None = None, order: Order | None = None
+    **paging: Unpack[Paging],
 ) -> Call[ApiKeyPage]:
-    return Call("GET", "/v1/api-keys", returns(ApiKeyPage), query=_paging(cursor, limit, order))
+    return Call("GET", "/v1/api-keys", returns(ApiKeyPage), query=dict(paging))
 
 
 def api_keys_revoke(key_id: int) -> Call[ApiKeyRead]:

@@ -4,9 +4,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from service.outlets.models import OutletKind
+from service.outlets.models import TRANSPARENCY_PRACTICES, OutletKind
 from service.schemas import (
     AwareDatetime,
     PageMeta,
@@ -81,10 +81,20 @@ class OutletUpdate(StrictInput):
 
 
 class TransparencyRead(Schema):
+    """Each practice: true, false, or null when unknown."""
+
     methodology: bool | None
     corrections_policy: bool | None
     ownership_disclosed: bool | None
     names_sources: bool | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unknown_when_absent(cls, value: object) -> object:
+        # The column holds only the practices ever stated (a row made without any holds {}).
+        if isinstance(value, dict):
+            return {name: value.get(name) for name in TRANSPARENCY_PRACTICES}
+        return value
 
 
 class OutletRead(Schema):

@@ -70,12 +70,14 @@ def live_service(
     tmp_path_factory: pytest.TempPathFactory,
     sqlite_template: Path,
 ) -> Iterator[LiveService]:
+    cleaner: Engine | None = None
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("live") / "live.db"
         shutil.copyfile(sqlite_template, path)
         database_url = f"sqlite:///{path}"
     else:
         database_url = request.getfixturevalue("postgres_database")
+        cleaner = request.getfixturevalue("postgres_cleaner")
     env = os.environ | {
         "CREDSCORE_DATABASE_URL": database_url,
         "CREDSCORE_ENVIRONMENT": "test",
@@ -115,6 +117,5 @@ def live_service(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if request.param == "postgresql":
-            cleaner: Engine = request.getfixturevalue("postgres_cleaner")
+        if cleaner is not None:
             _empty_all_tables(cleaner)
