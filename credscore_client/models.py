@@ -477,7 +477,6 @@ class Problem(Model):
     instance: str | None = None
     request_id: str | None = None
     errors: list[FieldError] | None = None
-    quality_gate: dict[str, Any] | None = None
 
 
 class QualityGateRead(Model):
@@ -571,6 +570,12 @@ class VerdictRead(Model):
     note: str | None
     created_at: datetime
     created_by: str | None
+
+
+class QualityGateProblem(Problem):
+    """A 409 on activation: for /problems/quality-gate, the figures and the rule."""
+
+    quality_gate: QualityGateRead | None = None
 
 
 class ApiKeyCreated(ApiKeyRead):

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, Strict, field_validator
 
+from service.errors import Problem
 from service.schemas import PageMeta, Schema, StrictCount, StrictFlag, StrictInput
 
 StrictNumber = Annotated[float, Strict()]
@@ -90,6 +91,16 @@ class ModelParamsRead(Schema):
     )
     activate: bool = Field(
         default=False, description="Activate once trained, if it passes the quality gate."
+    )
+
+
+class QualityGateProblem(Problem):
+    """A 409 on activation: for /problems/quality-gate, the figures and the rule."""
+
+    quality_gate: QualityGateRead | None = Field(
+        default=None,
+        description="For /problems/quality-gate: the held-out figures of the model and of the "
+        "track record, and the rule they were judged by.",
     )
 
 

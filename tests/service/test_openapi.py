@@ -17,7 +17,7 @@ from service.app import create_app
 from service.settings import Settings
 
 # Documents whose members are open by design (each model run records its own metrics).
-OPEN_FIELDS = {("ModelRead", "metrics"), ("Problem", "quality_gate")}
+OPEN_FIELDS = {("ModelRead", "metrics")}
 
 
 @pytest.fixture(scope="module")
