@@ -13,6 +13,7 @@ COPY pyproject.toml requirements.lock README.md alembic.ini ./
 COPY service ./service
 COPY scoring ./scoring
 COPY migrations ./migrations
+COPY credscore_client ./credscore_client
 RUN pip install -c requirements.lock .
 
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin credscore \

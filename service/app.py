@@ -30,6 +30,7 @@ from service.jobs.runner import JobRunner
 from service.logging import BodySizeLimitMiddleware, RequestContextMiddleware, configure_logging
 from service.models.launcher import TrainingLauncher
 from service.models.router import router as models_router
+from service.openapi import operation_id
 from service.outlets.router import router as outlets_router
 from service.scores.service import ScoringService
 from service.scores.track_records import TrackRecordStore
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
         # Starlette's slash redirects build an absolute Location from the Host header.
         redirect_slashes=False,
         # Served offline by service/docs/router.py (FastAPI's own pages load from a CDN).

@@ -1,4 +1,4 @@
-"""The `credscore` command: serve, migrate, seed-demo, create-api-key, eval."""
+"""The `credscore` command: serve, migrate, seed-demo, create-api-key, eval, remote."""
 
 from __future__ import annotations
 
@@ -301,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(handler=cmd_models)
 
     _add_eval_commands(subparsers)
+    from credscore_client.cli import add_remote_commands
+
+    add_remote_commands(subparsers)
     return parser
 
 

@@ -50,11 +50,6 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(
         default=None, description="Per-field errors, for validation problems."
     )
-    quality_gate: dict[str, Any] | None = Field(
-        default=None,
-        description="For /problems/quality-gate: the held-out figures of the model and of the "
-        "track record, and the rule they were judged by.",
-    )
 
 
 class CredscoreError(Exception):
@@ -309,12 +304,18 @@ async def error_response(request: Request, exc: Exception) -> Response:
     raise exc
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {
-        "model": Problem,
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+def declared_problem(description: str, model: type[Problem] = Problem) -> dict[str, Any]:
+    """An OpenAPI response declared as problem+json of ``model`` (Problem or a subclass)."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {
+        "model": model,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}},
         "description": description,
     }
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: declared_problem(description)
     for status, description in {
         400: "Malformed request (for instance, a body that is not JSON).",
         401: "Missing, unknown or revoked API key.",
@@ -337,9 +338,5 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
     responses = dict(PROBLEM_RESPONSES)
     for status in statuses:
-        responses[status] = {
-            "model": Problem,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-            "description": extra.get(status, HTTPStatus(status).phrase),
-        }
+        responses[status] = declared_problem(extra.get(status, HTTPStatus(status).phrase))
     return responses

@@ -109,7 +109,8 @@ async def preview_claim(state: Any, session: AsyncSession, item: ClaimCreate) ->
     "/v1/claims",
     status_code=status.HTTP_201_CREATED,
     response_model=ClaimRead,
-    responses=problem_responses() | {200: {"description": "A replay of an earlier request."}},
+    responses=problem_responses()
+    | {200: {"model": ClaimRead, "description": "A replay of an earlier request."}},
     summary="Submit a claim; it is scored and stored",
 )
 async def create_claim(
@@ -134,10 +135,11 @@ async def create_claim(
     "/v1/claims/batch",
     status_code=status.HTTP_201_CREATED,
     response_model=ClaimBatchRead,
-    responses=problem_responses(413) | {200: {"description": "A replay of an earlier request."}},
+    responses=problem_responses(413)
+    | {200: {"model": ClaimBatchRead, "description": "A replay of an earlier request."}},
     summary="Submit up to 1,000 claims: all valid and stored, or none (per-item errors)",
 )
-async def create_claims(
+async def create_claim_batch(
     body: ClaimBatchCreate,
     response: Response,
     session: SessionDep,
@@ -252,7 +254,7 @@ async def get_claim(
     responses=problem_responses(404),
     summary="Every score the claim has had, oldest first (order=desc: newest first)",
 )
-async def claim_scores(
+async def list_claim_scores(
     claim_id: ClaimId,
     session: SessionDep,
     scoring: ScoringDep,

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
@@ -37,6 +38,17 @@ class EventCreate(StrictInput):
         return self
 
 
+class ConsensusStatus(StrEnum):
+    """scoring.reconcile.Status, and pending: queued for the event's first computation."""
+
+    CONSENSUS = "consensus"
+    CONTESTED = "contested"
+    UNCERTAIN = "uncertain"
+    INSUFFICIENT = "insufficient"
+    NO_REPORTS = "no_reports"
+    PENDING = "pending"
+
+
 class EventRead(Schema):
     id: int
     title: str
@@ -48,7 +60,7 @@ class EventRead(Schema):
     window_end: datetime | None
     topic: str | None
     conflict: str | None
-    consensus_status: str | None = Field(
+    consensus_status: ConsensusStatus | None = Field(
         description="Status of the newest consensus: consensus, contested, uncertain, "
         "insufficient or no_reports (see GET /v1/events/{id}/consensus)."
     )
@@ -64,11 +76,6 @@ class EventPage(PageMeta):
 class EventDetail(EventRead):
     claims: list[ClaimRead] = Field(description="The event's claims (first 500), oldest first.")
     claims_truncated: bool = Field(description="True when there are more; page /v1/claims.")
-
-
-ConsensusStatusName = Literal[
-    "consensus", "contested", "uncertain", "insufficient", "no_reports", "pending"
-]
 
 
 class CorroborationRead(Schema):
@@ -176,10 +183,15 @@ class ConsensusExplanation(Schema):
     )
 
 
+class ConsensusInterval(Schema):
+    low: float
+    high: float
+
+
 class ConsensusRead(Schema):
     id: int | None = Field(description="Null before anything was computed.")
     event_id: int
-    status: ConsensusStatusName = Field(
+    status: ConsensusStatus = Field(
         description=f"consensus: at least {CONSENSUS_MIN_REPORTS} independent sources support "
         f"one figure with confidence of at least {CONSENSUS_CONFIDENCE:.0%}; contested: "
         "far-apart figures have comparable "
@@ -192,7 +204,7 @@ class ConsensusRead(Schema):
         description="The best-supported figure; null when contested, without figures, or "
         "before the first computation."
     )
-    interval: dict[str, float] | None = Field(
+    interval: ConsensusInterval | None = Field(
         description="{low, high} of the credible reports (around every competing figure when "
         "contested)."
     )

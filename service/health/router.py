@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
@@ -13,18 +15,18 @@ _OK = b'{"status":"ok"}'
 
 
 class Health(BaseModel):
-    status: str
+    status: Literal["ok"]
 
 
 class Readiness(BaseModel):
-    status: str
+    status: Literal["ok", "unavailable", "migrations pending"]
     database: str
     migration: str | None
     expected_migration: str | None
 
 
 @router.get("/healthz", response_model=Health, summary="The process is up")
-async def healthz() -> Response:
+async def liveness() -> Response:
     return Response(_OK, media_type="application/json")
 
 
@@ -34,7 +36,7 @@ async def healthz() -> Response:
     responses={503: {"model": Readiness, "description": "Not ready: see database/migration."}},
     summary="The database is reachable and its schema is at the code's migration head",
 )
-async def readyz(request: Request) -> JSONResponse:
+async def readiness(request: Request) -> JSONResponse:
     engine: AsyncEngine = request.app.state.engine
     expected = head_revision()
     try:

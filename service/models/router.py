@@ -5,9 +5,15 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response, status
 
 from service.dependencies import Admin, PageDep, RequestIdDep, SessionDep
-from service.errors import Conflict, problem_responses
+from service.errors import Conflict, declared_problem, problem_responses
 from service.models.models import ModelVersion
-from service.models.schemas import ActiveModelRead, ModelPage, ModelRead, ModelTrainRequest
+from service.models.schemas import (
+    ActiveModelRead,
+    ModelPage,
+    ModelRead,
+    ModelTrainRequest,
+    QualityGateProblem,
+)
 from service.models.service import TRAINING_STATES, ModelService, displayed_status, quality_gate
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
@@ -64,7 +70,7 @@ async def list_models(session: SessionDep, _admin: Admin, page: PageDep) -> Mode
     responses=problem_responses(),
     summary="What scores claims now, and whether this process has it loaded",
 )
-async def active_model(request: Request, session: SessionDep, _admin: Admin) -> ActiveModelRead:
+async def get_active_model(request: Request, session: SessionDep, _admin: Admin) -> ActiveModelRead:
     active = await ModelService(session).active()
     store = request.app.state.scoring.models
     loaded = store.loaded
@@ -99,7 +105,13 @@ async def get_model(model_id: ModelId, session: SessionDep, _admin: Admin) -> Mo
 @router.post(
     "/{model_id}/activate",
     response_model=ModelRead,
-    responses=problem_responses(404, 409),
+    responses=problem_responses(404)
+    | {
+        409: declared_problem(
+            "Not ready, or below the quality gate (then `quality_gate` says why).",
+            QualityGateProblem,
+        )
+    },
     summary="Make this ready model the one that scores claims (if it passes the quality gate)",
     description="A model becomes active only if, on held-out verdicts it never trained on, it "
     "beats the track record (see `quality_gate` on the model). Otherwise the answer is 409 "

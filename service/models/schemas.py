@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field, Strict, field_validator
 
+from service.errors import Problem
 from service.schemas import PageMeta, Schema, StrictCount, StrictFlag, StrictInput
 
 StrictNumber = Annotated[float, Strict()]
@@ -74,10 +76,38 @@ class QualityGateRead(Schema):
     rule: GateRuleRead
 
 
+class ModelStatus(StrEnum):
+    QUEUED = "queued"
+    TRAINING = "training"
+    READY = "ready"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    STALLED = "stalled"
+
+
+class ModelParamsRead(Schema):
+    model: dict[str, int | float] = Field(
+        default_factory=dict, description="The parameters the admin overrode."
+    )
+    activate: bool = Field(
+        default=False, description="Activate once trained, if it passes the quality gate."
+    )
+
+
+class QualityGateProblem(Problem):
+    """A 409 on activation: for /problems/quality-gate, the figures and the rule."""
+
+    quality_gate: QualityGateRead | None = Field(
+        default=None,
+        description="For /problems/quality-gate: the held-out figures of the model and of the "
+        "track record, and the rule they were judged by.",
+    )
+
+
 class ModelRead(Schema):
     id: int
     version: str
-    status: str = Field(
+    status: ModelStatus = Field(
         description="queued, training, ready, failed, cancelled; 'stalled' when a training "
         "process stopped reporting."
     )
@@ -85,7 +115,7 @@ class ModelRead(Schema):
     activated_at: datetime | None
     progress: float
     progress_message: str | None
-    params: dict[str, Any]
+    params: ModelParamsRead
     metrics: dict[str, Any] | None = Field(
         description="Held-out metrics: accuracy, ROC AUC, Brier, log loss, ECE and more, the "
         "track record's (track_record_*) on the same claims, and how parameters were chosen."

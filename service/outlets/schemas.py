@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from service.outlets.models import OutletKind
+from service.outlets.models import TRANSPARENCY_PRACTICES, OutletKind
 from service.schemas import (
     AwareDatetime,
     PageMeta,
@@ -79,17 +80,34 @@ class OutletUpdate(StrictInput):
         return value
 
 
+class TransparencyRead(Schema):
+    """Each practice: true, false, or null when unknown."""
+
+    methodology: bool | None
+    corrections_policy: bool | None
+    ownership_disclosed: bool | None
+    names_sources: bool | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unknown_when_absent(cls, value: object) -> object:
+        # The column holds only the practices ever stated (a row made without any holds {}).
+        if isinstance(value, dict):
+            return {name: value.get(name) for name in TRANSPARENCY_PRACTICES}
+        return value
+
+
 class OutletRead(Schema):
     id: int
     slug: str
     name: str
-    kind: str
+    kind: OutletKind
     country: str | None
     affiliations: list[str]
     owner: str | None
     conflict_parties: list[str]
     on_the_ground: bool | None
-    transparency: dict[str, bool | None]
+    transparency: TransparencyRead
     notes: str | None
     archived: bool
     archived_at: datetime | None
@@ -133,12 +151,23 @@ class OutletRecordCreate(StrictInput):
         return key
 
 
+class ExternalRating(StrEnum):
+    """Factual-reporting levels (scoring.reliability.EXTERNAL_RATING_MEAN)."""
+
+    VERY_HIGH = "very-high"
+    HIGH = "high"
+    MOSTLY_FACTUAL = "mostly-factual"
+    MIXED = "mixed"
+    LOW = "low"
+    VERY_LOW = "very-low"
+
+
 class OutletRecordRead(Schema):
     id: int
     outlet_id: int
     source: str
     as_of: datetime
-    external_rating: str | None
+    external_rating: ExternalRating | None
     verified: int
     refuted: int
     corrections: int

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from scoring.reliability import Grade
+from service.outlets.models import OutletKind
 from service.schemas import PageMeta, Schema
 
 
@@ -27,7 +29,7 @@ class AdmiraltyRead(Schema):
     """NATO's two-axis grading of a report (AJP-2.1), as desks use it: e.g. "B2"."""
 
     code: str = Field(description="Reliability letter then credibility digit, e.g. 'B2'.")
-    reliability: str = Field(
+    reliability: Literal["A", "B", "C", "D", "E", "F"] = Field(
         description="Source reliability from the outlet's track record: A completely reliable "
         "(record mean >= 0.80), B usually (>= 0.65), C fairly (>= 0.50), D not usually "
         "(>= 0.35), E unreliable, F cannot be judged (unrated outlet)."
@@ -68,7 +70,7 @@ class ScoreRead(Schema):
     subject: Literal["claim", "outlet"]
     probability: float = Field(ge=0, le=1, description="P(the claim holds up) / reliability.")
     interval: Interval
-    grade: str = Field(description="A (likely to hold up) .. E (unlikely), or 'unrated'.")
+    grade: Grade = Field(description="A (likely to hold up) .. E (unlikely), or 'unrated'.")
     grade_meaning: str
     rated: bool = Field(description="False when the outlet has no track record to speak of.")
     method: str
@@ -100,7 +102,7 @@ class ScorePage(PageMeta):
 class ReliabilityRead(Schema):
     outlet_id: int
     outlet_slug: str
-    kind: str
+    kind: OutletKind
     probability: float = Field(
         ge=0,
         le=1,
@@ -108,7 +110,7 @@ class ReliabilityRead(Schema):
         "track record's posterior. Named as in ScoreRead (reliability history, verdicts).",
     )
     interval: Interval
-    grade: str
+    grade: Grade
     grade_meaning: str
     rated: bool
     evidence: float = Field(description="Decayed number of verdicts and record items behind it.")

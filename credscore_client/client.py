@@ -1,0 +1,279 @@
+"""`Client` (sync) and `AsyncClient` over httpx: one method per operation of the service.
+
+Both get their methods from `Operations`, where each operation of credscore_client/operations.py
+is listed once: `Endpoint` makes it a method that returns the result (awaitable on the async
+client), `Paged` a method that iterates over every item of every page (`.page(...)` for one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+import httpx
+
+from credscore_client import operations as op
+from credscore_client._core import Call, RetryPolicy, exchange, with_cursor
+from credscore_client.models import Model, Page
+
+P = ParamSpec("P")
+T = TypeVar("T")
+ItemT = TypeVar("ItemT", bound=Model)
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+USER_AGENT = "credscore-client/0.1"
+
+
+class Endpoint(Generic[P, T]):
+    """An operation as a method: `client.claims_get(1)` sends the call and returns its result."""
+
+    def __init__(self, operation: Callable[P, Call[T]]) -> None:
+        self.operation = operation
+        self.operation_id = operation.__name__
+        self.__doc__ = operation.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Endpoint[P, T]: ...
+    @overload
+    def __get__(self, instance: Client, owner: type[Any]) -> Callable[P, T]: ...
+    @overload
+    def __get__(
+        self, instance: AsyncClient, owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    def __get__(self, instance: Any, owner: type[Any]) -> Any:
+        if instance is None:
+            return self
+        return instance.bind(self.operation)
+
+
+class Paged(Generic[P, ItemT]):
+    """A list operation as a method that iterates over every item, following next_cursor."""
+
+    def __init__(self, operation: Callable[P, Call[Page[ItemT]]]) -> None:
+        self.operation = operation
+        self.operation_id = operation.__name__
+        self.__doc__ = operation.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Paged[P, ItemT]: ...
+    @overload
+    def __get__(self, instance: Client, owner: type[Any]) -> Pages[P, ItemT]: ...
+    @overload
+    def __get__(self, instance: AsyncClient, owner: type[Any]) -> AsyncPages[P, ItemT]: ...
+    def __get__(self, instance: Any, owner: type[Any]) -> Any:
+        if instance is None:
+            return self
+        pages = Pages if isinstance(instance, Client) else AsyncPages
+        return pages(instance, self.operation)
+
+
+class Pages(Generic[P, ItemT]):
+    def __init__(self, client: Client, operation: Callable[P, Call[Page[ItemT]]]) -> None:
+        self._client = client
+        self._operation = operation
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Iterator[ItemT]:
+        """Every item, page after page (``limit`` is the page size)."""
+        call = self._operation(*args, **kwargs)
+        while True:
+            page = self._client.send(call)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            call = with_cursor(call, page.next_cursor)
+
+    def page(self, *args: P.args, **kwargs: P.kwargs) -> Page[ItemT]:
+        """One page; pass its ``next_cursor`` as ``cursor`` for the next."""
+        return self._client.send(self._operation(*args, **kwargs))
+
+
+class AsyncPages(Generic[P, ItemT]):
+    def __init__(self, client: AsyncClient, operation: Callable[P, Call[Page[ItemT]]]) -> None:
+        self._client = client
+        self._operation = operation
+
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AsyncIterator[ItemT]:
+        """Every item, page after page (``limit`` is the page size)."""
+        call = self._operation(*args, **kwargs)
+        while True:
+            page = await self._client.send(call)
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            call = with_cursor(call, page.next_cursor)
+
+    async def page(self, *args: P.args, **kwargs: P.kwargs) -> Page[ItemT]:
+        """One page; pass its ``next_cursor`` as ``cursor`` for the next."""
+        return await self._client.send(self._operation(*args, **kwargs))
+
+
+class Operations:
+    """Every operation of the service, named by its OpenAPI operation id."""
+
+    health_liveness = Endpoint(op.health_liveness)
+    health_readiness = Endpoint(op.health_readiness)
+
+    outlets_create = Endpoint(op.outlets_create)
+    outlets_list = Paged(op.outlets_list)
+    outlets_get = Endpoint(op.outlets_get)
+    outlets_update = Endpoint(op.outlets_update)
+    outlets_archive = Endpoint(op.outlets_archive)
+    outlets_unarchive = Endpoint(op.outlets_unarchive)
+    outlets_get_reliability = Endpoint(op.outlets_get_reliability)
+    outlets_reliability_history = Paged(op.outlets_reliability_history)
+    outlets_list_dependencies = Paged(op.outlets_list_dependencies)
+    outlets_list_records = Paged(op.outlets_list_records)
+    outlets_add_record = Endpoint(op.outlets_add_record)
+    outlets_delete_record = Endpoint(op.outlets_delete_record)
+
+    claims_create = Endpoint(op.claims_create)
+    claims_create_batch = Endpoint(op.claims_create_batch)
+    claims_preview_score = Endpoint(op.claims_preview_score)
+    claims_list = Paged(op.claims_list)
+    claims_get = Endpoint(op.claims_get)
+    claims_list_scores = Paged(op.claims_list_scores)
+
+    verdicts_record = Endpoint(op.verdicts_record)
+    verdicts_list = Paged(op.verdicts_list)
+
+    events_create = Endpoint(op.events_create)
+    events_list = Paged(op.events_list)
+    events_get = Endpoint(op.events_get)
+    events_get_consensus = Endpoint(op.events_get_consensus)
+    events_consensus_history = Paged(op.events_consensus_history)
+
+    models_train = Endpoint(op.models_train)
+    models_list = Paged(op.models_list)
+    models_get_active = Endpoint(op.models_get_active)
+    models_rollback = Endpoint(op.models_rollback)
+    models_get = Endpoint(op.models_get)
+    models_activate = Endpoint(op.models_activate)
+    models_cancel = Endpoint(op.models_cancel)
+
+    api_keys_create = Endpoint(op.api_keys_create)
+    api_keys_list = Paged(op.api_keys_list)
+    api_keys_revoke = Endpoint(op.api_keys_revoke)
+
+
+def operation_ids() -> set[str]:
+    """The operation ids the clients cover (a test compares them with /openapi.json)."""
+    return {
+        attribute.operation_id
+        for attribute in vars(Operations).values()
+        if isinstance(attribute, Endpoint | Paged)
+    }
+
+
+def _http_options(url: str | None, api_key: str | None, timeout: float) -> dict[str, Any]:
+    headers = {"User-Agent": USER_AGENT}
+    api_key = api_key or os.environ.get("CREDSCORE_API_KEY")
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    return {
+        "base_url": url or os.environ.get("CREDSCORE_URL") or DEFAULT_URL,
+        "headers": headers,
+        "timeout": timeout,
+    }
+
+
+class Client(Operations):
+    """The sync client. ``url`` and ``api_key`` default to $CREDSCORE_URL, $CREDSCORE_API_KEY.
+
+    Use it as a context manager (or call close()). ``transport`` is httpx's (tests pass a
+    MockTransport); ``retry`` says when 429 and 503 answers are retried.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self.http = httpx.Client(transport=transport, **_http_options(url, api_key, timeout))
+
+    def send(self, call: Call[T]) -> T:
+        steps = exchange(call, call.request(self.http), self.retry)
+        step = next(steps)
+        while True:
+            if isinstance(step, httpx.Request):
+                reply: httpx.Response | None = self.http.send(step)
+            else:
+                time.sleep(step)
+                reply = None
+            try:
+                step = steps.send(reply)
+            except StopIteration as done:
+                result: T = done.value
+                return result
+
+    def bind(self, operation: Callable[P, Call[T]]) -> Callable[P, T]:
+        @functools.wraps(operation)
+        def method(*args: P.args, **kwargs: P.kwargs) -> T:
+            return self.send(operation(*args, **kwargs))
+
+        return method
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncClient(Operations):
+    """The async client: the same methods as `Client`, awaited (lists: `async for`)."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self.http = httpx.AsyncClient(transport=transport, **_http_options(url, api_key, timeout))
+
+    async def send(self, call: Call[T]) -> T:
+        steps = exchange(call, call.request(self.http), self.retry)
+        step = next(steps)
+        while True:
+            if isinstance(step, httpx.Request):
+                reply: httpx.Response | None = await self.http.send(step)
+            else:
+                await asyncio.sleep(step)
+                reply = None
+            try:
+                step = steps.send(reply)
+            except StopIteration as done:
+                result: T = done.value
+                return result
+
+    def bind(self, operation: Callable[P, Call[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+        @functools.wraps(operation)
+        async def method(*args: P.args, **kwargs: P.kwargs) -> T:
+            return await self.send(operation(*args, **kwargs))
+
+        return method
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

@@ -1,0 +1,22 @@
+"""Operation ids for client generators: `<tag>_<action>` (claims_create, outlets_list, ...)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.routing import APIRoute
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route's first tag, then its function name with the tag's noun taken out.
+
+    `create_outlet` under the tag "outlets" is `outlets_create`, `list_api_keys` under
+    "api keys" is `api_keys_list`, `get_reliability` stays `outlets_get_reliability`. Set once
+    on the app (generate_unique_id_function), so a new route gets a readable id by being named
+    like the others; tests/service/test_openapi.py checks that the ids are unique.
+    """
+    tag = str(route.tags[0]) if route.tags else "default"
+    prefix = re.sub(r"\W+", "_", tag.strip().lower())
+    singular = prefix.removesuffix("s")
+    action = re.sub(rf"(^|_)({re.escape(prefix)}|{re.escape(singular)})(?=_|$)", "", route.name)
+    return f"{prefix}_{action.strip('_') or route.name}"
