@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from scoring.reliability import EXTERNAL_RATING_MEAN
 from service.outlets.models import OutletKind
 from service.schemas import (
     AwareDatetime,
@@ -123,8 +124,6 @@ class OutletRecordCreate(StrictInput):
     @field_validator("external_rating")
     @classmethod
     def _known_rating(cls, value: str | None) -> str | None:
-        from scoring.reliability import EXTERNAL_RATING_MEAN
-
         if value is None:
             return None
         key = value.strip().lower().replace(" ", "-").replace("_", "-")

@@ -17,10 +17,12 @@ from scoring.features import ClaimContext
 from scoring.reliability import GRADE_MEANING, Grade, grade_for, reliability_contributions
 from service import generations
 from service.claims.models import Claim, ClaimFields
+from service.claims.repository import ClaimRepository
 from service.db import utcnow
 from service.generations import Generations
 from service.models.store import LoadedModel, ModelStore
 from service.outlets.directory import OutletDirectory, OutletLike, Registry
+from service.outlets.repository import OutletRepository
 from service.scores.inputs import ScoringInput, admiralty, claim_context, scoring_inputs
 from service.scores.models import Score, ScoreFields
 from service.scores.repository import ScoreRepository
@@ -445,8 +447,6 @@ async def rescore_claims(
     A claim whose score would not change gets no new row (history stays meaningful), but its
     stale flag is cleared either way.
     """
-    from service.claims.repository import ClaimRepository
-
     if not claims:
         return 0
     scores = ScoreRepository(session)
@@ -477,9 +477,6 @@ async def rescore_open_claims(
     chunk: int = 1_000,
 ) -> int:
     """Re-score an outlet's open claims (those without a verdict), a chunk at a time."""
-    from service.claims.repository import ClaimRepository
-    from service.outlets.repository import OutletRepository
-
     outlet = await OutletRepository(session).by_id(outlet_id)
     if outlet is None:
         return 0
