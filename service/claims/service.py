@@ -32,9 +32,9 @@ from service.events.repository import EventRepository
 from service.jobs.service import RECONCILE_EVENT, enqueue, mark_events_stale
 from service.outlets.directory import OutletLike
 from service.schemas import database_id
-from service.scores.models import ScoreFields
+from service.scores.models import ComputedScore, ScoreFields
 from service.scores.repository import ScoreRepository
-from service.scores.service import ComputedScore, ScoringService, score_document, score_values
+from service.scores.service import ScoringService, score_document, score_values
 from service.settings import Settings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from service.models.store import LoadedModel, ModelStore
 from service.outlets.directory import OutletDirectory, OutletLike, Registry
 from service.outlets.repository import OutletRepository
 from service.scores.inputs import ScoringInput, admiralty, claim_context, scoring_inputs
-from service.scores.models import Score, ScoreFields
+from service.scores.models import ComputedScore, Score, ScoreFields
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import Interval, Reason, ReliabilityRead, ScoreRead
 from service.scores.track_records import EvidenceSnapshot, TrackRecord, TrackRecordStore
@@ -37,23 +37,6 @@ MODEL_METHOD = "claim-model"
 REASONS_SHOWN = 5
 # Up to this many claims (about 0.6 ms of work) are scored on the event loop itself.
 INLINE_SCORING_MAX_CLAIMS = 4
-
-
-@dataclass(frozen=True)
-class ComputedScore:
-    probability: float
-    low: float
-    high: float
-    level: float
-    grade: str
-    rated: bool
-    method: str
-    method_version: str
-    as_of: datetime
-    inputs: dict[str, Any]
-    reasons: list[dict[str, Any]]
-    model_version_id: int | None = None
-    admiralty: dict[str, Any] | None = None
 
 
 def model_score(
