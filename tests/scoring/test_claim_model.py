@@ -13,9 +13,9 @@ from scoring.claim_model import (
     cold_start_score,
 )
 from scoring.evaluation.metrics import binary_metrics, expected_calibration_error
-from scoring.features import ClaimContext
+from scoring.features import ClaimContext, topic_reliability
 from scoring.model_selection import fit_with_holdout
-from scoring.reliability import Grade, posterior
+from scoring.reliability import EvidenceSummary, Grade, population_prior, posterior
 
 Fresh = tuple[list[ClaimContext], list[str], np.ndarray]
 
@@ -298,6 +298,34 @@ def test_cold_start_score_uses_the_track_record() -> None:
     unknown = cold_start_score(ClaimContext(text="t", outlet="x"))
     assert unknown.grade is Grade.UNRATED
     assert unknown.probability == pytest.approx(0.5)
+
+
+def test_cold_start_score_reads_the_topic_record_and_its_reasons_add_up() -> None:
+    prior = population_prior(kind_successes=20, kind_failures=10, all_successes=50, all_failures=50)
+    verdicts = (EvidenceSummary("verdict", 30.0, 10.0, 40),)
+    outlet = posterior(30.0, 10.0, prior.kind_mean, breakdown=verdicts)
+    topic = posterior(1.0, 9.0, outlet.mean)  # this outlet keeps failing on this topic
+    context = ClaimContext(
+        text="t",
+        outlet="x",
+        outlet_kind="wire",
+        topics=("conflict",),
+        outlet_record=outlet,
+        topic_records={"conflict": topic},
+    )
+    score = cold_start_score(context, prior=prior)
+    expected = topic_reliability(context)
+    assert expected is not None
+    assert score.probability == pytest.approx(expected.mean)
+    assert score.probability < outlet.mean - 0.1
+    groups = [part.group for part in score.contributions]
+    assert groups[:2] == ["global_baseline", "outlet_kind_prior"]
+    assert groups[-1] == "topic_record"
+    assert sum(part.effect for part in score.contributions) == pytest.approx(score.probability)
+    # Without a record on the claim's topic it is the outlet's own record, as before.
+    elsewhere = cold_start_score(with_changes(context, topics=("economy",)), prior=prior)
+    assert elsewhere.probability == pytest.approx(outlet.mean)
+    assert "topic_record" not in [part.group for part in elsewhere.contributions]
 
 
 def test_history_learns_each_outlets_verdicts() -> None:
