@@ -101,7 +101,10 @@ def track_record_score(
             outlet_record=reliability,
         )
     scored = cold_start_score(
-        context, prior=record.prior, topic_prior_strength=settings.prior_strength
+        context,
+        prior=record.prior,
+        topic_prior_strength=settings.prior_strength,
+        level=reliability.level,
     )
     name = outlet.name if outlet is not None else "this outlet"
     reasons = [

@@ -322,6 +322,10 @@ def test_cold_start_score_reads_the_topic_record_and_its_reasons_add_up() -> Non
     assert groups[:2] == ["global_baseline", "outlet_kind_prior"]
     assert groups[-1] == "topic_record"
     assert sum(part.effect for part in score.contributions) == pytest.approx(score.probability)
+    # The topic record's interval is at the level asked for, as the outlet's record is.
+    narrow = cold_start_score(context, prior=prior, level=0.5)
+    assert narrow.probability == pytest.approx(score.probability)
+    assert score.low < narrow.low < narrow.high < score.high
     # Without a record on the claim's topic it is the outlet's own record, as before.
     elsewhere = cold_start_score(with_changes(context, topics=("economy",)), prior=prior)
     assert elsewhere.probability == pytest.approx(outlet.mean)
