@@ -101,8 +101,8 @@ def dump_model(
     info: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
 ) -> bytes:
-    """Serialise a fitted model; ``info`` (e.g. the data's date range) goes into the header, and
-    ``metrics`` (default: the model's own held-out ``metrics_``)."""
+    """Serialise a fitted model; ``info`` (e.g. the data's date range) and ``metrics`` (its
+    held-out figures, ``scoring.evaluation.holdout``) go into the header."""
     if not hasattr(model, "compiled_"):
         raise ValueError("only a fitted ClaimModel can be saved")
     payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
@@ -111,7 +111,7 @@ def dump_model(
         "model_version": MODEL_FORMAT_VERSION,
         **runtime_versions(),
         "created_at": datetime.now(UTC).isoformat(),
-        "metrics": _json_safe(model.metrics_ if metrics is None else metrics) or {},
+        "metrics": _json_safe(metrics or {}),
         "info": _json_safe(info or {}),
     }
     fields["sha256"] = _checksum(fields, payload)

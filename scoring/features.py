@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-from scoring.reliability import DEFAULT_PRIOR_STRENGTH, Reliability, posterior
+from scoring.reliability import (
+    DEFAULT_CREDIBLE_LEVEL,
+    DEFAULT_PRIOR_STRENGTH,
+    Reliability,
+    posterior,
+)
 from scoring.text_features import TextFeatures, log_count, text_features, tokenize
 from scoring.wording import count_noun, outlet_kind_phrase
 
@@ -180,7 +185,10 @@ def _raw_counts(record: Reliability) -> tuple[float, float]:
 
 
 def topic_reliability(
-    context: ClaimContext, prior_strength: float = DEFAULT_PRIOR_STRENGTH
+    context: ClaimContext,
+    prior_strength: float = DEFAULT_PRIOR_STRENGTH,
+    *,
+    level: float = DEFAULT_CREDIBLE_LEVEL,
 ) -> Reliability | None:
     """The outlet's record on this claim's topics, shrunk toward its overall record.
 
@@ -199,7 +207,7 @@ def topic_reliability(
         prior_mean = context.outlet_record.mean
     else:
         prior_mean = sum(record.prior_mean for record in records) / len(records)
-    return posterior(successes, failures, prior_mean, prior_strength)
+    return posterior(successes, failures, prior_mean, prior_strength, level=level)
 
 
 def _flag(value: bool | None) -> tuple[float, float]:

@@ -5,8 +5,9 @@ claims, metrics on the latest claims, which neither the fit nor any choice has s
 the latest ``holdout_fraction`` aside, choose among ``candidates`` by time-ordered
 cross-validation on the rest (expanding window: each fold is fitted on earlier claims and scored
 on the next block), fit the chosen model on the rest, and evaluate it on the held-out claims
-beside the track record (``ClaimModel.evaluate``). The returned model is the one evaluated: it is
-not refitted on the held-out claims, so the figures the activation gate reads are its own.
+beside the track record (``scoring.evaluation.holdout``). The returned model is the one
+evaluated: it is not refitted on the held-out claims, so the figures the activation gate reads
+are its own.
 
 Pure Python + numpy + scikit-learn: no FastAPI, no SQLAlchemy.
 """
@@ -21,7 +22,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import KFold
 
-from scoring.claim_model import ClaimModel, date_order, holdout_indices
+from scoring.claim_model import ClaimModel, date_order
+from scoring.evaluation.holdout import holdout_indices, holdout_metrics
 from scoring.evaluation.metrics import binary_metrics
 from scoring.features import ClaimContext
 
@@ -91,12 +93,12 @@ def select_params(
     for candidate in candidates:
         by_fold: dict[int, tuple[float, float]] = {}
         for j, (train, test) in enumerate(usable):
-            model = clone(base).set_params(**candidate, holdout_fraction=0.0)
+            model = clone(base).set_params(**candidate)
             try:
                 model.fit([contexts[i] for i in train], [labels[i] for i in train])
             except ValueError:
                 continue
-            probability = model.score_claims([contexts[i] for i in test]).probability
+            probability = model.predict_holds_up([contexts[i] for i in test])
             scored = binary_metrics(credit[test], probability)
             by_fold[j] = (scored["log_loss"], scored["brier"])
         scores.append(by_fold)
@@ -163,12 +165,12 @@ def fit_with_holdout(
             else shuffled_folds(len(train_index), n_folds, base.random_state)
         )
         selection = select_params(base, train_contexts, train_labels, candidates, folds)
-    model = clone(base).set_params(**selection.params, holdout_fraction=0.0)
+    model = clone(base).set_params(**selection.params)
     model.fit(train_contexts, train_labels)
     metrics: dict[str, Any] = {"n_train": len(train_index)}
     if len(holdout_index):
-        metrics |= model.evaluate(
-            [contexts[i] for i in holdout_index], [labels[i] for i in holdout_index]
+        metrics |= holdout_metrics(
+            model, [contexts[i] for i in holdout_index], [labels[i] for i in holdout_index]
         )
         metrics["holdout"] = "latest by date" if dated else "stratified random"
     metrics["selection"] = selection.as_dict() | {

@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import betaincinv
 
+from scoring.contributions import Contribution
 from scoring.wording import count_noun, outlet_kind_plural
 
 SECONDS_PER_DAY = 86_400.0
@@ -481,19 +482,11 @@ def population_prior(
     return PopulationPrior(global_mean=g, kind_mean=k, kind_evidence=other_kind_s + other_kind_f)
 
 
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    """One additive part of a probability: the parts sum to the score, starting from a baseline."""
-
-    feature: str
-    effect: float
-    text: str
-
-
 def reliability_contributions(
     reliability: Reliability, prior: PopulationPrior, kind: str
 ) -> list[Contribution]:
-    """Split mean - global_mean into the kind's shift and each evidence label's shift.
+    """The outlet's mean as the global baseline plus the kind's shift and each evidence label's
+    shift.
 
     posterior mean - prior mean = sum over labels of (s_l - m * n_l) / (a + b), so the parts are
     exact and add up to the reported mean.
@@ -501,15 +494,15 @@ def reliability_contributions(
     total = reliability.alpha + reliability.beta
     parts = [
         Contribution(
-            "global_baseline",
-            prior.global_mean,
-            f"baseline across all other outlets: {prior.global_mean:.2f}",
+            group="global_baseline",
+            description=f"baseline across all other outlets: {prior.global_mean:.2f}",
+            effect=prior.global_mean,
         ),
         Contribution(
-            "outlet_kind_prior",
-            prior.kind_mean - prior.global_mean,
-            f"{outlet_kind_plural(kind)} (evidence {prior.kind_evidence:.1f}) "
+            group="outlet_kind_prior",
+            description=f"{outlet_kind_plural(kind)} (evidence {prior.kind_evidence:.1f}) "
             f"average {prior.kind_mean:.2f}",
+            effect=prior.kind_mean - prior.global_mean,
         ),
     ]
     for summary in reliability.breakdown:
@@ -518,19 +511,20 @@ def reliability_contributions(
         held = summary.successes / n if n > 0 else 0.0
         parts.append(
             Contribution(
-                f"track_record:{summary.label}",
-                effect,
-                f"{summary.label}: {count_noun(summary.raw_count, 'item')}, "
+                group=f"track_record:{summary.label}",
+                description=f"{summary.label}: {count_noun(summary.raw_count, 'item')}, "
                 f"weight {n:.1f} after decay, "
                 f"{held:.0%} held up",
+                effect=effect,
             )
         )
     if not reliability.rated:
         parts.append(
             Contribution(
-                "unrated",
-                0.0,
-                "no track record: the score is the prior of its kind, not evidence of credibility",
+                group="unrated",
+                description="no track record: the score is the prior of its kind, "
+                "not evidence of credibility",
+                effect=0.0,
             )
         )
     return parts

@@ -11,6 +11,10 @@ from typing import Any
 
 from service.settings import Settings, get_settings
 
+# Each command imports what it needs when it runs, not here: the app and the model code take
+# seconds to import, which `migrate` or `create-api-key` need not wait for. (These deferred
+# imports break no cycle; lint-imports sees them all.)
+
 
 def _err(message: str) -> None:
     print(message, file=sys.stderr, flush=True)

@@ -84,7 +84,6 @@ LIAR_MODEL_PARAMS: Final[Mapping[str, Any]] = {
     "word_ngram_range": (1, 2),
     "char_ngram_range": None,
     "min_df": 2,
-    "holdout_fraction": 0.0,
 }
 
 CV_FOLDS: Final = 3

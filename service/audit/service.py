@@ -1,13 +1,22 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.models import AuditEntry
 
-if TYPE_CHECKING:
-    from service.auth.service import Principal
+
+class Actor(Protocol):
+    """Who made a change: an API key's principal (``service.auth.service.Principal``, which
+    imports this module, so it is described here rather than imported)."""
+
+    @property
+    def key_id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
 
 # The actor of changes made on the command line (no key); no API key may take this name.
 CLI_ACTOR = "cli"
@@ -16,7 +25,7 @@ CLI_ACTOR = "cli"
 async def record_audit(
     session: AsyncSession,
     *,
-    actor: Principal | None,
+    actor: Actor | None,
     action: str,
     subject_type: str,
     subject_id: int | str,

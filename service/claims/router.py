@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import generations
 from service.auth.service import Principal
-from service.claims.models import claim_figure
 from service.claims.repository import ClaimRepository
 from service.claims.schemas import (
     ClaimBatchCreate,
@@ -16,7 +15,7 @@ from service.claims.schemas import (
     ClaimPage,
     ClaimRead,
 )
-from service.claims.service import ClaimService, StoredClaim
+from service.claims.service import ClaimService, claim_read
 from service.db import commit_request
 from service.dependencies import (
     PageDep,
@@ -31,7 +30,7 @@ from service.http_caching import POLL_CACHE, EtagCache, not_modified
 from service.schemas import AwareDatetime, Slug, Topic
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ScorePage, ScoreRead
-from service.scores.service import preview_read, score_document, score_read
+from service.scores.service import preview_read, score_read
 
 router = APIRouter(tags=["claims"])
 
@@ -46,35 +45,6 @@ IdempotencyKey = Annotated[
         "separate; an empty key is refused.",
     ),
 ]
-
-
-def claim_read(stored: StoredClaim) -> ClaimRead:
-    claim = stored.claim
-    figure = claim_figure(claim)
-    # One validation of plain data, nested score included (see score_document).
-    return ClaimRead.model_validate(
-        {
-            "id": claim.id,
-            "outlet_id": claim.outlet_id,
-            "outlet_slug": stored.outlet.slug,
-            "event_id": claim.event_id,
-            "text": claim.text,
-            "published_at": claim.published_at,
-            "topic": claim.topic,
-            "figure": {
-                "value": figure.value,
-                "low": figure.low,
-                "high": figure.high,
-                "unit": figure.unit,
-            }
-            if figure is not None
-            else None,
-            "copy_of_claim_id": claim.copy_of_claim_id,
-            "created_at": claim.created_at,
-            "score": score_document(stored.score) if stored.score is not None else None,
-            "score_stale": claim.score_stale_since is not None,
-        }
-    )
 
 
 async def submit_claim(

@@ -21,9 +21,10 @@ from service.claims.models import (
     ClaimFields,
     ClaimRecord,
     StoredClaimFields,
+    claim_figure,
 )
 from service.claims.repository import ClaimRepository
-from service.claims.schemas import ClaimCreate
+from service.claims.schemas import ClaimCreate, ClaimRead
 from service.db import utcnow
 from service.errors import FieldError, InvalidInput, NotFound
 from service.events.models import Event
@@ -31,9 +32,9 @@ from service.events.repository import EventRepository
 from service.jobs.service import RECONCILE_EVENT, enqueue, mark_events_stale
 from service.outlets.directory import OutletLike
 from service.schemas import database_id
-from service.scores.models import ScoreFields
+from service.scores.models import ComputedScore, ScoreFields
 from service.scores.repository import ScoreRepository
-from service.scores.service import ComputedScore, ScoringService, score_values
+from service.scores.service import ScoringService, score_document, score_values
 from service.settings import Settings
 
 
@@ -50,6 +51,35 @@ class StoredClaim:
     claim: StoredClaimFields
     outlet: OutletLike
     score: ScoreFields | None
+
+
+def claim_read(stored: StoredClaim) -> ClaimRead:
+    claim = stored.claim
+    figure = claim_figure(claim)
+    # One validation of plain data, nested score included (see score_document).
+    return ClaimRead.model_validate(
+        {
+            "id": claim.id,
+            "outlet_id": claim.outlet_id,
+            "outlet_slug": stored.outlet.slug,
+            "event_id": claim.event_id,
+            "text": claim.text,
+            "published_at": claim.published_at,
+            "topic": claim.topic,
+            "figure": {
+                "value": figure.value,
+                "low": figure.low,
+                "high": figure.high,
+                "unit": figure.unit,
+            }
+            if figure is not None
+            else None,
+            "copy_of_claim_id": claim.copy_of_claim_id,
+            "created_at": claim.created_at,
+            "score": score_document(stored.score) if stored.score is not None else None,
+            "score_stale": claim.score_stale_since is not None,
+        }
+    )
 
 
 def fingerprint(item: ClaimCreate) -> str:

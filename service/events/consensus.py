@@ -1,6 +1,6 @@
 """An event's consensus: its claims' figures reconciled, stored with history.
 
-Only independent evidence counts (``scoring/reconcile.py``). One outlet is one vote: its claims
+Only independent evidence counts (``scoring/reconcile/``). One outlet is one vote: its claims
 on the event are one report whose latest figure (by ``published_at``, then id) counts, the
 earlier ones kept and shown as superseded. Declared copies and outlets with one owner share one
 vote (``service.claims.report_groups``). Outlets learned to copy one another (the same figures,

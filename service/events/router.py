@@ -5,8 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from scoring.reconcile import STATUS_MEANING, Status
-from service.claims.router import claim_read
-from service.claims.service import ClaimService
+from service.claims.service import ClaimService, claim_read
 from service.dependencies import (
     PageDep,
     Reader,

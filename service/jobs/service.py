@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import WAKE_WORKER, utcnow
+from service.events.models import Event
 from service.jobs.models import Job
 
 RESCORE_OUTLET = "outlet.rescore"
@@ -34,8 +35,6 @@ async def enqueue(session: AsyncSession, kind: str, target_ids: Iterable[int], r
 
 async def mark_events_stale(session: AsyncSession, event_ids: Iterable[int]) -> None:
     """Flag events whose consensus is queued for recomputation (cleared when it is stored)."""
-    from service.events.models import Event
-
     targets = sorted(set(event_ids))
     if targets:
         await session.execute(

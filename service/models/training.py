@@ -236,7 +236,7 @@ def _fit(params: dict[str, Any], training_set: TrainingSet) -> HeldOutFit:
     holdout_fraction = float(model_params.pop("holdout_fraction", DEFAULT_HOLDOUT_FRACTION))
     chosen_by_admin = {"C", "binary_C"} & set(model_params)
     return fit_with_holdout(
-        ClaimModel(SERVICE_LABELS, **model_params),
+        ClaimModel(labels=SERVICE_LABELS, **model_params),
         training_set.contexts,
         training_set.labels,
         holdout_fraction=holdout_fraction,

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from scoring.reliability import EXTERNAL_RATING_MEAN
 from service.outlets.models import TRANSPARENCY_PRACTICES, OutletKind
 from service.schemas import (
     AwareDatetime,
@@ -141,8 +142,6 @@ class OutletRecordCreate(StrictInput):
     @field_validator("external_rating")
     @classmethod
     def _known_rating(cls, value: str | None) -> str | None:
-        from scoring.reliability import EXTERNAL_RATING_MEAN
-
         if value is None:
             return None
         key = value.strip().lower().replace(" ", "-").replace("_", "-")

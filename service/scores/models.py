@@ -89,14 +89,10 @@ class ScoreFields(StoredFigures, Protocol):
     def evidence_at(self) -> datetime | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class ScoreRecord:
-    """A score inserted with a core INSERT: every column, no ORM instrumentation."""
+@dataclass(frozen=True)
+class ComputedScore:
+    """What a score says, before it is stored."""
 
-    id: int
-    subject: str
-    claim_id: int | None
-    outlet_id: int
     probability: float
     low: float
     high: float
@@ -105,15 +101,25 @@ class ScoreRecord:
     rated: bool
     method: str
     method_version: str
-    model_version_id: int | None
     as_of: datetime
-    computed_at: datetime
-    trigger: str
     inputs: dict[str, Any]
     reasons: list[dict[str, Any]]
+    model_version_id: int | None = None
     admiralty: dict[str, Any] | None = None
     cause: str | None = None
     evidence_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScoreRecord(ComputedScore):
+    """A score inserted with a core INSERT: every column, no ORM instrumentation."""
+
+    id: int
+    subject: str
+    claim_id: int | None
+    outlet_id: int
+    computed_at: datetime
+    trigger: str
 
 
 class Generation(Base):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.admiralty import AdmiraltyCode
-from scoring.claim_model import ClaimScore
+from scoring.claim_model import ClaimScore, cold_start_score
 from scoring.corroboration import describe
 from scoring.features import ClaimContext
 from scoring.reliability import (
@@ -22,12 +22,14 @@ from scoring.reliability import (
 )
 from service import generations
 from service.claims.models import Claim, ClaimFields
+from service.claims.repository import ClaimRepository
 from service.db import utcnow
 from service.generations import Generations
 from service.models.store import LoadedModel, ModelStore
 from service.outlets.directory import OutletDirectory, OutletLike, Registry
+from service.outlets.repository import OutletRepository
 from service.scores.inputs import ScoringInput, admiralty, claim_context, scoring_inputs
-from service.scores.models import Score, ScoreFields
+from service.scores.models import ComputedScore, Score, ScoreFields
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import (
     Interval,
@@ -47,23 +49,6 @@ REASONS_SHOWN = 5
 INLINE_SCORING_MAX_CLAIMS = 4
 
 
-@dataclass(frozen=True)
-class ComputedScore:
-    probability: float
-    low: float
-    high: float
-    level: float
-    grade: str
-    rated: bool
-    method: str
-    method_version: str
-    as_of: datetime
-    inputs: dict[str, Any]
-    reasons: list[dict[str, Any]]
-    model_version_id: int | None = None
-    admiralty: dict[str, Any] | None = None
-
-
 def model_score(
     result: ClaimScore,
     loaded: LoadedModel,
@@ -79,14 +64,7 @@ def model_score(
             "text": f"scored by model {loaded.version}",
         }
     ]
-    reasons += [
-        {
-            "feature": contribution.group,
-            "effect": round(contribution.effect, 6),
-            "text": contribution.description,
-        }
-        for contribution in result.contributions
-    ]
+    reasons += [contribution.reason() for contribution in result.contributions]
     reliability = record.reliability
     return ComputedScore(
         probability=result.probability,
@@ -116,30 +94,43 @@ def model_score(
 
 
 def track_record_score(
-    record: TrackRecord, outlet: OutletLike | None, settings: Settings
+    record: TrackRecord,
+    outlet: OutletLike | None,
+    settings: Settings,
+    context: ClaimContext | None = None,
 ) -> ComputedScore:
-    """A claim's score from its outlet's reliability at claim time (the cold-start method)."""
+    """A score from the track record alone (the cold-start method): scoring's cold start on the
+    claim's ``context`` (its outlet's record on the claim's topic where it has one), or on the
+    outlet's reliability at ``record.as_of`` without a claim."""
     reliability = record.reliability
-    contributions = reliability_contributions(reliability, record.prior, record.kind)
+    if context is None:
+        context = ClaimContext(
+            text="",
+            outlet=outlet.slug if outlet is not None else "",
+            outlet_kind=record.kind,
+            outlet_record=reliability,
+        )
+    scored = cold_start_score(
+        context,
+        prior=record.prior,
+        topic_prior_strength=settings.prior_strength,
+        level=reliability.level,
+    )
     name = outlet.name if outlet is not None else "this outlet"
     reasons = [
-        {"feature": part.feature, "effect": round(part.effect, 6), "text": part.text}
-        for part in contributions
-    ]
-    reasons.insert(
-        0,
         {
             "feature": "method",
             "effect": 0.0,
             "text": f"score is {name}'s track record at claim time (no trained model is active)",
         },
-    )
+        *(part.reason() for part in scored.contributions),
+    ]
     return ComputedScore(
-        probability=reliability.mean,
-        low=reliability.low,
-        high=reliability.high,
+        probability=scored.probability,
+        low=scored.low,
+        high=scored.high,
         level=reliability.level,
-        grade=grade_for(reliability.mean, rated=reliability.rated).value,
+        grade=scored.grade.value,
         rated=reliability.rated,
         method=TRACK_RECORD_METHOD,
         method_version=TRACK_RECORD_VERSION,
@@ -350,29 +341,6 @@ class ScoringService:
         ]
         # Every claim score carries its Admiralty code, which reads the event's consensus.
         inputs = await scoring_inputs(session, claims, outlets)
-        if loaded is None:
-            fallback_reason = self.models.load_error
-            results = [
-                track_record_score(record, outlets[claim.outlet_id], self.settings)
-                for claim, record in zip(claims, records, strict=True)
-            ]
-            if fallback_reason:
-                for result in results:
-                    result.reasons[0]["text"] += f"; {fallback_reason}"
-        else:
-            results = await self._model_scores(loaded, snapshot, inputs, records)
-        return [
-            with_admiralty(result, item, record)
-            for result, item, record in zip(results, inputs, records, strict=True)
-        ]
-
-    async def _model_scores(
-        self,
-        loaded: LoadedModel,
-        snapshot: EvidenceSnapshot,
-        inputs: Sequence[ScoringInput],
-        records: Sequence[TrackRecord],
-    ) -> list[ComputedScore]:
         contexts = [
             claim_context(
                 item,
@@ -387,6 +355,28 @@ class ScoringService:
             )
             for item, record in zip(inputs, records, strict=True)
         ]
+        if loaded is None:
+            fallback_reason = self.models.load_error
+            results = [
+                track_record_score(record, item.outlet, self.settings, context)
+                for item, record, context in zip(inputs, records, contexts, strict=True)
+            ]
+            if fallback_reason:
+                for result in results:
+                    result.reasons[0]["text"] += f"; {fallback_reason}"
+        else:
+            results = await self._model_scores(loaded, contexts, records)
+        return [
+            with_admiralty(result, item, record)
+            for result, item, record in zip(results, inputs, records, strict=True)
+        ]
+
+    async def _model_scores(
+        self,
+        loaded: LoadedModel,
+        contexts: Sequence[ClaimContext],
+        records: Sequence[TrackRecord],
+    ) -> list[ComputedScore]:
         compiled = loaded.model.compiled_
 
         def score_all() -> list[ClaimScore]:
@@ -429,7 +419,7 @@ class ScoringService:
             half_life_days=self.settings.half_life_days,
             as_of=as_of,
             reasons=[
-                Reason(feature=part.feature, effect=part.effect, text=part.text)
+                Reason(**part.reason(digits=None))
                 for part in reliability_contributions(reliability, record.prior, record.kind)
             ],
         )
@@ -449,8 +439,6 @@ async def rescore_claims(
     A claim whose score would not change gets no new row (history stays meaningful), but its
     stale flag is cleared either way.
     """
-    from service.claims.repository import ClaimRepository
-
     if not claims:
         return 0
     scores = ScoreRepository(session)
@@ -481,9 +469,6 @@ async def rescore_open_claims(
     chunk: int = 1_000,
 ) -> int:
     """Re-score an outlet's open claims (those without a verdict), a chunk at a time."""
-    from service.claims.repository import ClaimRepository
-    from service.outlets.repository import OutletRepository
-
     outlet = await OutletRepository(session).by_id(outlet_id)
     if outlet is None:
         return 0

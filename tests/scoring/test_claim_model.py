@@ -13,8 +13,9 @@ from scoring.claim_model import (
     cold_start_score,
 )
 from scoring.evaluation.metrics import binary_metrics, expected_calibration_error
-from scoring.features import ClaimContext
-from scoring.reliability import Grade, posterior
+from scoring.features import ClaimContext, topic_reliability
+from scoring.model_selection import fit_with_holdout
+from scoring.reliability import EvidenceSummary, Grade, population_prior, posterior
 
 Fresh = tuple[list[ClaimContext], list[str], np.ndarray]
 
@@ -75,7 +76,7 @@ def credit(labels: list[str]) -> np.ndarray:
 @pytest.fixture(scope="module")
 def fitted() -> ClaimModel:
     contexts, labels, _ = make_claims(1500, seed=1)
-    return ClaimModel(cv=3, holdout_fraction=0.2, random_state=0).fit(contexts, labels)
+    return ClaimModel(cv=3, random_state=0).fit(contexts, labels)
 
 
 @pytest.fixture(scope="module")
@@ -121,15 +122,16 @@ def test_calibration_is_sane(fitted: ClaimModel, fresh: Fresh) -> None:
     assert fitted.calibration_method_ == "sigmoid"  # 1,200 claims / 3 folds < 1,000 per fold
 
 
-def test_holdout_metrics_recorded(fitted: ClaimModel) -> None:
-    metrics = fitted.metrics_
-    assert metrics is not None
+def test_holdout_metrics_recorded() -> None:
+    contexts, labels, _ = make_claims(1500, seed=1)
+    held = fit_with_holdout(ClaimModel(cv=3), contexts, labels, holdout_fraction=0.2)
+    metrics = held.metrics
     assert metrics["n_holdout"] == 300
     assert metrics["holdout"] == "stratified random"
     for key in ("accuracy", "macro_f1", "roc_auc", "brier", "log_loss", "ece"):
         assert 0.0 <= float(metrics[key]) <= 1.0 or key == "log_loss"
     assert float(metrics["roc_auc"]) > 0.75
-    assert fitted.n_train_ == 1500  # refit on everything after the held-out run
+    assert held.model.n_train_ == 1200  # fit only fits: on the claims not held out
 
 
 def test_class_probabilities_are_ordered_and_normalised(fitted: ClaimModel, fresh: Fresh) -> None:
@@ -151,9 +153,6 @@ def test_fast_path_agrees_with_scikit_learn_path(fitted: ClaimModel, fresh: Fres
     contexts = fresh[0][:400]
     slow = fitted.predict_holds_up(contexts)
     slow_classes = fitted.predict_proba(contexts)
-    batch = fitted.score_claims(contexts)
-    np.testing.assert_allclose(batch.probability, slow, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(batch.class_probabilities, slow_classes, rtol=0, atol=1e-9)
     single = np.array([fitted.compiled_.holds_up_one(c) for c in contexts])
     np.testing.assert_allclose(single, slow, rtol=0, atol=1e-9)
     scored = [fitted.score_claim(c, explain=0) for c in contexts[:100]]
@@ -164,8 +163,6 @@ def test_fast_path_agrees_with_scikit_learn_path(fitted: ClaimModel, fresh: Fres
         rtol=0,
         atol=1e-9,
     )
-    np.testing.assert_allclose([s.low for s in scored], batch.low[:100], atol=1e-9)
-    np.testing.assert_allclose([s.high for s in scored], batch.high[:100], atol=1e-9)
 
 
 def test_fast_path_agrees_with_isotonic_calibration_and_character_ngrams() -> None:
@@ -174,17 +171,17 @@ def test_fast_path_agrees_with_isotonic_calibration_and_character_ngrams() -> No
         cv=2,
         calibration="auto",
         char_ngram_range=(2, 4),
-        holdout_fraction=0.0,
         isotonic_min_samples=1000,
     ).fit(contexts, labels)
     assert model.calibration_method_ == "isotonic"
     test_contexts = make_claims(300, seed=5)[0]
     slow = model.predict_holds_up(test_contexts)
-    np.testing.assert_allclose(model.score_claims(test_contexts).probability, slow, atol=1e-9)
+    scored = [model.score_claim(c, explain=0) for c in test_contexts]
+    np.testing.assert_allclose([s.probability for s in scored], slow, atol=1e-9)
     single = [model.compiled_.holds_up_one(c) for c in test_contexts]
     np.testing.assert_allclose(single, slow, rtol=0, atol=1e-9)
     np.testing.assert_allclose(
-        model.score_claims(test_contexts).class_probabilities,
+        [[s.class_probabilities[label] for label in SERVICE_LABELS] for s in scored],
         model.predict_proba(test_contexts),
         atol=1e-9,
     )
@@ -227,9 +224,8 @@ def test_interval_contains_score_and_widens_with_a_thin_record(
         assert score.model_sd > 0
     assert thin.track_record_sd > 3 * thick.track_record_sd
     assert (thin.high - thin.low) > (thick.high - thick.low) + 0.05
-    batch = fitted.score_claims(fresh[0][:300])
-    assert np.all(batch.low <= batch.probability + 1e-12)
-    assert np.all(batch.probability <= batch.high + 1e-12)
+    for score in (fitted.score_claim(c, explain=0) for c in fresh[0][:300]):
+        assert score.low <= score.probability <= score.high
 
 
 def test_grade_bands_and_unrated_outlets(fitted: ClaimModel, fresh: Fresh) -> None:
@@ -238,20 +234,21 @@ def test_grade_bands_and_unrated_outlets(fitted: ClaimModel, fresh: Fresh) -> No
     assert score.grade is not Grade.UNRATED
     no_record = fitted.score_claim(with_changes(context, outlet_record=None))
     assert no_record.grade is Grade.UNRATED
-    assert fitted.score_claims([context]).grades[0] is score.grade
 
 
 def test_time_ordered_split_holds_out_the_latest_claims() -> None:
     contexts, labels, _ = make_claims(900, seed=6, dated=True)
     shuffled = np.random.default_rng(0).permutation(len(contexts))
-    model = ClaimModel(cv=3, holdout_fraction=0.25, refit=False).fit(
-        [contexts[i] for i in shuffled], [labels[i] for i in shuffled]
+    held = fit_with_holdout(
+        ClaimModel(cv=3),
+        [contexts[i] for i in shuffled],
+        [labels[i] for i in shuffled],
+        holdout_fraction=0.25,
     )
-    assert model.time_ordered_
-    assert model.metrics_ is not None
-    assert model.metrics_["holdout"] == "latest by date"
-    assert model.metrics_["n_holdout"] == 225
-    assert model.n_train_ == 675  # refit=False keeps the model that was measured
+    assert held.model.time_ordered_
+    assert held.metrics["holdout"] == "latest by date"
+    assert held.metrics["n_holdout"] == 225
+    assert held.model.n_train_ == 675  # the model that was measured
 
 
 def test_estimator_conventions(fitted: ClaimModel) -> None:
@@ -260,9 +257,27 @@ def test_estimator_conventions(fitted: ClaimModel) -> None:
     copy = clone(fitted)
     assert copy.get_params() == params
     assert not hasattr(copy, "compiled_")
-    model = ClaimModel(labels=("yes", "no"), holds_up={"yes": 1.0}, holdout_fraction=0.0, cv=2)
+    model = ClaimModel(labels=("yes", "no"), holds_up={"yes": 1.0}, cv=2)
     contexts, _, _ = make_claims(60, seed=7)
     assert model.fit(contexts, ["yes", "no"] * 30) is model
+    with pytest.raises(TypeError):
+        ClaimModel(("yes", "no"))  # type: ignore[misc]  # parameters are keyword-only
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"cv": 1}, "'cv'"),
+        ({"calibration": "platt"}, "'calibration'"),
+        ({"interval_level": 1.0}, "'interval_level'"),
+        ({"history_strength": 0.0}, "'history_strength'"),
+        ({"history_folds": 1}, "'history_folds'"),
+    ],
+)
+def test_parameters_are_validated_on_fit(params: dict[str, Any], named: str) -> None:
+    contexts, labels, _ = make_claims(40, seed=8)
+    with pytest.raises(ValueError, match=named):
+        ClaimModel(**params).fit(contexts, labels)
 
 
 def test_bad_input_is_refused() -> None:
@@ -285,6 +300,38 @@ def test_cold_start_score_uses_the_track_record() -> None:
     assert unknown.probability == pytest.approx(0.5)
 
 
+def test_cold_start_score_reads_the_topic_record_and_its_reasons_add_up() -> None:
+    prior = population_prior(kind_successes=20, kind_failures=10, all_successes=50, all_failures=50)
+    verdicts = (EvidenceSummary("verdict", 30.0, 10.0, 40),)
+    outlet = posterior(30.0, 10.0, prior.kind_mean, breakdown=verdicts)
+    topic = posterior(1.0, 9.0, outlet.mean)  # this outlet keeps failing on this topic
+    context = ClaimContext(
+        text="t",
+        outlet="x",
+        outlet_kind="wire",
+        topics=("conflict",),
+        outlet_record=outlet,
+        topic_records={"conflict": topic},
+    )
+    score = cold_start_score(context, prior=prior)
+    expected = topic_reliability(context)
+    assert expected is not None
+    assert score.probability == pytest.approx(expected.mean)
+    assert score.probability < outlet.mean - 0.1
+    groups = [part.group for part in score.contributions]
+    assert groups[:2] == ["global_baseline", "outlet_kind_prior"]
+    assert groups[-1] == "topic_record"
+    assert sum(part.effect for part in score.contributions) == pytest.approx(score.probability)
+    # The topic record's interval is at the level asked for, as the outlet's record is.
+    narrow = cold_start_score(context, prior=prior, level=0.5)
+    assert narrow.probability == pytest.approx(score.probability)
+    assert score.low < narrow.low < narrow.high < score.high
+    # Without a record on the claim's topic it is the outlet's own record, as before.
+    elsewhere = cold_start_score(with_changes(context, topics=("economy",)), prior=prior)
+    assert elsewhere.probability == pytest.approx(outlet.mean)
+    assert "topic_record" not in [part.group for part in elsewhere.contributions]
+
+
 def test_history_learns_each_outlets_verdicts() -> None:
     # No track record is given: only the model's own label history of the outlet can tell.
     rng = np.random.default_rng(3)
@@ -297,7 +344,7 @@ def test_history_learns_each_outlets_verdicts() -> None:
         labels.append("true" if held else "false")
         words = " ".join(rng.choice(WORDS, size=4))
         contexts.append(ClaimContext(text=words, outlet=outlet, topics=("conflict",)))
-    model = ClaimModel(cv=3, holdout_fraction=0.0).fit(contexts, labels)
+    model = ClaimModel(cv=3).fit(contexts, labels)
     good_p, bad_p = model.predict_holds_up(
         [ClaimContext(text="troops advanced", outlet=name) for name in ("outlet-0", "outlet-5")]
     )
@@ -315,8 +362,6 @@ def test_history_learns_each_outlets_verdicts() -> None:
 def test_history_can_be_switched_off(fitted: ClaimModel, fresh: Fresh) -> None:
     contexts, labels, _ = fresh
     plain = clone(fitted).set_params(history=False).fit(contexts[:600], labels[:600])
-    assert plain.history_ is None
-    scores = plain.score_claims(contexts[600:700])
-    np.testing.assert_allclose(
-        scores.probability, plain.predict_holds_up(contexts[600:700]), atol=1e-9
-    )
+    assert plain.design_.history is None
+    scores = [plain.score_claim(c, explain=0).probability for c in contexts[600:700]]
+    np.testing.assert_allclose(scores, plain.predict_holds_up(contexts[600:700]), atol=1e-9)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from scoring.claim_model import ClaimModel
+from scoring.evaluation.holdout import holdout_metrics
 from scoring.model_selection import (
     fit_with_holdout,
     select_params,
@@ -54,8 +55,10 @@ def test_held_out_claims_are_the_latest_and_influence_nothing_but_the_figures() 
     best = min(selection["candidates"], key=lambda c: c["log_loss"])
     assert selection["chosen"] == best["params"]
     # The saved model is the one measured: scoring the held-out claims again gives the figures.
-    again = fitted.model.evaluate(
-        [contexts[i] for i in fitted.holdout_index], [labels[i] for i in fitted.holdout_index]
+    again = holdout_metrics(
+        fitted.model,
+        [contexts[i] for i in fitted.holdout_index],
+        [labels[i] for i in fitted.holdout_index],
     )
     assert again["log_loss"] == metrics["log_loss"]
 

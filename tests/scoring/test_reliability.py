@@ -115,7 +115,7 @@ class TestHandWorked:
         result = outlet_reliability(items, NOW, kind_mean=prior.kind_mean)
         parts = reliability_contributions(result, prior, "wire")
         assert sum(part.effect for part in parts) == pytest.approx(result.mean)
-        assert {part.feature for part in parts} >= {
+        assert {part.group for part in parts} >= {
             "global_baseline",
             "outlet_kind_prior",
             "track_record:verdict",

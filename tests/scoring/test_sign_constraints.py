@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.claim_model import ClaimModel, _keep_calibration_increasing
+from scoring.claim_model import ClaimModel
+from scoring.claim_model._calibration import keep_calibration_increasing
 from scoring.features import (
     CONSENSUS,
     CONSENSUS_AGREEMENT,
@@ -86,13 +87,13 @@ def training() -> tuple[list[ClaimContext], list[str]]:
 @pytest.fixture(scope="module")
 def constrained(training: tuple[list[ClaimContext], list[str]]) -> ClaimModel:
     contexts, labels = training
-    return ClaimModel(cv=3, holdout_fraction=0.0).fit(contexts, labels)
+    return ClaimModel(cv=3).fit(contexts, labels)
 
 
 @pytest.fixture(scope="module")
 def isotonic(training: tuple[list[ClaimContext], list[str]]) -> ClaimModel:
     contexts, labels = training
-    model = ClaimModel(cv=2, holdout_fraction=0.0, isotonic_min_samples=500)
+    model = ClaimModel(cv=2, isotonic_min_samples=500)
     return model.fit(contexts, labels)
 
 
@@ -240,12 +241,14 @@ def test_independent_corroboration_never_lowers_the_score(
     assert reasons(model, alone).get(CORROBORATION, 0.0) <= TOLERANCE
 
 
-def test_the_batch_and_scikit_learn_paths_keep_the_directions(constrained: ClaimModel) -> None:
+def test_the_compiled_and_scikit_learn_paths_keep_the_directions(constrained: ClaimModel) -> None:
     base = adversarial_claims(200, seed=12, dated=False)[0]
     party = [with_changes(c, party_to_conflict=True) for c in base]
     not_party = [with_changes(c, party_to_conflict=False) for c in base]
-    batch = constrained.score_claims(party).probability
-    assert np.all(batch <= constrained.score_claims(not_party).probability + TOLERANCE)
+    compiled = np.array([probability(constrained, c) for c in party])
+    assert np.all(
+        compiled <= np.array([probability(constrained, c) for c in not_party]) + TOLERANCE
+    )
     slow = constrained.predict_holds_up(party)
     assert np.all(slow <= constrained.predict_holds_up(not_party) + TOLERANCE)
 
@@ -255,7 +258,7 @@ def test_without_constraints_the_same_data_teaches_the_wrong_directions(
 ) -> None:
     # The check above could not fail if the data never pointed the wrong way: it does.
     contexts, labels = training
-    free = ClaimModel(cv=3, holdout_fraction=0.0, sign_constraints=False).fit(contexts, labels)
+    free = ClaimModel(cv=3, sign_constraints=False).fit(contexts, labels)
     claim = with_changes(contexts[0], independent_corroborations=None, source_dependence=None)
     party = probability(free, with_changes(claim, party_to_conflict=True))
     not_party = probability(free, with_changes(claim, party_to_conflict=False))
@@ -275,12 +278,11 @@ def test_a_calibration_map_fitted_decreasing_is_flattened(
     b_before = reversed_map.b_
     untouched = [(pair.calibrators[0].a_, pair.calibrators[0].b_) for pair in pairs[1:]]
     contexts = training[0][:300]
-    rows = model._rows(contexts)
-    matrix = model._design_matrix(rows, model._dense(contexts, rows))
+    _, matrix = model.design_.transform(contexts)
     folds = [(np.arange(0), np.arange(300))] * len(pairs)
     decisions = pairs[0].estimator.decision_function(matrix)
     fold_mean = float(np.mean(1.0 / (1.0 + np.exp(2.0 * decisions + b_before))))
-    _keep_calibration_increasing(model.binary_, matrix, folds)
+    keep_calibration_increasing(model.binary_, matrix, folds)
     assert reversed_map.a_ == 0.0
     assert 0.0 < 1.0 / (1.0 + np.exp(reversed_map.b_)) < 1.0
     # The constant it becomes is what the decreasing map gave on average on its own fold.

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from scoring.artifacts import dump_model
 from scoring.claim_model import ClaimModel
+from scoring.model_selection import fit_with_holdout
 from service.audit.models import AuditEntry
 from service.auth.models import ApiKey
 from service.auth.service import hash_key
@@ -64,15 +65,15 @@ def test_models_activate_refuses_below_the_gate_unless_forced(
 ) -> None:
     assert main(["migrate"]) == 0
     contexts, labels, _ = make_claims(80, seed=3, dated=True)
-    model = ClaimModel(cv=2, holdout_fraction=0.2, refit=False).fit(contexts, labels)
+    held = fit_with_holdout(ClaimModel(cv=2), contexts, labels, holdout_fraction=0.2)
     engine = create_engine(database)
     with Session(engine) as session:
         row = ModelVersion(
             version="claim-model/cli",
             status="ready",
             params={},
-            metrics=model.metrics_,
-            artifact=dump_model(model),
+            metrics=held.metrics,
+            artifact=dump_model(held.model, metrics=held.metrics),
         )
         session.add(row)
         session.commit()
