@@ -100,6 +100,13 @@ class Rating(StrEnum):
     UNVERIFIABLE = "unverifiable"
 
 
+class ReliabilityCause(StrEnum):
+    VERDICT = "verdict"
+    KIND_PRIOR = "kind_prior"
+    RECORD = "record"
+    TIME_DECAY = "time_decay"
+
+
 class Scope(StrEnum):
     READ = "read"
     SUBMIT = "submit"
@@ -536,6 +543,8 @@ class ScoreRead(Model):
     trigger: str
     reasons: list[Reason]
     admiralty: AdmiraltyRead | None = None
+    cause: ReliabilityCause | None = None
+    evidence_at: datetime | None = None
 
 
 class Transparency(Input):
