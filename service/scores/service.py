@@ -19,8 +19,10 @@ from service import generations
 from service.claims.models import Claim, ClaimFields
 from service.db import utcnow
 from service.generations import Generations
+from service.metrics.registry import SCORES_COMPUTED
 from service.models.store import LoadedModel, ModelStore
 from service.outlets.directory import OutletDirectory, OutletLike, Registry
+from service.push.outbox import OUTLET_RELIABILITY_CHANGED, emit, emit_claim_scores
 from service.scores.inputs import ScoringInput, admiralty, claim_context, scoring_inputs
 from service.scores.models import Score, ScoreFields
 from service.scores.repository import ScoreRepository
@@ -52,6 +54,16 @@ class ComputedScore:
     reasons: list[dict[str, Any]]
     model_version_id: int | None = None
     admiralty: dict[str, Any] | None = None
+
+
+def count_scores(results: Sequence[ComputedScore]) -> None:
+    """Count computed scores for /metrics (one label lookup per method and version)."""
+    counts: dict[tuple[str, str], int] = {}
+    for result in results:
+        key = (result.method, result.method_version)
+        counts[key] = counts.get(key, 0) + 1
+    for (method, version), count in counts.items():
+        SCORES_COMPUTED.labels(method, version).inc(count)
 
 
 def model_score(
@@ -348,6 +360,7 @@ class ScoringService:
                     result.reasons[0]["text"] += f"; {fallback_reason}"
         else:
             results = await self._model_scores(loaded, snapshot, inputs, records)
+        count_scores(results)
         return [
             with_admiralty(result, item, record)
             for result, item, record in zip(results, inputs, records, strict=True)
@@ -401,7 +414,27 @@ class ScoringService:
         row = score_row(
             computed, subject="outlet", outlet_id=outlet.id, claim_id=None, trigger=trigger
         )
-        return await ScoreRepository(session).add(row)
+        scores = ScoreRepository(session)
+        previous = await scores.latest_for_outlet(outlet.id)
+        await scores.add(row)
+        if previous is None or abs(previous.probability - row.probability) > 1e-9:
+            emit(
+                session,
+                OUTLET_RELIABILITY_CHANGED,
+                {
+                    "outlet": outlet.slug,
+                    "outlet_id": outlet.id,
+                    "name": outlet.name,
+                    "reliability": row.probability,
+                    "interval": {"low": row.low, "high": row.high, "level": row.level},
+                    "grade": row.grade,
+                    "previous_reliability": None if previous is None else previous.probability,
+                    "score_id": row.id,
+                    "trigger": trigger,
+                },
+                outlet_id=outlet.id,
+            )
+        return row
 
     async def reliability(
         self, session: AsyncSession, outlet: OutletLike, as_of: datetime
@@ -458,6 +491,11 @@ async def rescore_claims(
         if _changed(current.get(claim.id), result)
     ]
     await scores.add_all(rows)
+    by_id = {claim.id: claim for claim in claims}
+    emit_claim_scores(
+        session,
+        [(by_id[row.claim_id], outlets[row.outlet_id], row) for row in rows if row.claim_id],
+    )
     # Clearing the flags also tells pollers' ETag caches that these claims changed.
     await ClaimRepository(session).clear_stale(
         [claim.id for claim in claims], queued_before=queued_before
