@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("disabled_reason", sa.String(length=500), nullable=True),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
+        sa.Column("starts_after", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),

@@ -17,13 +17,11 @@ import logging
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.background import BackgroundLoop
 from service.metrics.registry import STREAM_SUBSCRIBERS
-from service.push.models import OutboxEvent
 from service.push.outbox import CHANNEL
 from service.push.repository import OutboxRepository
 from service.push.stream import PushEvent, StreamFilter, push_event
@@ -109,7 +107,7 @@ class Broadcaster:
         async with self._lock:
             if self._behind:
                 async with self.sessionmaker() as session:
-                    self.position = await session.scalar(select(func.max(OutboxEvent.id))) or 0
+                    self.position = await OutboxRepository(session).newest_id()
                 self._behind = False
             subscriber = Subscriber(stream_filter, self.capacity)
             self.subscribers.add(subscriber)

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
@@ -36,6 +36,7 @@ from service.background import BackgroundLoop
 from service.db import utcnow
 from service.metrics.registry import WEBHOOK_ATTEMPTS, WEBHOOK_DISABLED, WEBHOOK_FAILED
 from service.push.models import OutboxEvent, PushCursor, WebhookDelivery, WebhookSubscription
+from service.push.repository import OutboxRepository
 from service.settings import Settings
 
 logger = logging.getLogger("credscore.webhooks")
@@ -50,7 +51,8 @@ USER_AGENT = "credscore-webhooks/1"
 
 def subscription_takes(subscription: WebhookSubscription, row: OutboxEvent) -> bool:
     return (
-        row.type in subscription.event_types
+        row.id > subscription.starts_after
+        and row.type in subscription.event_types
         and (not subscription.outlet_ids or row.outlet_id in subscription.outlet_ids)
         and (not subscription.event_ids or row.event_id in subscription.event_ids)
     )
@@ -152,32 +154,25 @@ class WebhookDispatcher:
     async def fan_out(self) -> int:
         """Turn outbox rows after the cursor into deliveries; returns how many rows were read."""
         async with self.sessionmaker() as session:
-            cursor = await self._cursor(session)
             subscriptions = list(
                 await session.scalars(
                     select(WebhookSubscription).where(WebhookSubscription.enabled.is_(True))
                 )
             )
-            if not subscriptions:
-                # Nothing to deliver to: skip to the end (a subscription gets the events that
-                # commit after it was created).
-                newest = await session.scalar(
-                    select(OutboxEvent.id).order_by(OutboxEvent.id.desc()).limit(1)
+            cursor = await self._cursor(session, subscriptions)
+            rows = (
+                await OutboxRepository(session).after(
+                    cursor.position, upto=None, limit=FAN_OUT_BATCH
                 )
-                moved = (newest or 0) > cursor.position
-                if moved:
-                    cursor.position = newest or 0
-                await session.commit()
-                return 0
-            rows = list(
-                await session.scalars(
-                    select(OutboxEvent)
-                    .where(OutboxEvent.id > cursor.position)
-                    .order_by(OutboxEvent.id)
-                    .limit(FAN_OUT_BATCH)
-                )
+                if subscriptions
+                else []
             )
             if not rows:
+                if not subscriptions:
+                    # Nothing to deliver to: skip to the end (each subscription only gets the
+                    # events committed after it was created).
+                    newest = await session.scalar(select(func.max(OutboxEvent.id)))
+                    cursor.position = max(cursor.position, newest or 0)
                 await session.commit()
                 return 0
             now = utcnow()
@@ -201,17 +196,19 @@ class WebhookDispatcher:
             await session.commit()
             return len(rows)
 
-    async def _cursor(self, session: AsyncSession) -> PushCursor:
+    async def _cursor(
+        self, session: AsyncSession, subscriptions: list[WebhookSubscription]
+    ) -> PushCursor:
         statement = select(PushCursor).where(PushCursor.name == CURSOR)
         if session.get_bind().dialect.name == "postgresql":
             statement = statement.with_for_update()
         cursor = await session.scalar(statement)
         if cursor is None:
-            # First run: start from the outbox's end, not its beginning.
-            newest = await session.scalar(
-                select(OutboxEvent.id).order_by(OutboxEvent.id.desc()).limit(1)
-            )
-            cursor = PushCursor(name=CURSOR, position=newest or 0)
+            # First run: from the oldest subscription's start, not the outbox's beginning.
+            start = min((item.starts_after for item in subscriptions), default=None)
+            if start is None:
+                start = await session.scalar(select(func.max(OutboxEvent.id))) or 0
+            cursor = PushCursor(name=CURSOR, position=start)
             session.add(cursor)
             await session.flush()
         return cursor

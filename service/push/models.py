@@ -50,6 +50,8 @@ class WebhookSubscription(IdMixin, TimestampMixin, Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # The newest outbox id when it was created: it gets the events after that one.
+    starts_after: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(100))
 
 

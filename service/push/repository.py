@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import keyset
@@ -72,6 +72,9 @@ class WebhookRepository:
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def newest_id(self) -> int:
+        return await self.session.scalar(select(func.max(OutboxEvent.id))) or 0
 
     async def after(
         self,

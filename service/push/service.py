@@ -15,7 +15,7 @@ from service.db import WAKE_WEBHOOKS, utcnow
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.outlets.directory import Registry
 from service.push.models import WebhookDelivery, WebhookSubscription
-from service.push.repository import WebhookRepository
+from service.push.repository import OutboxRepository, WebhookRepository
 from service.push.schemas import WebhookCreate, WebhookRead, WebhookUpdate
 
 
@@ -97,6 +97,7 @@ class WebhookService:
                 event_ids=sorted(set(data.events)),
                 enabled=True,
                 consecutive_failures=0,
+                starts_after=await OutboxRepository(self.session).newest_id(),
                 created_by=actor.name,
             )
         )
