@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from pydantic import Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from service.dependencies import (
@@ -222,8 +223,8 @@ async def stream(
         Query(description="Only events about this outlet (slug or id); repeat for several."),
     ] = None,
     event: Annotated[
-        list[int] | None,
-        Query(ge=1, le=2**31 - 1, description="Only events about this event id; repeatable."),
+        list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None,
+        Query(description="Only events about this event id; repeatable."),
     ] = None,
     types: Annotated[
         str | None,
