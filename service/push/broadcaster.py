@@ -12,7 +12,6 @@ others back or grow without bound; its client resumes from the outbox with Last-
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -20,7 +19,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.background import BackgroundLoop
+from service.background import BackgroundLoop, wait_until_set
 from service.metrics.registry import STREAM_SUBSCRIBERS
 from service.push.outbox import CHANNEL
 from service.push.repository import OutboxRepository
@@ -62,8 +61,7 @@ class Subscriber:
     async def next_events(self, wait_seconds: float) -> list[PushEvent]:
         """The buffered events (waiting up to ``wait_seconds`` for some); [] on time-out."""
         if not self.buffer:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), wait_seconds)
+            await wait_until_set(self._ready, wait_seconds)
         self._ready.clear()
         events = list(self.buffer)
         self.buffer.clear()
@@ -120,8 +118,7 @@ class Broadcaster:
 
     async def _run_forever(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            await wait_until_set(self._wake, self.poll_seconds)
             self._wake.clear()
             try:
                 await self.poll()

@@ -20,7 +20,6 @@ time; there the lease's conditional UPDATE alone decides who sends.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
-from service.background import BackgroundLoop
+from service.background import BackgroundLoop, wait_until_set
 from service.db import utcnow
 from service.metrics.registry import WEBHOOK_ATTEMPTS, WEBHOOK_DISABLED, WEBHOOK_FAILED
 from service.push.models import OutboxEvent, PushCursor, WebhookDelivery, WebhookSubscription
@@ -125,8 +124,7 @@ class WebhookDispatcher:
 
     async def _run_forever(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._idle_seconds())
+            await wait_until_set(self._wake, self._idle_seconds())
             self._wake.clear()
             try:
                 await self.drain()
