@@ -28,10 +28,14 @@ from service.http_caching import EtagCache, NotModifiedFastPath, ResponseEtags
 from service.jobs.handlers import build_handlers
 from service.jobs.runner import JobRunner
 from service.logging import BodySizeLimitMiddleware, RequestContextMiddleware, configure_logging
+from service.metrics.router import forget_process_metrics
+from service.metrics.router import router as metrics_router
 from service.models.launcher import TrainingLauncher
 from service.models.router import router as models_router
 from service.openapi import operation_id
 from service.outlets.router import router as outlets_router
+from service.push.hub import PushHub
+from service.push.router import stream_router, webhooks_router
 from service.scores.service import ScoringService
 from service.scores.track_records import TrackRecordStore
 from service.settings import Settings, get_settings
@@ -42,7 +46,9 @@ Source-credibility scores for newsrooms: outlet track records, calibrated claim 
 reasons, and reconciliation of conflicting figures.
 
 Authenticate with an API key: `Authorization: Bearer <key>` (or `X-API-Key`). Scopes: `read`
-(GET), `submit` (claims, events, previews), `admin` (outlets, verdicts, keys).
+(GET), `submit` (claims, events, previews), `admin` (outlets, verdicts, keys, webhooks).
+Changes are pushed: `GET /v1/stream` (Server-Sent Events) and webhooks (`/v1/webhooks`,
+signed per Standard Webhooks). `GET /metrics` serves Prometheus metrics.
 Errors are RFC 9457 `application/problem+json` documents; a query parameter an operation does
 not list is one of them (422), never silently ignored.
 
@@ -64,15 +70,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.generations = Generations(app.state.sessionmaker, settings.cache_refresh_seconds)
         app.state.scoring.counters = app.state.generations
         app.state.generations.start()
+        app.state.push = PushHub(app.state.sessionmaker, settings)
         app.state.jobs = JobRunner(
             app.state.sessionmaker,
             build_handlers(app.state.scoring),
             poll_seconds=settings.jobs_poll_seconds,
             after_change=app.state.generations.refresh,
+            after_push=app.state.push.wake,
         )
         app.state.training = TrainingLauncher(settings, app.state.sessionmaker)
         if settings.jobs_enabled:
             app.state.jobs.start()
+        # Webhooks are sent by the background worker; streams are served whenever it runs.
+        app.state.push.start(webhooks=settings.jobs_enabled)
         # Everything imported and built so far (FastAPI, SQLAlchemy, scipy, scikit-learn: some
         # 200,000 objects) lives as long as the process. Frozen, the collector stops walking it
         # on every full collection: those took 110-140 ms under load (10 ms after) and set p99.
@@ -85,7 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.claim_writer.stop()
             await app.state.generations.stop()
             await app.state.jobs.stop()
+            await app.state.push.stop()
             await engine.dispose()
+            forget_process_metrics()
 
     app = FastAPI(
         title="credscore",
@@ -120,8 +132,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events_router,
         models_router,
         auth_router,
+        webhooks_router,
+        stream_router,
     ):
         app.include_router(router, dependencies=[Depends(checked_parameters)])
+    app.include_router(metrics_router)
     app.include_router(dashboard_router)
     app.include_router(docs_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -141,7 +156,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 content = response.get("content", {})
                 if status_code[0] in "45" and PROBLEM_MEDIA_TYPE in content:
                     content.pop("application/json", None)
-            if method == "get" and path.startswith("/v1/"):
+            success = operation.get("responses", {}).get("200", {})
+            streams = "text/event-stream" in success.get("content", {})
+            if method == "get" and path.startswith("/v1/") and not streams:
                 _declare_etags(operation["responses"])
     app.openapi_schema = schema
     return schema

@@ -24,3 +24,15 @@ class BackgroundLoop:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+async def wait_until_set(event: asyncio.Event, seconds: float) -> None:
+    """Wait for ``event``, at most ``seconds``.
+
+    With ``asyncio.timeout`` rather than ``asyncio.wait_for``: on Python 3.11 ``wait_for`` wraps
+    the wait in a task of its own, and a loop cancelled while its event was being set could
+    stay "cancelling" for good (seen when an app stopped right after its push listener woke).
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()

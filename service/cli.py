@@ -23,8 +23,15 @@ def _err(message: str) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from service.serving import reuse_port_supported, serve_reuse_port, uvicorn_options
+    from service.serving import (
+        prepare_multiprocess_metrics,
+        reuse_port_supported,
+        serve_reuse_port,
+        uvicorn_options,
+    )
 
+    if args.workers > 1:
+        prepare_multiprocess_metrics()
     if args.workers > 1 and reuse_port_supported():
         return serve_reuse_port(
             args.host, args.port, args.workers, proxy_headers=args.proxy_headers

@@ -42,6 +42,8 @@ NAMING_CONVENTION = {
 WAKE_WORKER = "credscore.wake_worker"
 GENERATIONS_DIRTY = "credscore.generations_dirty"
 FORGET_KEYS = "credscore.forget_keys"  # prefixes of revoked API keys
+PUSHED = "credscore.pushed"  # wrote push outbox rows (service/push/outbox.py)
+WAKE_WEBHOOKS = "credscore.wake_webhooks"  # queued webhook deliveries to send
 
 
 def utcnow() -> datetime:
@@ -78,6 +80,7 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSONType,
         dict[str, bool]: JSONType,
         list[str]: JSONType,
+        list[int]: JSONType,
         list[dict[str, Any]]: JSONType,
     }
 
@@ -212,6 +215,10 @@ async def commit_request(session: AsyncSession, state: Any) -> None:
         state.key_cache.forget(prefix)
     if session.info.pop(WAKE_WORKER, False):
         state.jobs.wake()
+    if session.info.pop(PUSHED, False):
+        state.push.wake()
+    if session.info.pop(WAKE_WEBHOOKS, False):
+        state.push.webhooks.wake()
     if session.info.pop(GENERATIONS_DIRTY, False):
         # This process sees its own change at once (other replicas on their refresh).
         await state.generations.refresh()

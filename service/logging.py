@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth.service import looks_like_key
+from service.metrics.registry import observe_request
 
 REQUEST_ID_HEADER = "x-request-id"
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
@@ -86,17 +87,21 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            route = scope.get("route")
+            # Labelled by route template: raw paths (ids, slugs) would make a series per URL.
+            route_label = getattr(route, "path", None) or "unmatched"
+            latency = time.perf_counter() - started
+            observe_request(scope["method"], route_label, status_holder[0], latency)
             if self.access_log:
-                route = scope.get("route")
                 access_logger.info(
                     "request",
                     extra={
                         "fields": {
                             "request_id": request_id,
                             "method": scope["method"],
-                            "route": getattr(route, "path", None) or "unmatched",
+                            "route": route_label,
                             "status": status_holder[0],
-                            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+                            "latency_ms": round(latency * 1000, 3),
                             "key_name": state.get("key_name"),
                         }
                     },

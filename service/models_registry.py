@@ -8,6 +8,7 @@ from service.events.models import Event, EventConsensus
 from service.jobs.models import Job
 from service.models.models import ModelVersion
 from service.outlets.models import Outlet, OutletDependency, OutletRecord
+from service.push.models import OutboxEvent, PushCursor, WebhookDelivery, WebhookSubscription
 from service.scores.models import Generation, Score
 from service.verdicts.models import Verdict
 
@@ -21,9 +22,13 @@ __all__ = [
     "Generation",
     "Job",
     "ModelVersion",
+    "OutboxEvent",
     "Outlet",
     "OutletDependency",
     "OutletRecord",
+    "PushCursor",
     "Score",
     "Verdict",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

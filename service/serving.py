@@ -12,10 +12,13 @@ shared socket is used.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import socket
 import sys
+import tempfile
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -23,6 +26,24 @@ from typing import Any
 BACKLOG = 2048
 # A worker that dies sooner than this after starting is not restarted (a crash loop).
 MIN_WORKER_LIFETIME_SECONDS = 5.0
+
+
+def prepare_multiprocess_metrics() -> str:
+    """Point every worker's Prometheus metrics at one directory, emptied for this run.
+
+    /metrics on any worker then adds up all of them (service/metrics/router.py). The workers
+    inherit the variable, and read it when they first import prometheus_client. Files left by
+    an earlier run would be counted again, so they are removed first.
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink()
+    else:
+        directory = tempfile.mkdtemp(prefix="credscore-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    return directory
 
 
 def reuse_port_supported() -> bool:

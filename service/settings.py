@@ -44,6 +44,23 @@ class Settings(BaseSettings):
     jobs_enabled: bool = True
     jobs_poll_seconds: float = Field(default=2.0, gt=0)
 
+    # Push (service/push/): webhook deliveries run with the background worker (jobs_enabled).
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    # The n-th retry waits about base * 2**(n-1) seconds (jittered), at most webhook_retry_max.
+    webhook_retry_base_seconds: float = Field(default=5.0, ge=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, ge=0)
+    # A subscription whose deliveries fail this many times in a row is disabled.
+    webhook_disable_after_failures: int = Field(default=20, ge=1)
+    webhook_concurrency: int = Field(default=16, ge=1, le=256)
+    # How often the outbox is read when nothing woke its readers (another replica's change on
+    # SQLite, or a lost PostgreSQL notification).
+    push_poll_seconds: float = Field(default=2.0, gt=0)
+    # SSE: keep-alive comment interval, and how many undelivered events a slow stream may hold
+    # before it is closed (the client resumes with Last-Event-ID).
+    stream_ping_seconds: float = Field(default=15.0, gt=0)
+    stream_queue_size: int = Field(default=1_000, ge=1)
+
     # Tests and demos only: hold a training run this long before it reads any data.
     training_delay_seconds: float = Field(default=0.0, ge=0, le=600)
 

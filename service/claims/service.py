@@ -31,6 +31,7 @@ from service.events.models import Event
 from service.events.repository import EventRepository
 from service.jobs.service import RECONCILE_EVENT, enqueue, mark_events_stale
 from service.outlets.directory import OutletLike
+from service.push.outbox import emit_claim_scores
 from service.schemas import database_id
 from service.scores.models import ComputedScore, ScoreFields
 from service.scores.repository import ScoreRepository
@@ -261,6 +262,13 @@ class ClaimService:
         score_rows = await self._score_rows(drafts, pending)
         stored = await self.claims.insert_with_scores([item.row for item in pending], score_rows)
         await self._flag_events([claim for claim, _ in stored])
+        emit_claim_scores(
+            self.session,
+            [
+                (claim, item.outlet, score)
+                for (claim, score), item in zip(stored, pending, strict=True)
+            ],
+        )
         return [
             StoredClaim(claim, item.outlet, score)
             for (claim, score), item in zip(stored, pending, strict=True)
@@ -301,6 +309,13 @@ class ClaimService:
             [{**row, "claim_id": claim.id} for row, claim in zip(score_rows, claims, strict=True)]
         )
         await self._flag_events(claims)
+        emit_claim_scores(
+            self.session,
+            [
+                (claim, item.outlet, score)
+                for claim, item, score in zip(claims, pending, scores, strict=True)
+            ],
+        )
         return [
             StoredClaim(claim, item.outlet, score)
             for claim, item, score in zip(claims, pending, scores, strict=True)

@@ -48,12 +48,18 @@ from service.events.models import Event, EventConsensus
 from service.events.repository import EventRepository
 from service.outlets.models import Outlet
 from service.outlets.repository import OutletRepository
+from service.push.outbox import EVENT_CONSENSUS_CHANGED, emit
 from service.scores.service import ScoringService, admiralty_document
 from service.scores.track_records import TrackRecord
 
 CONSENSUS_METHOD_VERSION = "truth-discovery/2"
 # How many recent figures of the event's outlets (on any event) inform their learned accuracy.
 NEIGHBOURHOOD_CLAIMS = 5_000
+
+
+def _figures(row: EventConsensus) -> dict[str, Any]:
+    """What a consensus says, as ``event.consensus_changed`` compares and reports it."""
+    return {"status": row.status, "estimate": row.estimate, "low": row.low, "high": row.high}
 
 
 def counted_figure(claim: Claim, event: Event | None) -> Figure | None:
@@ -126,6 +132,7 @@ class ConsensusService:
             if counted_figure(claim, event) is not None
         ]
         outlets = await self.outlets.by_ids([claim.outlet_id for claim in claims])
+        previous = await self.events.latest_consensus(event_id)
         if claims:
             now = utcnow()
             records = {
@@ -157,6 +164,25 @@ class ConsensusService:
         self.session.add(row)
         event.consensus_status = row.status
         await self.session.flush()
+        if previous is None or _figures(previous) != _figures(row):
+            emit(
+                self.session,
+                EVENT_CONSENSUS_CHANGED,
+                {
+                    "event_id": event.id,
+                    "consensus_id": row.id,
+                    "status": row.status,
+                    "kind": row.kind,
+                    "estimate": row.estimate,
+                    "estimate_label": row.estimate_label,
+                    "interval": {"low": row.low, "high": row.high},
+                    "confidence": row.confidence,
+                    "independent_reports": row.independent_reports,
+                    "previous": None if previous is None else _figures(previous),
+                    "trigger": trigger,
+                },
+                event_id=event.id,
+            )
         await self.session.execute(
             update(Event)
             .where(Event.id == event.id, Event.consensus_stale_since <= (queued_before or utcnow()))

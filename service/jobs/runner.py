@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.background import BackgroundLoop
-from service.db import GENERATIONS_DIRTY, utcnow
+from service.db import GENERATIONS_DIRTY, PUSHED, utcnow
 from service.jobs.models import Job
 
 logger = logging.getLogger("credscore.jobs")
@@ -37,10 +37,13 @@ class JobRunner:
         poll_seconds: float = 2.0,
         batch_size: int = 20,
         after_change: Callable[[], Awaitable[None]] | None = None,
+        after_push: Callable[[], None] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         # Called after a job whose transaction bumped a generation counter has committed.
         self.after_change = after_change
+        # Called after a job whose transaction wrote push outbox events has committed.
+        self.after_push = after_push
         self.handlers = handlers
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
@@ -141,6 +144,8 @@ class JobRunner:
                 await session.commit()
                 if session.info.pop(GENERATIONS_DIRTY, False) and self.after_change is not None:
                     await self.after_change()
+                if session.info.pop(PUSHED, False) and self.after_push is not None:
+                    self.after_push()
                 return True
             except Exception as exc:
                 await session.rollback()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.reliability import Reliability
 from service.db import utcnow
 from service.outlets.directory import OutletLike
+from service.push.outbox import OUTLET_RELIABILITY_CHANGED, emit
 from service.scores.models import Score, StoredFigures
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ReliabilityCause
@@ -64,10 +65,14 @@ class ReliabilityHistory:
         snapshot = await self.scoring.evidence(self.session)
         now = utcnow()
         record = snapshot.track_record(outlet.id, outlet.kind, now, self.scoring.settings)
+        scores = ScoreRepository(self.session)
+        previous = (await scores.latest_for_outlets([outlet.id])).get(outlet.id)
         row = self._row(
             record, outlet, trigger=trigger, cause=cause, evidence_at=evidence_at or now
         )
-        return await ScoreRepository(self.session).add(row)
+        await scores.add(row)
+        self._announce(row, outlet, previous)
+        return row
 
     async def record_drift(self, outlet: OutletLike, *, trigger: str) -> Score | None:
         """Before new evidence about ``outlet`` counts: an entry for what changed without it.
@@ -98,7 +103,9 @@ class ReliabilityHistory:
         row = self._row(
             record, outlet, trigger=trigger, cause=cause, evidence_at=evidence_at or now
         )
-        return await ScoreRepository(self.session).add(row)
+        await ScoreRepository(self.session).add(row)
+        self._announce(row, outlet, latest)
+        return row
 
     async def record_prior_shift(
         self,
@@ -126,20 +133,46 @@ class ReliabilityHistory:
         now = utcnow()
         dated = evidence_at or snapshot.newest_of_outlet(exclude_outlet_id, now) or now
         rows = []
+        announced = []
         for other, previous in latest:
             record = snapshot.track_record(other.id, other.kind, now, self.scoring.settings)
             if reliability_moved(previous, record.reliability):
-                rows.append(
-                    self._row(
-                        record,
-                        other,
-                        trigger=trigger,
-                        cause=ReliabilityCause.KIND_PRIOR,
-                        evidence_at=dated,
-                    )
+                row = self._row(
+                    record,
+                    other,
+                    trigger=trigger,
+                    cause=ReliabilityCause.KIND_PRIOR,
+                    evidence_at=dated,
                 )
+                rows.append(row)
+                announced.append((row, other, previous))
         await scores.add_all(rows)
+        for row, other, previous in announced:
+            self._announce(row, other, previous)
         return len(rows)
+
+    def _announce(self, row: Score, outlet: OutletLike, previous: StoredFigures | None) -> None:
+        """Push ``outlet.reliability_changed`` for a new entry whose figure moved."""
+        if previous is not None and abs(previous.probability - row.probability) <= 1e-9:
+            return
+        emit(
+            self.session,
+            OUTLET_RELIABILITY_CHANGED,
+            {
+                "outlet": outlet.slug,
+                "outlet_id": outlet.id,
+                "name": outlet.name,
+                "reliability": row.probability,
+                "interval": {"low": row.low, "high": row.high, "level": row.level},
+                "grade": row.grade,
+                "previous_reliability": None if previous is None else previous.probability,
+                "score_id": row.id,
+                "trigger": row.trigger,
+                "cause": row.cause,
+                "evidence_at": row.evidence_at.isoformat() if row.evidence_at else None,
+            },
+            outlet_id=outlet.id,
+        )
 
     def _row(
         self,

@@ -42,6 +42,16 @@ class ScoreRepository:
         rows = await self.session.execute(select(Score).where(Score.id.in_(latest_ids)))
         return {score.claim_id: score for score in rows.scalars() if score.claim_id is not None}
 
+    async def latest_for_outlet(self, outlet_id: int) -> Score | None:
+        """The outlet's current reliability score (the newest of its history)."""
+        query = (
+            select(Score)
+            .where(Score.outlet_id == outlet_id, Score.subject == "outlet")
+            .order_by(Score.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
     async def claim_history(
         self, claim_id: int, *, after: int | None, limit: int, descending: bool = False
     ) -> Sequence[Score]:

@@ -25,9 +25,11 @@ from service.claims.models import Claim, ClaimFields
 from service.claims.repository import ClaimRepository
 from service.db import utcnow
 from service.generations import Generations
+from service.metrics.registry import SCORES_COMPUTED
 from service.models.store import LoadedModel, ModelStore
 from service.outlets.directory import OutletDirectory, OutletLike, Registry
 from service.outlets.repository import OutletRepository
+from service.push.outbox import emit_claim_scores
 from service.scores.inputs import ScoringInput, admiralty, claim_context, scoring_inputs
 from service.scores.models import ComputedScore, Score, ScoreFields
 from service.scores.repository import ScoreRepository
@@ -47,6 +49,16 @@ MODEL_METHOD = "claim-model"
 REASONS_SHOWN = 5
 # Up to this many claims (about 0.6 ms of work) are scored on the event loop itself.
 INLINE_SCORING_MAX_CLAIMS = 4
+
+
+def count_scores(results: Sequence[ComputedScore]) -> None:
+    """Count computed scores for /metrics (one label lookup per method and version)."""
+    counts: dict[tuple[str, str], int] = {}
+    for result in results:
+        key = (result.method, result.method_version)
+        counts[key] = counts.get(key, 0) + 1
+    for (method, version), count in counts.items():
+        SCORES_COMPUTED.labels(method, version).inc(count)
 
 
 def model_score(
@@ -366,6 +378,7 @@ class ScoringService:
                     result.reasons[0]["text"] += f"; {fallback_reason}"
         else:
             results = await self._model_scores(loaded, contexts, records)
+        count_scores(results)
         return [
             with_admiralty(result, item, record)
             for result, item, record in zip(results, inputs, records, strict=True)
@@ -452,6 +465,11 @@ async def rescore_claims(
         if _changed(current.get(claim.id), result)
     ]
     await scores.add_all(rows)
+    by_id = {claim.id: claim for claim in claims}
+    emit_claim_scores(
+        session,
+        [(by_id[row.claim_id], outlets[row.outlet_id], row) for row in rows if row.claim_id],
+    )
     # Clearing the flags also tells pollers' ETag caches that these claims changed.
     await ClaimRepository(session).clear_stale(
         [claim.id for claim in claims], queued_before=queued_before

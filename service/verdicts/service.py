@@ -15,6 +15,7 @@ from service.db import utcnow
 from service.errors import FieldError, InvalidInput, NotFound
 from service.jobs.service import RESCORE_OUTLET, enqueue, mark_events_stale
 from service.outlets.repository import OutletRepository
+from service.push.outbox import VERDICT_RECORDED, emit, timestamp
 from service.scores.history import ReliabilityHistory
 from service.scores.models import Score
 from service.scores.schemas import ReliabilityCause
@@ -120,4 +121,20 @@ class VerdictService:
         # The outlet's events are re-reconciled once its claims are re-scored (by that job).
         await mark_events_stale(self.session, await claims.event_ids_of_outlet(outlet.id))
         await enqueue(self.session, RESCORE_OUTLET, [outlet.id], "verdict.recorded")
+        emit(
+            self.session,
+            VERDICT_RECORDED,
+            {
+                "verdict_id": verdict.id,
+                "claim_id": claim.id,
+                "outlet": outlet.slug,
+                "outlet_id": outlet.id,
+                "event_id": claim.event_id,
+                "rating": verdict.rating,
+                "source": verdict.source,
+                "decided_at": timestamp(verdict.decided_at),
+            },
+            outlet_id=outlet.id,
+            event_id=claim.event_id,
+        )
         return verdict, score

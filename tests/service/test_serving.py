@@ -133,3 +133,60 @@ def test_sockets_share_a_port() -> None:
     finally:
         first.close()
         second.close()
+
+
+@pytest.fixture
+def metrics_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
+    metrics_dir = tmp_path / "metrics"
+    env = {
+        **os.environ,
+        "CREDSCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    cli = [sys.executable, "-m", "service.cli"]
+    subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [*cli, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield process, port, metrics_dir
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_metrics_add_up_every_worker(
+    metrics_server: tuple[subprocess.Popen[bytes], int, Path],
+) -> None:
+    process, port, metrics_dir = metrics_server
+    wait_until_ready(port, 2, time.monotonic() + 120)
+    workers = listening_pids(port)
+    before = healthz_count(port)
+    for _ in range(40):
+        # A new connection each time: the kernel spreads them over both workers' sockets.
+        with httpx.Client() as http:
+            assert http.get(f"http://127.0.0.1:{port}/healthz", timeout=30).status_code == 200
+    # Both workers counted requests into the shared directory...
+    counting = {int(path.stem.rsplit("_", 1)[1]) for path in metrics_dir.glob("counter_*.db")}
+    assert workers <= counting
+    # ...and any worker's /metrics reports the sum (a request is counted just after its answer
+    # leaves, hence the retries).
+    for _ in range(50):
+        if healthz_count(port) - before == 40:
+            break
+        time.sleep(0.1)
+    assert healthz_count(port) - before == 40
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+
+
+def healthz_count(port: int) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("credscore_http_requests_total{") and 'route="/healthz"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total

@@ -91,7 +91,7 @@ class Dashboard {
     const data = message.data;
     const pending = this.pending || { outlets: new Set(), events: false, claims: false, consensus: new Set() };
     this.pending = pending;
-    if (data.outlet_slug) pending.outlets.add(data.outlet_slug);
+    if (data.outlet) pending.outlets.add(data.outlet); // the slug, as every push event names it
     if (message.type === "claim.scored" || message.type === "verdict.recorded") pending.claims = true;
     if (message.type === "event.consensus_changed" || message.type === "claim.scored") {
       pending.events = true;

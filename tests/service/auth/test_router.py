@@ -65,8 +65,17 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/api-keys", "admin", None),
     ("POST", "/v1/api-keys", "admin", {"name": "k", "scopes": ["read"]}),
     ("DELETE", "/v1/api-keys/999", "admin", None),
+    ("GET", "/v1/stream", "read", None),
+    ("GET", "/v1/webhooks", "admin", None),
+    ("POST", "/v1/webhooks", "admin", {"url": "http://h/x", "event_types": ["claim.scored"]}),
+    ("GET", "/v1/webhooks/1", "admin", None),
+    ("PATCH", "/v1/webhooks/1", "admin", {"enabled": False}),
+    ("DELETE", "/v1/webhooks/1", "admin", None),
+    ("GET", "/v1/webhooks/1/deliveries", "admin", None),
+    ("POST", "/v1/webhooks/1/deliveries/1/replay", "admin", None),
 ]
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
+# /metrics is for Prometheus, which scrapes without a key (docs/push.md: keep it internal).
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 ROUTE_IDS = [f"{method} {path}" for method, path, _, _ in ROUTES]
 
 
@@ -88,6 +97,8 @@ def _template(path: str) -> str:
         "/v1/api-keys/999": "/v1/api-keys/{key_id}",
         "/v1/models/1": "/v1/models/{model_id}",
         "/records/1": "/records/{record_id}",
+        "/v1/webhooks/1": "/v1/webhooks/{subscription_id}",
+        "/deliveries/1": "/deliveries/{delivery_id}",
     }
     for concrete, template in replacements.items():
         path = path.replace(concrete, template)

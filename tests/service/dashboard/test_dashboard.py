@@ -582,7 +582,7 @@ class TestTheDesksDashboard:
         message = {
             "type": "claim.scored",
             "timestamp": "2026-12-01T03:00:00Z",
-            "data": {"claim_id": 1, "outlet_slug": "good-wire", "event_id": data.event_id},
+            "data": {"claim_id": 1, "outlet": "good-wire", "event_id": data.event_id},
         }
         body = (
             ": keep-alive\n\n"
