@@ -25,6 +25,9 @@ from service.events.router import router as events_router
 from service.generations import Generations
 from service.health.router import router as health_router
 from service.http_caching import EtagCache, NotModifiedFastPath, ResponseEtags
+from service.interchange.ratings import RatingMapping
+from service.interchange.router import IMPORT_PATHS
+from service.interchange.router import router as interchange_router
 from service.jobs.handlers import build_handlers
 from service.jobs.runner import JobRunner
 from service.logging import BodySizeLimitMiddleware, RequestContextMiddleware, configure_logging
@@ -102,13 +105,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.claim_etags = EtagCache()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.state.scoring = ScoringService(settings, TrackRecordStore())
+    app.state.rating_mapping = RatingMapping.load(settings.rating_mapping_file)
     app.state.claim_writer = ClaimWriter(app.state)
     app.state.fast_path_served = 0  # requests ClaimFastPath answered (tests check it served)
     install_error_handlers(app)
     app.add_middleware(ResponseEtags)
     app.add_middleware(ClaimFastPath)
     app.add_middleware(NotModifiedFastPath)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        # Imports take whole files (an outlet list, a fact-checker's archive).
+        larger=dict.fromkeys(IMPORT_PATHS, settings.max_import_bytes),
+    )
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     app.include_router(health_router)
     for router in (
@@ -118,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events_router,
         models_router,
         auth_router,
+        interchange_router,
     ):
         app.include_router(router, dependencies=[Depends(checked_parameters)])
     app.include_router(dashboard_router)

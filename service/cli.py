@@ -1,4 +1,4 @@
-"""The `credscore` command: serve, migrate, seed-demo, create-api-key, eval."""
+"""The `credscore` command: serve, migrate, seed-demo, create-api-key, eval, import, export."""
 
 from __future__ import annotations
 
@@ -301,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(handler=cmd_models)
 
     _add_eval_commands(subparsers)
+    from service.interchange.cli import add_interchange_commands
+
+    add_interchange_commands(subparsers)
     return parser
 
 

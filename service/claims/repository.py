@@ -117,8 +117,11 @@ class ClaimRepository:
     async def open_claims(self, outlet_id: int, *, after: int, limit: int) -> Sequence[Claim]:
         """Claims of an outlet without any verdict yet, in id order."""
         has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
-        statement = select(Claim).where(
-            Claim.outlet_id == outlet_id, Claim.id > after, ~has_verdict
+        statement = (
+            select(Claim)
+            .where(Claim.outlet_id == outlet_id, Claim.id > after, ~has_verdict)
+            .order_by(Claim.id)
+            .limit(limit)
         )
         return (await self.session.execute(statement)).scalars().all()
 
@@ -128,9 +131,12 @@ class ClaimRepository:
         return (await self.session.execute(statement)).scalars().all()
 
     async def event_ids_of_outlet(self, outlet_id: int) -> list[int]:
+        return await self.event_ids_of_outlets([outlet_id])
+
+    async def event_ids_of_outlets(self, outlet_ids: Sequence[int]) -> list[int]:
         statement = (
             select(Claim.event_id)
-            .where(Claim.outlet_id == outlet_id, Claim.event_id.is_not(None))
+            .where(Claim.outlet_id.in_(outlet_ids), Claim.event_id.is_not(None))
             .distinct()
         )
         return [
@@ -170,13 +176,19 @@ class ClaimRepository:
         return (await self.session.execute(statement)).scalars().all()
 
     async def mark_stale(
-        self, claim_ids: Sequence[int] | None = None, *, outlet_id: int | None = None
+        self,
+        claim_ids: Sequence[int] | None = None,
+        *,
+        outlet_id: int | None = None,
+        outlet_ids: Sequence[int] | None = None,
     ) -> None:
         """Flag open claims whose score will be recomputed (cleared by the re-score)."""
         statement = update(Claim).values(score_stale_since=utcnow())
         has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
         if outlet_id is not None:
             statement = statement.where(Claim.outlet_id == outlet_id, ~has_verdict)
+        if outlet_ids is not None:
+            statement = statement.where(Claim.outlet_id.in_(outlet_ids), ~has_verdict)
         if claim_ids is not None:
             statement = statement.where(Claim.id.in_(claim_ids))
         await self.session.execute(statement)

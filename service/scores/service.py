@@ -403,6 +403,23 @@ class ScoringService:
         )
         return await ScoreRepository(session).add(row)
 
+    async def record_outlet_scores(
+        self, session: AsyncSession, outlets: Sequence[OutletLike], *, trigger: str
+    ) -> None:
+        """``record_outlet_score`` for many outlets, stored together."""
+        rows = []
+        now = utcnow()
+        for outlet in outlets:
+            record = await self.track_record(session, outlet, now)
+            computed = track_record_score(record, outlet, self.settings)
+            computed.reasons.pop(0)
+            rows.append(
+                score_values(
+                    computed, subject="outlet", outlet_id=outlet.id, claim_id=None, trigger=trigger
+                )
+            )
+        await ScoreRepository(session).insert(rows)
+
     async def reliability(
         self, session: AsyncSession, outlet: OutletLike, as_of: datetime
     ) -> ReliabilityRead:
