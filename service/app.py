@@ -28,8 +28,7 @@ from service.http_caching import EtagCache, NotModifiedFastPath, ResponseEtags
 from service.interchange.ratings import RatingMapping
 from service.interchange.router import IMPORT_PATHS
 from service.interchange.router import router as interchange_router
-from service.jobs.handlers import build_handlers
-from service.jobs.runner import JobRunner
+from service.jobs.handlers import job_runner
 from service.logging import BodySizeLimitMiddleware, RequestContextMiddleware, configure_logging
 from service.models.launcher import TrainingLauncher
 from service.models.router import router as models_router
@@ -66,9 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.generations = Generations(app.state.sessionmaker, settings.cache_refresh_seconds)
         app.state.scoring.counters = app.state.generations
         app.state.generations.start()
-        app.state.jobs = JobRunner(
+        app.state.jobs = job_runner(
             app.state.sessionmaker,
-            build_handlers(app.state.scoring),
+            app.state.scoring,
             poll_seconds=settings.jobs_poll_seconds,
             after_change=app.state.generations.refresh,
         )

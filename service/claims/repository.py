@@ -125,6 +125,19 @@ class ClaimRepository:
         )
         return (await self.session.execute(statement)).scalars().all()
 
+    async def open_claims_of_outlets(
+        self, outlet_ids: Sequence[int], *, after: int, limit: int
+    ) -> Sequence[Claim]:
+        """Claims of these outlets without any verdict yet, in id order."""
+        has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
+        statement = (
+            select(Claim)
+            .where(Claim.outlet_id.in_(outlet_ids), Claim.id > after, ~has_verdict)
+            .order_by(Claim.id)
+            .limit(limit)
+        )
+        return (await self.session.execute(statement)).scalars().all()
+
     async def open_claims_of_event(self, event_id: int) -> Sequence[Claim]:
         has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
         statement = select(Claim).where(Claim.event_id == event_id, ~has_verdict).order_by(Claim.id)
@@ -199,6 +212,8 @@ class ClaimRepository:
             update(Claim)
             .where(Claim.id.in_(claim_ids), Claim.score_stale_since <= queued_before)
             .values(score_stale_since=None)
+            # Not evaluated against the claims in the session (thousands in a re-score).
+            .execution_options(synchronize_session=False)
         )
         await generations.bump(self.session, generations.CLAIM_VERSIONS)
 

@@ -51,8 +51,7 @@ async def _run_import(
 ) -> int:
     from service.db import create_engine, create_sessionmaker
     from service.errors import InvalidInput
-    from service.jobs.handlers import build_handlers
-    from service.jobs.runner import JobRunner
+    from service.jobs.handlers import job_runner
     from service.scores.service import ScoringService
     from service.scores.track_records import TrackRecordStore
 
@@ -79,7 +78,7 @@ async def _run_import(
             progress.update(task, completed=total)
         print(report.model_dump_json(indent=2), flush=True)
         if rescore and not report.dry_run:
-            ran = await JobRunner(sessionmaker, build_handlers(scoring)).drain()
+            ran = await job_runner(sessionmaker, scoring).drain()
             console.print(f"ran {ran} background job(s) (re-scoring, event consensus)")
         return 0
     finally:

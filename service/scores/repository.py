@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import insert_returning_ids, keyset
@@ -27,6 +27,11 @@ class ScoreRepository:
         """Insert scores (every column but ``id``) in one statement."""
         ids = await insert_returning_ids(self.session, Score, rows)
         return [ScoreRecord(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
+
+    async def append(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert scores nobody reads back here (re-scores): no ids returned, one batch."""
+        if rows:
+            await self.session.execute(insert(Score), list(rows))
 
     async def latest_for_claims(self, claim_ids: Sequence[int]) -> dict[int, Score]:
         """The current (newest) score of each claim, in one query."""

@@ -313,6 +313,16 @@ class ScoringService:
         snapshot, _ = await self._state(session)
         return snapshot.track_record(outlet.id, outlet.kind, as_of, self.settings)
 
+    async def track_records(
+        self, session: AsyncSession, outlets: Sequence[OutletLike], as_of: datetime
+    ) -> dict[int, TrackRecord]:
+        """``track_record`` of many outlets from one snapshot (one read of the counters)."""
+        snapshot, _ = await self._state(session)
+        return {
+            outlet.id: snapshot.track_record(outlet.id, outlet.kind, as_of, self.settings)
+            for outlet in outlets
+        }
+
     async def score_claims(
         self,
         session: AsyncSession,
@@ -326,15 +336,26 @@ class ScoringService:
         Each claim's track record is taken at ``as_of`` (default: the claim's own time).
         """
         snapshot, loaded = await self._state(session)
-        records = [
-            snapshot.track_record(
-                claim.outlet_id,
-                outlets[claim.outlet_id].kind,
-                as_of or claim.published_at,
-                self.settings,
-            )
-            for claim in claims
-        ]
+        if as_of is None:
+            records = [
+                snapshot.track_record(
+                    claim.outlet_id,
+                    outlets[claim.outlet_id].kind,
+                    claim.published_at,
+                    self.settings,
+                )
+                for claim in claims
+            ]
+        else:
+            # One moment for all: one track record per outlet (re-scores are thousands of
+            # claims of a few outlets).
+            by_outlet = {
+                outlet_id: snapshot.track_record(
+                    outlet_id, outlets[outlet_id].kind, as_of, self.settings
+                )
+                for outlet_id in {claim.outlet_id for claim in claims}
+            }
+            records = [by_outlet[claim.outlet_id] for claim in claims]
         # Every claim score carries its Admiralty code, which reads the event's consensus.
         inputs = await scoring_inputs(session, claims, outlets)
         if loaded is None:
@@ -468,13 +489,13 @@ async def rescore_claims(
     computed = await scoring.score_claims(session, claims, outlets, as_of=utcnow())
     current = await scores.latest_for_claims([claim.id for claim in claims])
     rows = [
-        score_row(
+        score_values(
             result, subject="claim", outlet_id=claim.outlet_id, claim_id=claim.id, trigger=trigger
         )
         for claim, result in zip(claims, computed, strict=True)
         if _changed(current.get(claim.id), result)
     ]
-    await scores.add_all(rows)
+    await scores.append(rows)
     # Clearing the flags also tells pollers' ETag caches that these claims changed.
     await ClaimRepository(session).clear_stale(
         [claim.id for claim in claims], queued_before=queued_before
@@ -509,6 +530,33 @@ async def rescore_open_claims(
             {outlet.id: outlet},
             trigger=trigger,
             queued_before=queued_before,
+        )
+        after = claims[-1].id
+    return written
+
+
+async def rescore_open_claims_of_outlets(
+    session: AsyncSession,
+    scoring: ScoringService,
+    outlet_ids: Sequence[int],
+    *,
+    trigger: str,
+    queued_before: datetime,
+    chunk: int = 1_000,
+) -> int:
+    """Re-score the open claims of many outlets, ``chunk`` claims at a time across outlets."""
+    from service.claims.repository import ClaimRepository
+    from service.outlets.repository import OutletRepository
+
+    outlets = await OutletRepository(session).by_ids(outlet_ids)
+    repository = ClaimRepository(session)
+    written = 0
+    after = 0
+    while claims := await repository.open_claims_of_outlets(
+        list(outlets), after=after, limit=chunk
+    ):
+        written += await rescore_claims(
+            session, scoring, claims, outlets, trigger=trigger, queued_before=queued_before
         )
         after = claims[-1].id
     return written
