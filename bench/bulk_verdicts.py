@@ -207,6 +207,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     sessionmaker = create_sessionmaker(engine)
     scoring = ScoringService(settings, TrackRecordStore())
     import_started = time.perf_counter()
+    cpu_started = time.process_time()
     import_moment = utcnow()
     items, errors = parse_verdicts(body, "text/csv", RatingMapping.load(None))
     async with sessionmaker() as session:
@@ -223,6 +224,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     async with sessionmaker() as session:
         pending, stale_claims, stale_events = await stale_counts(session)
     fresh = time.perf_counter() - import_started
+    cpu = time.process_time() - cpu_started
     ok = await check_sample(sessionmaker, scoring, import_moment, args)
     await engine.dispose()
     print(
@@ -235,11 +237,19 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         f"{ran:,} (event reconciliations included)"
     )
     print(f"every affected score and consensus fresh after: {fresh:.1f} s (target < 60 s)")
+    print(f"CPU time of this process meanwhile: {cpu:.1f} s (load average: {_load()})")
     print(
         f"left: {pending} pending jobs, {stale_claims} stale claims, {stale_events} stale "
         f"events; sample of re-scored claims equal to a fresh computation: {ok}"
     )
     return 0 if ok and not (pending or stale_claims or stale_events) else 1
+
+
+def _load() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "unknown"
 
 
 async def check_sample(

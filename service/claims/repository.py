@@ -127,16 +127,19 @@ class ClaimRepository:
 
     async def open_claims_of_outlets(
         self, outlet_ids: Sequence[int], *, after: int, limit: int
-    ) -> Sequence[Claim]:
-        """Claims of these outlets without any verdict yet, in id order."""
+    ) -> list[ClaimRecord]:
+        """Claims of these outlets without any verdict yet, in id order, as plain records
+        (a re-score reads thousands and changes none through the ORM)."""
+        table = cast(Table, Claim.__table__)
         has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
         statement = (
-            select(Claim)
+            select(*table.c)
             .where(Claim.outlet_id.in_(outlet_ids), Claim.id > after, ~has_verdict)
             .order_by(Claim.id)
             .limit(limit)
         )
-        return (await self.session.execute(statement)).scalars().all()
+        rows = await self.session.execute(statement)
+        return [ClaimRecord(**row._mapping) for row in rows.all()]
 
     async def open_claims_of_event(self, event_id: int) -> Sequence[Claim]:
         has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -8,6 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import insert_returning_ids, keyset
 from service.scores.models import Score, ScoreRecord
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentScore:
+    probability: float
+    low: float
+    high: float
+    method_version: str
+    admiralty: dict[str, Any] | None
 
 
 class ScoreRepository:
@@ -45,6 +55,25 @@ class ScoreRepository:
             return {}
         rows = await self.session.execute(select(Score).where(Score.id.in_(latest_ids)))
         return {score.claim_id: score for score in rows.scalars() if score.claim_id is not None}
+
+    async def current_values(self, claim_ids: Sequence[int]) -> dict[int, CurrentScore]:
+        """What a re-score compares of each claim's current score (no JSON columns parsed)."""
+        if not claim_ids:
+            return {}
+        newest = (
+            select(func.max(Score.id)).where(Score.claim_id.in_(claim_ids)).group_by(Score.claim_id)
+        )
+        rows = await self.session.execute(
+            select(
+                Score.claim_id,
+                Score.probability,
+                Score.low,
+                Score.high,
+                Score.method_version,
+                Score.admiralty,
+            ).where(Score.id.in_(newest.scalar_subquery()))
+        )
+        return {row[0]: CurrentScore(*row[1:]) for row in rows.all() if row[0] is not None}
 
     async def claim_history(
         self, claim_id: int, *, after: int | None, limit: int, descending: bool = False

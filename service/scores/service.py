@@ -16,14 +16,14 @@ from scoring.corroboration import describe
 from scoring.features import ClaimContext
 from scoring.reliability import GRADE_MEANING, Grade, grade_for, reliability_contributions
 from service import generations
-from service.claims.models import Claim, ClaimFields
+from service.claims.models import ClaimFields, StoredClaimFields
 from service.db import utcnow
 from service.generations import Generations
 from service.models.store import LoadedModel, ModelStore
 from service.outlets.directory import OutletDirectory, OutletLike, Registry
 from service.scores.inputs import ScoringInput, admiralty, claim_context, scoring_inputs
 from service.scores.models import Score, ScoreFields
-from service.scores.repository import ScoreRepository
+from service.scores.repository import CurrentScore, ScoreRepository
 from service.scores.schemas import Interval, Reason, ReliabilityRead, ScoreRead
 from service.scores.track_records import EvidenceSnapshot, TrackRecord, TrackRecordStore
 from service.settings import Settings
@@ -470,7 +470,7 @@ class ScoringService:
 async def rescore_claims(
     session: AsyncSession,
     scoring: ScoringService,
-    claims: Sequence[Claim],
+    claims: Sequence[StoredClaimFields],
     outlets: Mapping[int, OutletLike],
     *,
     trigger: str,
@@ -487,7 +487,7 @@ async def rescore_claims(
         return 0
     scores = ScoreRepository(session)
     computed = await scoring.score_claims(session, claims, outlets, as_of=utcnow())
-    current = await scores.latest_for_claims([claim.id for claim in claims])
+    current = await scores.current_values([claim.id for claim in claims])
     rows = [
         score_values(
             result, subject="claim", outlet_id=claim.outlet_id, claim_id=claim.id, trigger=trigger
@@ -562,7 +562,7 @@ async def rescore_open_claims_of_outlets(
     return written
 
 
-def _changed(current: Score | None, computed: ComputedScore) -> bool:
+def _changed(current: CurrentScore | None, computed: ComputedScore) -> bool:
     if current is None:
         return True
     return (
