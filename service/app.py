@@ -148,7 +148,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 content = response.get("content", {})
                 if status_code[0] in "45" and PROBLEM_MEDIA_TYPE in content:
                     content.pop("application/json", None)
-            if method == "get" and path.startswith("/v1/"):
+            # Streamed and JSON-LD answers (exports) carry no ETag.
+            ok = operation.get("responses", {}).get("200", {}).get("content", {})
+            if method == "get" and path.startswith("/v1/") and "application/json" in ok:
                 _declare_etags(operation["responses"])
     app.openapi_schema = schema
     return schema

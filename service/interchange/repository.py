@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, select, tuple_
+from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.claims.models import Claim
@@ -95,7 +95,6 @@ class InterchangeRepository:
         *,
         after: int,
         limit: int,
-        claim_id: int | None = None,
         outlet_id: int | None = None,
         since: datetime | None = None,
     ) -> Sequence[Row[Verdict, Claim, Outlet]]:
@@ -108,8 +107,6 @@ class InterchangeRepository:
             .order_by(Verdict.id)
             .limit(limit)
         )
-        if claim_id is not None:
-            statement = statement.where(Verdict.claim_id == claim_id)
         if outlet_id is not None:
             statement = statement.where(Claim.outlet_id == outlet_id)
         if since is not None:
@@ -169,19 +166,6 @@ class InterchangeRepository:
             statement = statement.order_by(Score.id)
         rows: Sequence[Row[Any]] = (await self.session.execute(statement.limit(limit))).all()
         return rows
-
-    async def count_stale(self, outlet_ids: Sequence[int]) -> int:
-        total = 0
-        for chunk in chunks(sorted(set(outlet_ids))):
-            total += int(
-                await self.session.scalar(
-                    select(func.count()).where(
-                        and_(Claim.outlet_id.in_(chunk), Claim.score_stale_since.is_not(None))
-                    )
-                )
-                or 0
-            )
-        return total
 
 
 EXPORT_COLUMNS: dict[str, list[Any]] = {

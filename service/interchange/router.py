@@ -99,6 +99,7 @@ _VERDICT_BODY: dict[str, Any] = {
 
 @router.post(
     "/v1/outlets/import",
+    operation_id="outlets_import",
     response_model=OutletImportReport,
     responses=problem_responses(413),
     summary="Create or update outlets from a CSV/TSV file (all or nothing)",
@@ -127,6 +128,7 @@ async def import_outlets(
 
 @router.post(
     "/v1/verdicts/import",
+    operation_id="verdicts_import",
     response_model=VerdictImportReport,
     responses=problem_responses(413),
     summary="Record verdicts in bulk from CSV or ClaimReview JSON-LD (all or nothing)",
@@ -156,6 +158,7 @@ async def import_verdicts(
 
 @router.get(
     "/v1/claims/{claim_id}/claimreview",
+    operation_id="claims_claimreview",
     responses={
         200: {
             "content": {LD_JSON: {"schema": {"type": "object"}}},
@@ -179,6 +182,7 @@ async def get_claimreview(
 
 @router.get(
     "/v1/claimreviews",
+    operation_id="claimreviews_list",
     responses={
         200: {
             "content": {NDJSON: {"schema": {"type": "string"}}},
@@ -221,6 +225,7 @@ class ExportKind(StrEnum):
 
 @router.get(
     "/v1/export/{kind}.csv",
+    operation_id="export_csv",
     responses={
         200: {
             "content": {CSV: {"schema": {"type": "string"}}},
