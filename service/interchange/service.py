@@ -683,6 +683,10 @@ class ImportService:
                 trigger="verdicts.imported",
             )
         rescored = await self._queue_rescoring(outlet_ids, "verdicts.imported")
+        # Claims with a verdict are no longer re-scored: no flag may stay on them.
+        claims = ClaimRepository(self.session)
+        for batch in chunks(sorted({row["claim_id"] for row in rows})):
+            await claims.clear_stale(batch, queued_before=utcnow())
         if progress:
             progress(len(items))
         return {

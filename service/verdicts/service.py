@@ -108,6 +108,9 @@ class VerdictService:
         # open claims of the outlet show as stale.
         claims = ClaimRepository(self.session)
         await claims.mark_stale(outlet_id=outlet.id)
+        # A claim with a verdict is no longer re-scored (its scores are history): a flag an
+        # earlier verdict set on it would never be cleared.
+        await claims.clear_stale([claim.id], queued_before=utcnow())
         # The outlet's events are re-reconciled once its claims are re-scored (by that job).
         await mark_events_stale(self.session, await claims.event_ids_of_outlet(outlet.id))
         await enqueue(self.session, RESCORE_OUTLET, [outlet.id], "verdict.recorded")

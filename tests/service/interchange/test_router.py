@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.audit.models import AuditEntry
+from service.claims.models import Claim
 from service.interchange.service import csv_export
 from service.jobs.models import Job
 from service.jobs.service import RESCORE_OUTLET
@@ -273,13 +274,23 @@ class TestVerdictImport:
             select(Job.kind).where(Job.status == "pending", Job.kind == RESCORE_OUTLET)
         )
         assert pending.scalars().all() == [RESCORE_OUTLET]
+        # Only the open claim is stale: those with a verdict are not re-scored.
+        stale = select(func.count()).select_from(Claim).where(Claim.score_stale_since.is_not(None))
+        assert await session.scalar(stale) == 1
+        open_before = (
+            await client.get("/v1/claims?outlet_slug=wire", headers=admin_headers)
+        ).json()
         await app.state.jobs.drain()
-        stale = await session.scalar(
-            select(func.count()).select_from(Outlet).where(Outlet.slug == "nothing")
+        assert await session.scalar(stale) == 0
+        open_after = (await client.get("/v1/claims?outlet_slug=wire", headers=admin_headers)).json()
+        # The open claim was re-scored once, with the three false verdicts counted.
+        before, after = open_before["items"][-1], open_after["items"][-1]
+        assert (before["text"], before["score_stale"], after["score_stale"]) == (
+            "Open claim.",
+            True,
+            False,
         )
-        assert stale == 0
-        open_claim = (await client.get("/v1/claims?outlet_slug=wire", headers=admin_headers)).json()
-        assert all(not item.get("stale", False) for item in open_claim["items"])
+        assert after["score"]["probability"] < before["score"]["probability"]
 
 
 class TestClaimReviewExport:
