@@ -126,7 +126,7 @@ class ClaimRepository:
         return (await self.session.execute(statement)).scalars().all()
 
     async def open_claims_of_outlets(
-        self, outlet_ids: Sequence[int], *, after: int, limit: int
+        self, outlet_ids: Sequence[int], *, after: int, limit: int, without_event: bool = False
     ) -> list[ClaimRecord]:
         """Claims of these outlets without any verdict yet, in id order, as plain records
         (a re-score reads thousands and changes none through the ORM)."""
@@ -138,6 +138,8 @@ class ClaimRepository:
             .order_by(Claim.id)
             .limit(limit)
         )
+        if without_event:
+            statement = statement.where(Claim.event_id.is_(None))
         rows = await self.session.execute(statement)
         return [ClaimRecord(**row._mapping) for row in rows.all()]
 

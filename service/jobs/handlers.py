@@ -66,8 +66,15 @@ def build_batch_handlers(scoring: ScoringService) -> dict[str, BatchHandler]:
         # creation time covers every change the batch's work sees.
         queued_before = max(job.created_at for job in jobs)
         outlet_ids = sorted({job.target_id for job in jobs})
+        # Claims about an event are left to the event's reconciliation, queued below: it
+        # re-scores them with the new consensus (scoring them here too would do it twice).
         await rescore_open_claims_of_outlets(
-            session, scoring, outlet_ids, trigger=jobs[-1].reason, queued_before=queued_before
+            session,
+            scoring,
+            outlet_ids,
+            trigger=jobs[-1].reason,
+            queued_before=queued_before,
+            without_event=True,
         )
         event_ids = await ClaimRepository(session).event_ids_of_outlets(outlet_ids)
         await mark_events_stale(session, event_ids)

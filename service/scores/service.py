@@ -542,9 +542,11 @@ async def rescore_open_claims_of_outlets(
     *,
     trigger: str,
     queued_before: datetime,
+    without_event: bool = False,
     chunk: int = 1_000,
 ) -> int:
-    """Re-score the open claims of many outlets, ``chunk`` claims at a time across outlets."""
+    """Re-score the open claims of many outlets, ``chunk`` claims at a time across outlets
+    (``without_event``: only those about no event)."""
     from service.claims.repository import ClaimRepository
     from service.outlets.repository import OutletRepository
 
@@ -553,7 +555,7 @@ async def rescore_open_claims_of_outlets(
     written = 0
     after = 0
     while claims := await repository.open_claims_of_outlets(
-        list(outlets), after=after, limit=chunk
+        list(outlets), after=after, limit=chunk, without_event=without_event
     ):
         written += await rescore_claims(
             session, scoring, claims, outlets, trigger=trigger, queued_before=queued_before
