@@ -25,8 +25,10 @@ from service.events.router import router as events_router
 from service.generations import Generations
 from service.health.router import router as health_router
 from service.http_caching import EtagCache, NotModifiedFastPath, ResponseEtags
-from service.jobs.handlers import build_handlers
-from service.jobs.runner import JobRunner
+from service.interchange.ratings import RatingMapping
+from service.interchange.router import IMPORT_PATHS
+from service.interchange.router import router as interchange_router
+from service.jobs.handlers import job_runner
 from service.logging import BodySizeLimitMiddleware, RequestContextMiddleware, configure_logging
 from service.metrics.router import forget_process_metrics
 from service.metrics.router import router as metrics_router
@@ -71,9 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.scoring.counters = app.state.generations
         app.state.generations.start()
         app.state.push = PushHub(app.state.sessionmaker, settings)
-        app.state.jobs = JobRunner(
+        app.state.jobs = job_runner(
             app.state.sessionmaker,
-            build_handlers(app.state.scoring),
+            app.state.scoring,
             poll_seconds=settings.jobs_poll_seconds,
             after_change=app.state.generations.refresh,
             after_push=app.state.push.wake,
@@ -116,13 +118,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.claim_etags = EtagCache()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.state.scoring = ScoringService(settings, TrackRecordStore())
+    app.state.rating_mapping = RatingMapping.load(settings.rating_mapping_file)
     app.state.claim_writer = ClaimWriter(app.state)
     app.state.fast_path_served = 0  # requests ClaimFastPath answered (tests check it served)
     install_error_handlers(app)
     app.add_middleware(ResponseEtags)
     app.add_middleware(ClaimFastPath)
     app.add_middleware(NotModifiedFastPath)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        # Imports take whole files (an outlet list, a fact-checker's archive).
+        larger=dict.fromkeys(IMPORT_PATHS, settings.max_import_bytes),
+    )
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     app.include_router(health_router)
     for router in (
@@ -134,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         webhooks_router,
         stream_router,
+        interchange_router,
     ):
         app.include_router(router, dependencies=[Depends(checked_parameters)])
     app.include_router(metrics_router)
@@ -156,9 +165,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 content = response.get("content", {})
                 if status_code[0] in "45" and PROBLEM_MEDIA_TYPE in content:
                     content.pop("application/json", None)
-            success = operation.get("responses", {}).get("200", {})
-            streams = "text/event-stream" in success.get("content", {})
-            if method == "get" and path.startswith("/v1/") and not streams:
+            # Streamed, CSV and JSON-LD answers (the live stream, exports) carry no ETag.
+            ok = operation.get("responses", {}).get("200", {}).get("content", {})
+            if method == "get" and path.startswith("/v1/") and "application/json" in ok:
                 _declare_etags(operation["responses"])
     app.openapi_schema = schema
     return schema

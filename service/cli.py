@@ -1,4 +1,5 @@
-"""The `credscore` command: serve, migrate, seed-demo, create-api-key, eval, remote."""
+"""The `credscore` command: serve, migrate, seed-demo, create-api-key, eval, import, export,
+remote."""
 
 from __future__ import annotations
 
@@ -99,8 +100,7 @@ def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     from service.db import create_engine, create_sessionmaker
     from service.demo import demo_admin_key, demo_present, load_demo
-    from service.jobs.handlers import build_handlers
-    from service.jobs.runner import JobRunner
+    from service.jobs.handlers import job_runner
     from service.scores.service import ScoringService
     from service.scores.track_records import TrackRecordStore
 
@@ -125,7 +125,7 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
                     _err("loaded " + ", ".join(f"{n} {name}" for name, n in counts.items()))
                 await session.commit()
             # Reconcile the demo's events now, so the first look at them shows a consensus.
-            ran = await JobRunner(sessionmaker, build_handlers(scoring)).drain()
+            ran = await job_runner(sessionmaker, scoring).drain()
             _err(f"ran {ran} background job(s) (re-scoring, event consensus)")
             return secret
         finally:
@@ -315,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     from credscore_client.cli import add_remote_commands
 
     add_remote_commands(subparsers)
+
+    from service.interchange.cli import add_interchange_commands
+
+    add_interchange_commands(subparsers)
     return parser
 
 

@@ -124,17 +124,22 @@ class BodySizeLimitMiddleware:
     as it streams in, and the read that crosses the limit raises the 413 instead.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Paths allowed bigger bodies than the rest (file uploads).
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope["path"], self.max_bytes)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await _send_problem(send, 413, "payload-too-large", self._detail())
+        if declared is not None and declared > max_bytes:
+            await _send_problem(send, 413, "payload-too-large", self._detail(max_bytes))
             return
         received = 0
 
@@ -143,14 +148,15 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise HTTPException(status_code=413, detail=self._detail())
+                if received > max_bytes:
+                    raise HTTPException(status_code=413, detail=self._detail(max_bytes))
             return message
 
         await self.app(scope, limited_receive, send)
 
-    def _detail(self) -> str:
-        return f"The request body exceeds {self.max_bytes} bytes."
+    @staticmethod
+    def _detail(max_bytes: int) -> str:
+        return f"The request body exceeds {max_bytes} bytes."
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -80,6 +80,18 @@ class Settings(BaseSettings):
     # (every `make run`) prints the same key instead of revoking the one clients hold.
     demo_key_file: str = ".credscore-demo-key"
 
+    # Imports and exports (docs/import-export.md).
+    # A JSON object {"fact-checker's label": "true|mostly-true|mixed|mostly-false|false|
+    # unverifiable"} that extends and overrides the built-in rating mapping.
+    rating_mapping_file: str | None = None
+    # The reviewing organisation named as the author of exported ClaimReviews.
+    claimreview_author: str = Field(default="credscore", min_length=1, max_length=200)
+    claimreview_author_url: str | None = None
+    # Rows per batch of a streamed export (each batch is one short read).
+    export_batch_rows: int = Field(default=1_000, ge=1, le=100_000)
+    # Largest import body (CSV or JSON-LD); larger uploads get 413.
+    max_import_bytes: int = Field(default=50_000_000, ge=1_024)
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:

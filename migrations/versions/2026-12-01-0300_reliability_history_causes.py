@@ -20,7 +20,7 @@ from alembic import op
 import service.db
 
 revision: str = "0008_reliability_history_causes"
-down_revision: str | None = "0006_push_outbox"
+down_revision: str | None = "0007_import_export"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -34,7 +34,32 @@ async def record_audit(
     request_id: str | None,
 ) -> AuditEntry:
     """Append an audit entry in the caller's transaction: change and record land together."""
-    entry = AuditEntry(
+    entry = audit_entry(
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        before=before,
+        after=after,
+        request_id=request_id,
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+def audit_entry(
+    *,
+    actor: Actor | None,
+    action: str,
+    subject_type: str,
+    subject_id: int | str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    request_id: str | None,
+) -> AuditEntry:
+    """An audit entry not yet added: bulk changes add many and flush once."""
+    return AuditEntry(
         actor=actor.name if actor else CLI_ACTOR,
         api_key_id=actor.key_id if actor else None,
         action=action,
@@ -44,6 +69,3 @@ async def record_audit(
         after=after,
         request_id=request_id,
     )
-    session.add(entry)
-    await session.flush()
-    return entry

@@ -24,6 +24,8 @@ class Claim(IdMixin, Base):
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
     text: Mapped[str] = mapped_column(Text)
+    # Where the claim appeared (an article, a post); imported verdicts match claims by it.
+    url: Mapped[str | None] = mapped_column(String(2000), index=True)
     published_at: Mapped[datetime]
     topic: Mapped[str | None] = mapped_column(String(80))
     figure_value: Mapped[float | None] = mapped_column(Float)
@@ -122,6 +124,7 @@ class ClaimRecord:
     submitted_by_key_id: int | None
     created_at: datetime
     score_stale_since: datetime | None = None
+    url: str | None = None
 
 
 # The columns a ClaimDraft carries (all but the id), for building one from a row.

@@ -117,10 +117,31 @@ class ClaimRepository:
     async def open_claims(self, outlet_id: int, *, after: int, limit: int) -> Sequence[Claim]:
         """Claims of an outlet without any verdict yet, in id order."""
         has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
-        statement = select(Claim).where(
-            Claim.outlet_id == outlet_id, Claim.id > after, ~has_verdict
+        statement = (
+            select(Claim)
+            .where(Claim.outlet_id == outlet_id, Claim.id > after, ~has_verdict)
+            .order_by(Claim.id)
+            .limit(limit)
         )
         return (await self.session.execute(statement)).scalars().all()
+
+    async def open_claims_of_outlets(
+        self, outlet_ids: Sequence[int], *, after: int, limit: int, without_event: bool = False
+    ) -> list[ClaimRecord]:
+        """Claims of these outlets without any verdict yet, in id order, as plain records
+        (a re-score reads thousands and changes none through the ORM)."""
+        table = cast(Table, Claim.__table__)
+        has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
+        statement = (
+            select(*table.c)
+            .where(Claim.outlet_id.in_(outlet_ids), Claim.id > after, ~has_verdict)
+            .order_by(Claim.id)
+            .limit(limit)
+        )
+        if without_event:
+            statement = statement.where(Claim.event_id.is_(None))
+        rows = await self.session.execute(statement)
+        return [ClaimRecord(**row._mapping) for row in rows.all()]
 
     async def open_claims_of_event(self, event_id: int) -> Sequence[Claim]:
         has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
@@ -128,9 +149,12 @@ class ClaimRepository:
         return (await self.session.execute(statement)).scalars().all()
 
     async def event_ids_of_outlet(self, outlet_id: int) -> list[int]:
+        return await self.event_ids_of_outlets([outlet_id])
+
+    async def event_ids_of_outlets(self, outlet_ids: Sequence[int]) -> list[int]:
         statement = (
             select(Claim.event_id)
-            .where(Claim.outlet_id == outlet_id, Claim.event_id.is_not(None))
+            .where(Claim.outlet_id.in_(outlet_ids), Claim.event_id.is_not(None))
             .distinct()
         )
         return [
@@ -170,13 +194,19 @@ class ClaimRepository:
         return (await self.session.execute(statement)).scalars().all()
 
     async def mark_stale(
-        self, claim_ids: Sequence[int] | None = None, *, outlet_id: int | None = None
+        self,
+        claim_ids: Sequence[int] | None = None,
+        *,
+        outlet_id: int | None = None,
+        outlet_ids: Sequence[int] | None = None,
     ) -> None:
         """Flag open claims whose score will be recomputed (cleared by the re-score)."""
         statement = update(Claim).values(score_stale_since=utcnow())
         has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
         if outlet_id is not None:
             statement = statement.where(Claim.outlet_id == outlet_id, ~has_verdict)
+        if outlet_ids is not None:
+            statement = statement.where(Claim.outlet_id.in_(outlet_ids), ~has_verdict)
         if claim_ids is not None:
             statement = statement.where(Claim.id.in_(claim_ids))
         await self.session.execute(statement)
@@ -187,6 +217,8 @@ class ClaimRepository:
             update(Claim)
             .where(Claim.id.in_(claim_ids), Claim.score_stale_since <= queued_before)
             .values(score_stale_since=None)
+            # Not evaluated against the claims in the session (thousands in a re-score).
+            .execution_options(synchronize_session=False)
         )
         await generations.bump(self.session, generations.CLAIM_VERSIONS)
 

@@ -135,10 +135,7 @@ class ConsensusService:
         previous = await self.events.latest_consensus(event_id)
         if claims:
             now = utcnow()
-            records = {
-                outlet.id: await self.scoring.track_record(self.session, outlet, now)
-                for outlet in outlets.values()
-            }
+            records = await self.scoring.track_records(self.session, list(outlets.values()), now)
             fitted = await self._reconcile(event, claims, outlets, records)
             row = self._row(event, claims, outlets, records, fitted, trigger)
             await self._store_dependencies(fitted.dependencies, outlets, now)

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.claims.models import Claim
 from service.claims.repository import ClaimRepository
 from service.events.consensus import ConsensusService
 from service.jobs.models import Job
-from service.jobs.runner import Handler
+from service.jobs.runner import BatchHandler, Handler, JobRunner
 from service.jobs.service import RECONCILE_EVENT, RESCORE_OUTLET, enqueue, mark_events_stale
 from service.outlets.repository import OutletRepository
 from service.scores.history import ReliabilityHistory
-from service.scores.service import ScoringService, rescore_claims, rescore_open_claims
+from service.scores.service import (
+    ScoringService,
+    rescore_claims,
+    rescore_open_claims,
+    rescore_open_claims_of_outlets,
+)
+
+# Claims scored together in one batch.
+RESCORE_CHUNK = 1_000
 
 
 def build_handlers(scoring: ScoringService) -> dict[str, Handler]:
@@ -48,3 +60,68 @@ def build_handlers(scoring: ScoringService) -> dict[str, Handler]:
         )
 
     return {RESCORE_OUTLET: rescore_outlet, RECONCILE_EVENT: reconcile_event}
+
+
+def build_batch_handlers(scoring: ScoringService) -> dict[str, BatchHandler]:
+    """The same work for many jobs at once: claims are scored in batches across outlets and
+    events, and the follow-up jobs are queued once (a thousand verdicts on a hundred outlets'
+    claims re-score each open claim once, in a few large batches)."""
+
+    async def rescore_outlets(session: AsyncSession, jobs: Sequence[Job]) -> None:
+        # Every job of the batch was claimed before anything is read here, so the newest
+        # creation time covers every change the batch's work sees.
+        queued_before = max(job.created_at for job in jobs)
+        outlet_ids = sorted({job.target_id for job in jobs})
+        # Claims about an event are left to the event's reconciliation, queued below: it
+        # re-scores them with the new consensus (scoring them here too would do it twice).
+        await rescore_open_claims_of_outlets(
+            session,
+            scoring,
+            outlet_ids,
+            trigger=jobs[-1].reason,
+            queued_before=queued_before,
+            without_event=True,
+        )
+        # As for one job: the other outlets whose reliability moved with the prior get a history
+        # entry saying so (the batch's own outlets too, when the others' verdicts moved them).
+        await ReliabilityHistory(session, scoring).record_prior_shift(
+            exclude_outlet_id=jobs[-1].target_id, trigger=jobs[-1].reason
+        )
+        event_ids = await ClaimRepository(session).event_ids_of_outlets(outlet_ids)
+        await mark_events_stale(session, event_ids)
+        await enqueue(session, RECONCILE_EVENT, event_ids, jobs[-1].reason)
+
+    async def reconcile_events(session: AsyncSession, jobs: Sequence[Job]) -> None:
+        consensus = ConsensusService(session, scoring)
+        claims_repository = ClaimRepository(session)
+        open_claims: list[Claim] = []
+        for job in sorted(jobs, key=lambda job: job.target_id):
+            await consensus.recompute(
+                job.target_id, trigger=job.reason, queued_before=job.created_at
+            )
+            open_claims.extend(await claims_repository.open_claims_of_event(job.target_id))
+        outlets = await OutletRepository(session).by_ids([claim.outlet_id for claim in open_claims])
+        queued_before = max(job.created_at for job in jobs)
+        for start in range(0, len(open_claims), RESCORE_CHUNK):
+            await rescore_claims(
+                session,
+                scoring,
+                open_claims[start : start + RESCORE_CHUNK],
+                outlets,
+                trigger="consensus.updated",
+                queued_before=queued_before,
+            )
+
+    return {RESCORE_OUTLET: rescore_outlets, RECONCILE_EVENT: reconcile_events}
+
+
+def job_runner(
+    sessionmaker: async_sessionmaker[AsyncSession], scoring: ScoringService, **options: Any
+) -> JobRunner:
+    """The worker with every handler, single and batched (``options``: ``JobRunner``'s)."""
+    return JobRunner(
+        sessionmaker,
+        build_handlers(scoring),
+        batch_handlers=build_batch_handlers(scoring),
+        **options,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -23,6 +23,8 @@ from service.jobs.models import Job
 logger = logging.getLogger("credscore.jobs")
 
 Handler = Callable[[AsyncSession, Job], Awaitable[None]]
+# Does the work of many jobs of one kind at once (in one transaction).
+BatchHandler = Callable[[AsyncSession, Sequence[Job]], Awaitable[None]]
 MAX_ATTEMPTS = 3
 # A job left "running" this long was abandoned by a worker that died; it is queued again.
 ABANDONED_AFTER = timedelta(minutes=10)
@@ -38,6 +40,8 @@ class JobRunner:
         batch_size: int = 20,
         after_change: Callable[[], Awaitable[None]] | None = None,
         after_push: Callable[[], None] | None = None,
+        batch_handlers: dict[str, BatchHandler] | None = None,
+        jobs_per_batch: int = 100,
     ) -> None:
         self.sessionmaker = sessionmaker
         # Called after a job whose transaction bumped a generation counter has committed.
@@ -45,6 +49,10 @@ class JobRunner:
         # Called after a job whose transaction wrote push outbox events has committed.
         self.after_push = after_push
         self.handlers = handlers
+        # Kinds whose pending jobs run together, up to ``jobs_per_batch`` at a time: a queue of
+        # a thousand outlet re-scores is a few batches of claims, not a thousand transactions.
+        self.batch_handlers = batch_handlers or {}
+        self.jobs_per_batch = jobs_per_batch
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self._wake = asyncio.Event()
@@ -76,13 +84,82 @@ class JobRunner:
         """Run pending jobs until none is left (or ``max_jobs`` ran); returns how many ran."""
         done = 0
         while max_jobs is None or done < max_jobs:
-            batch = await self._pending_ids()
+            kind, batch = await self._pending_batch()
             if not batch:
                 return done
-            for job_id in batch:
+            if kind in self.batch_handlers and (max_jobs is None or max_jobs - done > 1):
+                limit = batch if max_jobs is None else batch[: max_jobs - done]
+                done += await self._run_batch(kind, limit)
+                continue
+            for job_id in batch[: self.batch_size]:
                 if await self._run_one(job_id):
                     done += 1
         return done
+
+    async def _pending_batch(self) -> tuple[str | None, list[int]]:
+        """The kind of the oldest pending job, and the oldest pending jobs of that kind."""
+        ids = await self._pending_ids()
+        if not ids:
+            return None, []
+        async with self.sessionmaker() as session:
+            kind = await session.scalar(select(Job.kind).where(Job.id == ids[0]))
+            if kind not in self.batch_handlers:
+                return kind, ids
+            rows = await session.execute(
+                select(Job.id)
+                .where(Job.status == "pending", Job.kind == kind)
+                .order_by(Job.id)
+                .limit(self.jobs_per_batch)
+            )
+            return kind, list(rows.scalars())
+
+    async def _run_batch(self, kind: str, job_ids: list[int]) -> int:
+        """Claim the jobs and run them together; if that fails, each runs alone (and fails or
+        is retried alone). Returns how many ran."""
+        async with self.sessionmaker() as session:
+            claimed = await session.execute(
+                update(Job)
+                .where(Job.id.in_(job_ids), Job.status == "pending")
+                .values(status="running", started_at=utcnow(), attempts=Job.attempts + 1)
+                .returning(Job.id)
+            )
+            ids = sorted(claimed.scalars())
+            await session.commit()
+        if not ids:
+            return 0
+        async with self.sessionmaker() as session:
+            jobs = list(
+                (await session.execute(select(Job).where(Job.id.in_(ids)).order_by(Job.id)))
+                .scalars()
+                .all()
+            )
+            try:
+                await self.batch_handlers[kind](session, jobs)
+                finished = utcnow()
+                for job in jobs:
+                    job.status = "done"
+                    job.finished_at = finished
+                    job.error = None
+                await session.commit()
+            except Exception:
+                await session.rollback()
+                logger.warning("a batch of %d %s jobs failed", len(ids), kind, exc_info=True)
+            else:
+                if session.info.pop(GENERATIONS_DIRTY, False) and self.after_change is not None:
+                    await self.after_change()
+                return len(ids)
+        async with self.sessionmaker() as session:
+            await session.execute(
+                update(Job)
+                .where(Job.id.in_(ids))
+                .values(status="pending", attempts=Job.attempts - 1)
+            )
+            await session.commit()
+        ran = 0
+        for job_id in ids:
+            if await self._run_one(job_id):
+                ran += 1
+        return ran
 
     async def _superseded(self, session: AsyncSession, job: Job) -> bool:
         """A newer pending job for the same target will redo this work with fresher data."""

@@ -50,6 +50,8 @@ class Outlet(IdMixin, TimestampMixin, Base):
     affiliations: Mapped[list[str]] = mapped_column(default=list)
     # Outlets with one owner are not independent: their reports on an event count once.
     owner: Mapped[str | None] = mapped_column(String(200))
+    # The outlet's web address (its home page); imports match outlets by its host.
+    url: Mapped[str | None] = mapped_column(String(500), index=True)
     # Conflicts this outlet is a party to (matched against an event's conflict).
     conflict_parties: Mapped[list[str]] = mapped_column(default=list)
     on_the_ground: Mapped[bool | None]

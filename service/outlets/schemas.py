@@ -20,6 +20,14 @@ from service.schemas import (
 
 ConflictName = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Label = Annotated[str, Field(min_length=1, max_length=120)]
+WebAddress = Annotated[
+    str,
+    Field(
+        max_length=500,
+        pattern=r"^https?://[^\s/]+",
+        description="The outlet's web address (imports match outlets by its host).",
+    ),
+]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")]
 
 
@@ -54,6 +62,7 @@ class OutletBase(StrictInput):
     )
     transparency: Transparency = Field(default_factory=Transparency)
     notes: str | None = Field(default=None, max_length=5_000)
+    url: WebAddress | None = None
 
 
 class OutletCreate(OutletBase):
@@ -72,6 +81,7 @@ class OutletUpdate(StrictInput):
     on_the_ground: StrictFlag | None = None
     transparency: Transparency | None = None
     notes: str | None = Field(default=None, max_length=5_000)
+    url: WebAddress | None = None
 
     @field_validator("name", "kind", "affiliations", "conflict_parties", "transparency")
     @classmethod
@@ -110,6 +120,7 @@ class OutletRead(Schema):
     on_the_ground: bool | None
     transparency: TransparencyRead
     notes: str | None
+    url: str | None
     archived: bool
     archived_at: datetime | None
     version: int

@@ -44,6 +44,7 @@ _SNAPSHOT_FIELDS = (
     "on_the_ground",
     "transparency",
     "notes",
+    "url",
     "version",
 )
 
@@ -156,6 +157,7 @@ class OutletService:
             on_the_ground=data.on_the_ground,
             transparency=data.transparency.model_dump(),
             notes=data.notes,
+            url=data.url,
         )
         try:
             async with self.session.begin_nested():

@@ -116,6 +116,37 @@ def claim_scored(
     }
 
 
+def emit_verdict_recorded(
+    session: AsyncSession,
+    *,
+    verdict_id: int,
+    claim_id: int,
+    outlet_id: int,
+    outlet_slug: str,
+    event_id: int | None,
+    rating: str,
+    source: str,
+    decided_at: datetime,
+) -> None:
+    """``verdict.recorded`` for one stored verdict (recorded alone or imported)."""
+    emit(
+        session,
+        VERDICT_RECORDED,
+        {
+            "verdict_id": verdict_id,
+            "claim_id": claim_id,
+            "outlet": outlet_slug,
+            "outlet_id": outlet_id,
+            "event_id": event_id,
+            "rating": rating,
+            "source": source,
+            "decided_at": timestamp(decided_at),
+        },
+        outlet_id=outlet_id,
+        event_id=event_id,
+    )
+
+
 def emit_claim_scores(session: AsyncSession, scored: list[tuple[Any, Any, Any]]) -> None:
     """``claim.scored`` for each (claim, outlet, score) stored."""
     for claim, outlet, score in scored:

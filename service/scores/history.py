@@ -74,6 +74,37 @@ class ReliabilityHistory:
         self._announce(row, outlet, previous)
         return row
 
+    async def record_many(
+        self,
+        outlets: list[OutletLike],
+        *,
+        trigger: str,
+        cause: ReliabilityCause,
+        evidence_at: dict[int, datetime],
+    ) -> int:
+        """``record`` for many outlets at once (imports): one read of their latest entries, one
+        insert; ``evidence_at`` by outlet id (else the moment it is computed)."""
+        if not outlets:
+            return 0
+        scores = ScoreRepository(self.session)
+        latest = await scores.latest_for_outlets([outlet.id for outlet in outlets])
+        snapshot = await self.scoring.evidence(self.session)
+        now = utcnow()
+        rows = [
+            self._row(
+                snapshot.track_record(outlet.id, outlet.kind, now, self.scoring.settings),
+                outlet,
+                trigger=trigger,
+                cause=cause,
+                evidence_at=evidence_at.get(outlet.id) or now,
+            )
+            for outlet in outlets
+        ]
+        await scores.add_all(rows)
+        for row, outlet in zip(rows, outlets, strict=True):
+            self._announce(row, outlet, latest.get(outlet.id))
+        return len(rows)
+
     async def record_drift(self, outlet: OutletLike, *, trigger: str) -> Score | None:
         """Before new evidence about ``outlet`` counts: an entry for what changed without it.
 

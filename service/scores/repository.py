@@ -1,14 +1,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import insert_returning_ids, keyset
 from service.outlets.models import Outlet
 from service.scores.models import Score, ScoreRecord
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentScore:
+    probability: float
+    low: float
+    high: float
+    method_version: str
+    admiralty: dict[str, Any] | None
 
 
 class ScoreRepository:
@@ -28,6 +38,11 @@ class ScoreRepository:
         """Insert scores (every column but ``id``) in one statement."""
         ids = await insert_returning_ids(self.session, Score, rows)
         return [ScoreRecord(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
+
+    async def append(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert scores nobody reads back here (re-scores): no ids returned, one batch."""
+        if rows:
+            await self.session.execute(insert(Score), list(rows))
 
     async def latest_for_claims(self, claim_ids: Sequence[int]) -> dict[int, Score]:
         """The current (newest) score of each claim, in one query."""
@@ -51,6 +66,25 @@ class ScoreRepository:
             .limit(1)
         )
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def current_values(self, claim_ids: Sequence[int]) -> dict[int, CurrentScore]:
+        """What a re-score compares of each claim's current score (no JSON columns parsed)."""
+        if not claim_ids:
+            return {}
+        newest = (
+            select(func.max(Score.id)).where(Score.claim_id.in_(claim_ids)).group_by(Score.claim_id)
+        )
+        rows = await self.session.execute(
+            select(
+                Score.claim_id,
+                Score.probability,
+                Score.low,
+                Score.high,
+                Score.method_version,
+                Score.admiralty,
+            ).where(Score.id.in_(newest.scalar_subquery()))
+        )
+        return {row[0]: CurrentScore(*row[1:]) for row in rows.all() if row[0] is not None}
 
     async def claim_history(
         self, claim_id: int, *, after: int | None, limit: int, descending: bool = False

@@ -21,7 +21,7 @@ from scoring.reliability import (
     reliability_contributions,
 )
 from service import generations
-from service.claims.models import Claim, ClaimFields
+from service.claims.models import ClaimFields, StoredClaimFields
 from service.claims.repository import ClaimRepository
 from service.db import utcnow
 from service.generations import Generations
@@ -32,13 +32,8 @@ from service.outlets.repository import OutletRepository
 from service.push.outbox import emit_claim_scores
 from service.scores.inputs import ScoringInput, admiralty, claim_context, scoring_inputs
 from service.scores.models import ComputedScore, Score, ScoreFields
-from service.scores.repository import ScoreRepository
-from service.scores.schemas import (
-    Interval,
-    Reason,
-    ReliabilityRead,
-    ScoreRead,
-)
+from service.scores.repository import CurrentScore, ScoreRepository
+from service.scores.schemas import Interval, Reason, ReliabilityRead, ScoreRead
 from service.scores.track_records import EvidenceSnapshot, TrackRecord, TrackRecordStore
 from service.settings import Settings
 
@@ -329,6 +324,16 @@ class ScoringService:
         snapshot, _ = await self._state(session)
         return snapshot.track_record(outlet.id, outlet.kind, as_of, self.settings)
 
+    async def track_records(
+        self, session: AsyncSession, outlets: Sequence[OutletLike], as_of: datetime
+    ) -> dict[int, TrackRecord]:
+        """``track_record`` of many outlets from one snapshot (one read of the counters)."""
+        snapshot, _ = await self._state(session)
+        return {
+            outlet.id: snapshot.track_record(outlet.id, outlet.kind, as_of, self.settings)
+            for outlet in outlets
+        }
+
     async def score_claims(
         self,
         session: AsyncSession,
@@ -342,15 +347,26 @@ class ScoringService:
         Each claim's track record is taken at ``as_of`` (default: the claim's own time).
         """
         snapshot, loaded = await self._state(session)
-        records = [
-            snapshot.track_record(
-                claim.outlet_id,
-                outlets[claim.outlet_id].kind,
-                as_of or claim.published_at,
-                self.settings,
-            )
-            for claim in claims
-        ]
+        if as_of is None:
+            records = [
+                snapshot.track_record(
+                    claim.outlet_id,
+                    outlets[claim.outlet_id].kind,
+                    claim.published_at,
+                    self.settings,
+                )
+                for claim in claims
+            ]
+        else:
+            # One moment for all: one track record per outlet (re-scores are thousands of
+            # claims of a few outlets).
+            by_outlet = {
+                outlet_id: snapshot.track_record(
+                    outlet_id, outlets[outlet_id].kind, as_of, self.settings
+                )
+                for outlet_id in {claim.outlet_id for claim in claims}
+            }
+            records = [by_outlet[claim.outlet_id] for claim in claims]
         # Every claim score carries its Admiralty code, which reads the event's consensus.
         inputs = await scoring_inputs(session, claims, outlets)
         contexts = [
@@ -441,7 +457,7 @@ class ScoringService:
 async def rescore_claims(
     session: AsyncSession,
     scoring: ScoringService,
-    claims: Sequence[Claim],
+    claims: Sequence[StoredClaimFields],
     outlets: Mapping[int, OutletLike],
     *,
     trigger: str,
@@ -456,19 +472,20 @@ async def rescore_claims(
         return 0
     scores = ScoreRepository(session)
     computed = await scoring.score_claims(session, claims, outlets, as_of=utcnow())
-    current = await scores.latest_for_claims([claim.id for claim in claims])
+    current = await scores.current_values([claim.id for claim in claims])
     rows = [
-        score_row(
+        score_values(
             result, subject="claim", outlet_id=claim.outlet_id, claim_id=claim.id, trigger=trigger
         )
         for claim, result in zip(claims, computed, strict=True)
         if _changed(current.get(claim.id), result)
     ]
-    await scores.add_all(rows)
+    # Ids come back (one multi-row RETURNING) because each claim.scored event names its score.
+    stored = await scores.insert(rows)
     by_id = {claim.id: claim for claim in claims}
     emit_claim_scores(
         session,
-        [(by_id[row.claim_id], outlets[row.outlet_id], row) for row in rows if row.claim_id],
+        [(by_id[row.claim_id], outlets[row.outlet_id], row) for row in stored if row.claim_id],
     )
     # Clearing the flags also tells pollers' ETag caches that these claims changed.
     await ClaimRepository(session).clear_stale(
@@ -506,7 +523,36 @@ async def rescore_open_claims(
     return written
 
 
-def _changed(current: Score | None, computed: ComputedScore) -> bool:
+async def rescore_open_claims_of_outlets(
+    session: AsyncSession,
+    scoring: ScoringService,
+    outlet_ids: Sequence[int],
+    *,
+    trigger: str,
+    queued_before: datetime,
+    without_event: bool = False,
+    chunk: int = 1_000,
+) -> int:
+    """Re-score the open claims of many outlets, ``chunk`` claims at a time across outlets
+    (``without_event``: only those about no event)."""
+    from service.claims.repository import ClaimRepository
+    from service.outlets.repository import OutletRepository
+
+    outlets = await OutletRepository(session).by_ids(outlet_ids)
+    repository = ClaimRepository(session)
+    written = 0
+    after = 0
+    while claims := await repository.open_claims_of_outlets(
+        list(outlets), after=after, limit=chunk, without_event=without_event
+    ):
+        written += await rescore_claims(
+            session, scoring, claims, outlets, trigger=trigger, queued_before=queued_before
+        )
+        after = claims[-1].id
+    return written
+
+
+def _changed(current: CurrentScore | None, computed: ComputedScore) -> bool:
     if current is None:
         return True
     return (

@@ -19,5 +19,7 @@ class Verdict(IdMixin, Base):
     source: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(Text)
+    # The published review (a fact-check article), when the verdict came with one.
+    url: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(100))

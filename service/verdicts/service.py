@@ -15,7 +15,7 @@ from service.db import utcnow
 from service.errors import FieldError, InvalidInput, NotFound
 from service.jobs.service import RESCORE_OUTLET, enqueue, mark_events_stale
 from service.outlets.repository import OutletRepository
-from service.push.outbox import VERDICT_RECORDED, emit, timestamp
+from service.push.outbox import emit_verdict_recorded
 from service.scores.history import ReliabilityHistory
 from service.scores.models import Score
 from service.scores.schemas import ReliabilityCause
@@ -118,23 +118,21 @@ class VerdictService:
         # open claims of the outlet show as stale.
         claims = ClaimRepository(self.session)
         await claims.mark_stale(outlet_id=outlet.id)
+        # A claim with a verdict is no longer re-scored (its scores are history): a flag an
+        # earlier verdict set on it would never be cleared.
+        await claims.clear_stale([claim.id], queued_before=utcnow())
         # The outlet's events are re-reconciled once its claims are re-scored (by that job).
         await mark_events_stale(self.session, await claims.event_ids_of_outlet(outlet.id))
         await enqueue(self.session, RESCORE_OUTLET, [outlet.id], "verdict.recorded")
-        emit(
+        emit_verdict_recorded(
             self.session,
-            VERDICT_RECORDED,
-            {
-                "verdict_id": verdict.id,
-                "claim_id": claim.id,
-                "outlet": outlet.slug,
-                "outlet_id": outlet.id,
-                "event_id": claim.event_id,
-                "rating": verdict.rating,
-                "source": verdict.source,
-                "decided_at": timestamp(verdict.decided_at),
-            },
+            verdict_id=verdict.id,
+            claim_id=claim.id,
             outlet_id=outlet.id,
+            outlet_slug=outlet.slug,
             event_id=claim.event_id,
+            rating=verdict.rating,
+            source=verdict.source,
+            decided_at=verdict.decided_at,
         )
         return verdict, score

@@ -22,6 +22,11 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/outlets/1/records", "read", None),
     ("POST", "/v1/outlets/1/records", "admin", {"source": "s", "as_of": "2020-01-01T00:00:00Z"}),
     ("DELETE", "/v1/outlets/1/records/1", "admin", None),
+    ("POST", "/v1/outlets/import", "admin", None),
+    ("POST", "/v1/verdicts/import", "admin", None),
+    ("GET", "/v1/claims/1/claimreview", "read", None),
+    ("GET", "/v1/claimreviews", "read", None),
+    ("GET", "/v1/export/claims.csv", "read", None),
     ("GET", "/v1/claims", "read", None),
     (
         "POST",
@@ -99,6 +104,7 @@ def _template(path: str) -> str:
         "/records/1": "/records/{record_id}",
         "/v1/webhooks/1": "/v1/webhooks/{subscription_id}",
         "/deliveries/1": "/deliveries/{delivery_id}",
+        "/v1/export/claims.csv": "/v1/export/{kind}.csv",
     }
     for concrete, template in replacements.items():
         path = path.replace(concrete, template)
