@@ -25,7 +25,7 @@ from service.interchange.service import (
 from service.outlets.service import OutletService
 from service.schemas import AwareDatetime
 
-router = APIRouter(tags=["import-export"])
+router = APIRouter()
 
 # Paths that take whole files: the body limit is CREDSCORE_MAX_IMPORT_BYTES there.
 IMPORT_PATHS = ("/v1/outlets/import", "/v1/verdicts/import")
@@ -99,7 +99,7 @@ _VERDICT_BODY: dict[str, Any] = {
 
 @router.post(
     "/v1/outlets/import",
-    operation_id="outlets_import",
+    tags=["outlets"],
     response_model=OutletImportReport,
     responses=problem_responses(413),
     summary="Create or update outlets from a CSV/TSV file (all or nothing)",
@@ -128,7 +128,7 @@ async def import_outlets(
 
 @router.post(
     "/v1/verdicts/import",
-    operation_id="verdicts_import",
+    tags=["verdicts"],
     response_model=VerdictImportReport,
     responses=problem_responses(413),
     summary="Record verdicts in bulk from CSV or ClaimReview JSON-LD (all or nothing)",
@@ -158,7 +158,7 @@ async def import_verdicts(
 
 @router.get(
     "/v1/claims/{claim_id}/claimreview",
-    operation_id="claims_claimreview",
+    tags=["claimreviews"],
     responses={
         200: {
             "content": {LD_JSON: {"schema": {"type": "object"}}},
@@ -182,7 +182,7 @@ async def get_claimreview(
 
 @router.get(
     "/v1/claimreviews",
-    operation_id="claimreviews_list",
+    tags=["claimreviews"],
     responses={
         200: {
             "content": {NDJSON: {"schema": {"type": "string"}}},
@@ -225,7 +225,7 @@ class ExportKind(StrEnum):
 
 @router.get(
     "/v1/export/{kind}.csv",
-    operation_id="export_csv",
+    tags=["export"],
     responses={
         200: {
             "content": {CSV: {"schema": {"type": "string"}}},

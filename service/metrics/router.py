@@ -91,7 +91,7 @@ def forget_process_metrics() -> None:
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text."}},
     summary="Prometheus metrics (no API key: serve it on an internal listener only)",
 )
-async def metrics(request: Request) -> Response:
+async def scrape(request: Request) -> Response:
     scraped = CollectorRegistry()
     scraped.register(await queue_collector(request.app.state.sessionmaker))
     body = generate_latest(process_registry()) + generate_latest(scraped)

@@ -212,7 +212,7 @@ up is disconnected and resumes the same way.
     summary="Live change events (Server-Sent Events), resumable with Last-Event-ID",
     description=STREAM_DESCRIPTION,
 )
-async def stream(
+async def subscribe(
     request: Request,
     session: SessionDep,
     scoring: ScoringDep,

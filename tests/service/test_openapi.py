@@ -18,6 +18,12 @@ from service.settings import Settings
 
 # Documents whose members are open by design (each model run records its own metrics).
 OPEN_FIELDS = {("ModelRead", "metrics")}
+GENERIC_CONTENT_TYPES = {
+    "text/csv": "application/octet-stream",
+    "text/tab-separated-values": "application/octet-stream",
+    "application/x-ndjson": "application/octet-stream",
+    "application/ld+json": "application/octet-stream",
+}
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +96,13 @@ def test_openapi_python_client_generates_without_warnings(
     spec.write_text(json.dumps(document))
     config = tmp_path / "config.yaml"
     # The generator's post hooks format its output with ruff, which is beside the point here.
-    config.write_text("post_hooks: []\n")
+    # Uploads and exports are files (CSV, TSV, JSON lines) or JSON-LD: the generator knows them
+    # by the generic types the README tells client generators to map them to.
+    config.write_text(
+        "post_hooks: []\n"
+        "content_type_overrides:\n"
+        + "".join(f"  {name}: {generic}\n" for name, generic in GENERIC_CONTENT_TYPES.items())
+    )
     generator = Path(sys.executable).with_name("openapi-python-client")
     result = subprocess.run(
         [
