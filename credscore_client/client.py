@@ -2,7 +2,9 @@
 
 Both get their methods from `Operations`, where each operation of credscore_client/operations.py
 is listed once: `Endpoint` makes it a method that returns the result (awaitable on the async
-client), `Paged` a method that iterates over every item of every page (`.page(...)` for one).
+client), `Paged` a method that iterates over every item of every page (`.page(...)` for one),
+`Streamed` a method that iterates over the items of an answer read as it arrives (lines of a
+CSV export, JSON lines, live events).
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 import httpx
 
 from credscore_client import operations as op
-from credscore_client._core import Call, RetryPolicy, exchange, with_cursor
+from credscore_client._core import (
+    Call,
+    RetryPolicy,
+    StreamCall,
+    exchange,
+    must_read,
+    with_cursor,
+)
 from credscore_client.models import Model, Page
 
 P = ParamSpec("P")
@@ -69,6 +78,27 @@ class Paged(Generic[P, ItemT]):
             return self
         pages = Pages if isinstance(instance, Client) else AsyncPages
         return pages(instance, self.operation)
+
+
+class Streamed(Generic[P, T]):
+    """A streamed operation as a method that iterates over its items as they arrive (`async
+    for` on the async client); the answer is closed when the iteration ends or is dropped."""
+
+    def __init__(self, operation: Callable[P, StreamCall[T]]) -> None:
+        self.operation = operation
+        self.operation_id = operation.__name__
+        self.__doc__ = operation.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Streamed[P, T]: ...
+    @overload
+    def __get__(self, instance: Client, owner: type[Any]) -> Callable[P, Iterator[T]]: ...
+    @overload
+    def __get__(self, instance: AsyncClient, owner: type[Any]) -> Callable[P, AsyncIterator[T]]: ...
+    def __get__(self, instance: Any, owner: type[Any]) -> Any:
+        if instance is None:
+            return self
+        return instance.bind_stream(self.operation)
 
 
 class Pages(Generic[P, ItemT]):
@@ -159,13 +189,30 @@ class Operations:
     api_keys_list = Paged(op.api_keys_list)
     api_keys_revoke = Endpoint(op.api_keys_revoke)
 
+    webhooks_create = Endpoint(op.webhooks_create)
+    webhooks_list = Paged(op.webhooks_list)
+    webhooks_get = Endpoint(op.webhooks_get)
+    webhooks_update = Endpoint(op.webhooks_update)
+    webhooks_delete = Endpoint(op.webhooks_delete)
+    webhooks_list_deliveries = Paged(op.webhooks_list_deliveries)
+    webhooks_replay_delivery = Endpoint(op.webhooks_replay_delivery)
+    stream_subscribe = Streamed(op.stream_subscribe)
+
+    outlets_import = Endpoint(op.outlets_import)
+    verdicts_import = Endpoint(op.verdicts_import)
+    claimreviews_get = Endpoint(op.claimreviews_get)
+    claimreviews_list = Streamed(op.claimreviews_list)
+    export_csv = Streamed(op.export_csv)
+
+    metrics_scrape = Endpoint(op.metrics_scrape)
+
 
 def operation_ids() -> set[str]:
     """The operation ids the clients cover (a test compares them with /openapi.json)."""
     return {
         attribute.operation_id
         for attribute in vars(Operations).values()
-        if isinstance(attribute, Endpoint | Paged)
+        if isinstance(attribute, Endpoint | Paged | Streamed)
     }
 
 
@@ -205,7 +252,9 @@ class Client(Operations):
         step = next(steps)
         while True:
             if isinstance(step, httpx.Request):
-                reply: httpx.Response | None = self.http.send(step)
+                reply: httpx.Response | None = self.http.send(step, stream=call.stream)
+                if reply is not None and must_read(call, reply):
+                    reply.read()
             else:
                 time.sleep(step)
                 reply = None
@@ -219,6 +268,21 @@ class Client(Operations):
         @functools.wraps(operation)
         def method(*args: P.args, **kwargs: P.kwargs) -> T:
             return self.send(operation(*args, **kwargs))
+
+        return method
+
+    def bind_stream(self, operation: Callable[P, StreamCall[T]]) -> Callable[P, Iterator[T]]:
+        @functools.wraps(operation)
+        def method(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+            streaming = operation(*args, **kwargs)
+            response = self.send(streaming.call)
+            decoder = streaming.decoder()
+            try:
+                for text in response.iter_text():
+                    yield from decoder.feed(text)
+                yield from decoder.end()
+            finally:
+                response.close()
 
         return method
 
@@ -252,7 +316,9 @@ class AsyncClient(Operations):
         step = next(steps)
         while True:
             if isinstance(step, httpx.Request):
-                reply: httpx.Response | None = await self.http.send(step)
+                reply: httpx.Response | None = await self.http.send(step, stream=call.stream)
+                if reply is not None and must_read(call, reply):
+                    await reply.aread()
             else:
                 await asyncio.sleep(step)
                 reply = None
@@ -266,6 +332,23 @@ class AsyncClient(Operations):
         @functools.wraps(operation)
         async def method(*args: P.args, **kwargs: P.kwargs) -> T:
             return await self.send(operation(*args, **kwargs))
+
+        return method
+
+    def bind_stream(self, operation: Callable[P, StreamCall[T]]) -> Callable[P, AsyncIterator[T]]:
+        @functools.wraps(operation)
+        async def method(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[T]:
+            streaming = operation(*args, **kwargs)
+            response = await self.send(streaming.call)
+            decoder = streaming.decoder()
+            try:
+                async for text in response.aiter_text():
+                    for item in decoder.feed(text):
+                        yield item
+                for item in decoder.end():
+                    yield item
+            finally:
+                await response.aclose()
 
         return method
 

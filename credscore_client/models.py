@@ -50,6 +50,25 @@ class ConsensusStatus(StrEnum):
     PENDING = "pending"
 
 
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class EventType(StrEnum):
+    CLAIM_SCORED = "claim.scored"
+    OUTLET_RELIABILITY_CHANGED = "outlet.reliability_changed"
+    EVENT_CONSENSUS_CHANGED = "event.consensus_changed"
+    VERDICT_RECORDED = "verdict.recorded"
+
+
+class ExportKind(StrEnum):
+    OUTLETS = "outlets"
+    CLAIMS = "claims"
+    SCORES = "scores"
+
+
 class ExternalRating(StrEnum):
     VERY_HIGH = "very-high"
     HIGH = "high"
@@ -75,6 +94,18 @@ class Grade(StrEnum):
     D = "D"
     E = "E"
     UNRATED = "unrated"
+
+
+class OutletImportReport(Model):
+    """What an outlet import did (or, for a dry run, would do)."""
+
+    dry_run: bool
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    ratings_recorded: int
+    ignored_columns: list[str]
 
 
 class OutletKind(StrEnum):
@@ -276,6 +307,24 @@ class DiscountedSource(Model):
     reasons: list[str]
 
 
+class DeliveryRead(Model):
+    """One attempt series to send one event to one subscription."""
+
+    id: int
+    subscription_id: int
+    outbox_id: int
+    event_type: EventType
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_response_body: str | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
 class EventCreate(Input):
     title: str
     description: str | None = None
@@ -397,6 +446,7 @@ class OutletCreate(Input):
     on_the_ground: bool | None = None
     transparency: Transparency | None = None
     notes: str | None = None
+    url: str | None = None
     slug: str
 
 
@@ -425,6 +475,7 @@ class OutletRead(Model):
     on_the_ground: bool | None
     transparency: TransparencyRead
     notes: str | None
+    url: str | None
     archived: bool
     archived_at: datetime | None
     version: int
@@ -472,6 +523,7 @@ class OutletUpdate(Input):
     on_the_ground: bool | None = None
     transparency: Transparency | None = None
     notes: str | None = None
+    url: str | None = None
 
 
 class Problem(Model):
@@ -570,6 +622,19 @@ class VerdictCreate(Input):
     note: str | None = None
 
 
+class VerdictImportReport(Model):
+    """What a verdict import did (or, for a dry run, would do)."""
+
+    dry_run: bool
+    items: int
+    verdicts_created: int
+    duplicates_skipped: int
+    claims_matched: int
+    claims_created: int
+    outlets_created: int
+    outlets_rescored: int
+
+
 class VerdictRead(Model):
     id: int
     claim_id: int
@@ -581,6 +646,54 @@ class VerdictRead(Model):
     created_by: str | None
 
 
+class StreamEvent(Model):
+    """One message of GET /v1/stream: its id (send it back as Last-Event-ID to resume), its
+    type (an `EventType` value), when it happened and what it is about."""
+
+    id: int
+    type: str
+    timestamp: datetime
+    data: dict[str, Any]
+
+
+class WebhookCreate(Input):
+    """A subscription: ``secret`` (whsec_...) is generated when left out."""
+
+    url: str
+    description: str | None = None
+    secret: str | None = None
+    event_types: list[EventType]
+    outlets: list[str] | None = None
+    events: list[int] | None = None
+
+
+class WebhookRead(Model):
+    id: int
+    url: str
+    description: str | None
+    event_types: list[EventType]
+    outlets: list[str]
+    events: list[int]
+    enabled: bool
+    disabled_reason: str | None
+    consecutive_failures: int
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+
+
+class WebhookUpdate(Input):
+    """Fields to change; ``enabled=True`` re-enables a subscription disabled after failures."""
+
+    url: str | None = None
+    description: str | None = None
+    secret: str | None = None
+    event_types: list[EventType] | None = None
+    outlets: list[str] | None = None
+    events: list[int] | None = None
+    enabled: bool | None = None
+
+
 class QualityGateProblem(Problem):
     """A 409 on activation: for /problems/quality-gate, the figures and the rule."""
 
@@ -589,6 +702,12 @@ class QualityGateProblem(Problem):
 
 class ApiKeyCreated(ApiKeyRead):
     key: str
+
+
+class WebhookCreated(WebhookRead):
+    """The subscription with its signing secret: shown here only."""
+
+    secret: str
 
 
 class EventDetail(EventRead):
@@ -609,6 +728,10 @@ class ClaimPage(Page[ClaimRead]):
 
 
 class ConsensusPage(Page[ConsensusRead]):
+    pass
+
+
+class DeliveryPage(Page[DeliveryRead]):
     pass
 
 
@@ -637,4 +760,8 @@ class ScorePage(Page[ScoreRead]):
 
 
 class VerdictPage(Page[VerdictRead]):
+    pass
+
+
+class WebhookPage(Page[WebhookRead]):
     pass

@@ -3,17 +3,33 @@ and returns the `Call` that performs it. `Client` and `AsyncClient` expose each 
 (credscore_client/client.py); a new endpoint is a function here and a line there.
 
 Operations that return a page (`XPage`) take ``cursor``, ``limit`` and ``order``; the clients
-turn them into iterators over every item.
+turn them into iterators over every item. Those that return a `StreamCall` (the live stream,
+JSON lines, CSV exports) become iterators over the answer's items as they arrive.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, TypedDict, Unpack
 
-from credscore_client._core import Call, body, path, returns, returns_nothing
+from credscore_client._core import (
+    Call,
+    EventStream,
+    JsonLines,
+    Lines,
+    StreamCall,
+    body,
+    path,
+    returns,
+    returns_json,
+    returns_nothing,
+    returns_text,
+    streamed,
+)
 from credscore_client.models import (
     ActiveModelRead,
     ApiKeyCreate,
@@ -26,16 +42,22 @@ from credscore_client.models import (
     ClaimRead,
     ConsensusPage,
     ConsensusRead,
+    DeliveryPage,
+    DeliveryRead,
+    DeliveryStatus,
     EventCreate,
     EventDetail,
     EventPage,
     EventRead,
+    EventType,
+    ExportKind,
     Health,
     ModelPage,
     ModelRead,
     ModelTrainRequest,
     OutletCreate,
     OutletDependencyPage,
+    OutletImportReport,
     OutletKind,
     OutletPage,
     OutletRead,
@@ -48,13 +70,30 @@ from credscore_client.models import (
     ScorePage,
     ScoreRead,
     Status,
+    StreamEvent,
     VerdictCreate,
+    VerdictImportReport,
     VerdictPage,
     VerdictRecorded,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookPage,
+    WebhookRead,
+    WebhookUpdate,
 )
 
 Order = Literal["asc", "desc"]
 Ref = str | int
+# A file to upload: its path (the media type follows its extension), or its bytes or text.
+Upload = str | os.PathLike[str] | bytes
+
+MEDIA_TYPES = {
+    ".csv": "text/csv",
+    ".tsv": "text/tab-separated-values",
+    ".tab": "text/tab-separated-values",
+    ".json": "application/ld+json",
+    ".jsonld": "application/ld+json",
+}
 
 
 def idempotency_headers(key: str | None) -> dict[str, str]:
@@ -216,6 +255,34 @@ def outlets_delete_record(outlet_ref: Ref, record_id: int) -> Call[None]:
     return Call("DELETE", path("/v1/outlets/{}/records/{}", outlet_ref, record_id), returns_nothing)
 
 
+def _upload(file: Upload, content_type: str | None) -> tuple[bytes, dict[str, str]]:
+    """The bytes to send and their Content-Type: as given, else from the file's extension,
+    else JSON-LD for bytes that start as JSON and CSV otherwise (as the service guesses)."""
+    if isinstance(file, bytes):
+        data = file
+        guessed = "application/ld+json" if data.lstrip()[:1] in (b"{", b"[") else "text/csv"
+    else:
+        data = Path(file).read_bytes()
+        guessed = MEDIA_TYPES.get(Path(file).suffix.lower(), "text/csv")
+    return data, {"Content-Type": content_type or guessed}
+
+
+def outlets_import(
+    file: Upload, *, dry_run: bool = False, content_type: str | None = None
+) -> Call[OutletImportReport]:
+    """Create or update outlets from a CSV/TSV file (all or nothing; a 422 lists every row's
+    problems). ``dry_run``: report what would change, store nothing."""
+    data, headers = _upload(file, content_type)
+    return Call(
+        "POST",
+        "/v1/outlets/import",
+        returns(OutletImportReport),
+        query={"dry_run": dry_run or None},
+        headers=headers,
+        content=data,
+    )
+
+
 # -- claims --------------------------------------------------------------------------------
 
 
@@ -313,6 +380,49 @@ def verdicts_list(
         path("/v1/claims/{}/verdicts", claim_id),
         returns(VerdictPage),
         query=dict(paging),
+    )
+
+
+def verdicts_import(
+    file: Upload, *, dry_run: bool = False, content_type: str | None = None
+) -> Call[VerdictImportReport]:
+    """Record verdicts from a CSV file or ClaimReview JSON-LD (all or nothing)."""
+    data, headers = _upload(file, content_type)
+    return Call(
+        "POST",
+        "/v1/verdicts/import",
+        returns(VerdictImportReport),
+        query={"dry_run": dry_run or None},
+        headers=headers,
+        content=data,
+    )
+
+
+# -- import and export ---------------------------------------------------------------------
+
+
+def claimreviews_get(claim_id: int) -> Call[dict[str, Any]]:
+    """The claim and its newest verdict as a schema.org ClaimReview (JSON-LD)."""
+    return Call("GET", path("/v1/claims/{}/claimreview", claim_id), returns_json)
+
+
+def claimreviews_list(
+    *, outlet: Ref | None = None, since: datetime | None = None
+) -> StreamCall[dict[str, Any]]:
+    """Every verdict as a ClaimReview document, in the order they were recorded."""
+    return streamed("GET", "/v1/claimreviews", JsonLines, query={"outlet": outlet, "since": since})
+
+
+def export_csv(
+    kind: ExportKind | str, *, outlet: Ref | None = None, since: datetime | None = None
+) -> StreamCall[str]:
+    """Outlets, claims or scores as CSV lines (header first), each with its line ending:
+    ``file.writelines(client.export_csv("claims"))`` writes the export as served."""
+    return streamed(
+        "GET",
+        path("/v1/export/{}.csv", ExportKind(kind).value),
+        Lines,
+        query={"outlet": outlet, "since": since},
     )
 
 
@@ -415,3 +525,96 @@ def api_keys_list(
 
 def api_keys_revoke(key_id: int) -> Call[ApiKeyRead]:
     return Call("DELETE", path("/v1/api-keys/{}", key_id), returns(ApiKeyRead))
+
+
+# -- push: webhooks and the live stream ----------------------------------------------------
+
+
+def webhooks_create(subscription: WebhookCreate | Mapping[str, Any]) -> Call[WebhookCreated]:
+    """Subscribe a URL; the answer's ``secret`` is shown this once."""
+    return Call(
+        "POST",
+        "/v1/webhooks",
+        returns(WebhookCreated),
+        body=body(WebhookCreate, subscription),
+    )
+
+
+def webhooks_list(
+    **paging: Unpack[Paging],
+) -> Call[WebhookPage]:
+    return Call("GET", "/v1/webhooks", returns(WebhookPage), query=dict(paging))
+
+
+def webhooks_get(subscription_id: int) -> Call[WebhookRead]:
+    return Call("GET", path("/v1/webhooks/{}", subscription_id), returns(WebhookRead))
+
+
+def webhooks_update(
+    subscription_id: int, changes: WebhookUpdate | Mapping[str, Any]
+) -> Call[WebhookRead]:
+    return Call(
+        "PATCH",
+        path("/v1/webhooks/{}", subscription_id),
+        returns(WebhookRead),
+        body=body(WebhookUpdate, changes),
+    )
+
+
+def webhooks_delete(subscription_id: int) -> Call[None]:
+    return Call("DELETE", path("/v1/webhooks/{}", subscription_id), returns_nothing)
+
+
+def webhooks_list_deliveries(
+    subscription_id: int,
+    *,
+    status: DeliveryStatus | str | None = None,
+    **paging: Unpack[Paging],
+) -> Call[DeliveryPage]:
+    return Call(
+        "GET",
+        path("/v1/webhooks/{}/deliveries", subscription_id),
+        returns(DeliveryPage),
+        query={"status": status} | paging,
+    )
+
+
+def webhooks_replay_delivery(subscription_id: int, delivery_id: int) -> Call[DeliveryRead]:
+    """Send a delivery's event again, as a new delivery (sent in the background)."""
+    return Call(
+        "POST",
+        path("/v1/webhooks/{}/deliveries/{}/replay", subscription_id, delivery_id),
+        returns(DeliveryRead),
+    )
+
+
+def stream_subscribe(
+    *,
+    outlet: Sequence[Ref] | None = None,
+    event: Sequence[int] | None = None,
+    types: Sequence[EventType | str] | None = None,
+    last_event_id: int | None = None,
+) -> StreamCall[StreamEvent]:
+    """Live change events, endless: iterate, and stop when you have what you need. To resume
+    after a disconnect, subscribe again with ``last_event_id`` = the last event's ``id``: every
+    matching event after it comes first, without gaps or repeats. ``last_event_id=0`` replays
+    everything still in the outbox."""
+    return streamed(
+        "GET",
+        "/v1/stream",
+        EventStream,
+        query={
+            "outlet": outlet,
+            "event": event,
+            "types": ",".join(str(t) for t in types) if types else None,
+        },
+        headers={"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {},
+    )
+
+
+# -- metrics -------------------------------------------------------------------------------
+
+
+def metrics_scrape() -> Call[str]:
+    """The Prometheus text the service exposes (no API key needed)."""
+    return Call("GET", "/metrics", returns_text)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +16,9 @@ from credscore_client import AsyncClient, Client, CredscoreError, operation_ids
 from credscore_client.models import (
     ClaimCreate,
     ConsensusRead,
+    DeliveryStatus,
+    EventType,
+    ExportKind,
     FigureIn,
     Grade,
     OutletKind,
@@ -218,6 +225,154 @@ def test_problems_arrive_as_one_typed_exception(client: Client) -> None:
     assert any(error["loc"][-1] == "published_at" for error in invalid.value.errors)
 
 
+def test_webhooks_round_trip(client: Client) -> None:
+    slug = new_outlet(client)
+    created = client.webhooks_create(
+        {
+            "url": "http://127.0.0.1:9/hooks",
+            "event_types": [EventType.CLAIM_SCORED],
+            "outlets": [slug],
+        }
+    )
+    assert created.secret.startswith("whsec_")
+    assert created.enabled
+    fetched = client.webhooks_get(created.id)
+    assert fetched.outlets == [slug]
+    assert "secret" not in fetched.model_dump()  # shown once, at creation
+    assert created.id in {w.id for w in client.webhooks_list(limit=1)}
+    updated = client.webhooks_update(
+        created.id, {"event_types": ["claim.scored", "verdict.recorded"], "description": "desk"}
+    )
+    assert updated.event_types == [EventType.CLAIM_SCORED, EventType.VERDICT_RECORDED]
+    assert updated.description == "desk"
+    assert list(client.webhooks_list_deliveries(created.id, status=DeliveryStatus.FAILED)) == []
+    with pytest.raises(CredscoreError) as no_delivery:
+        client.webhooks_replay_delivery(created.id, 2**31 - 1)
+    assert no_delivery.value.status == 404
+    client.webhooks_delete(created.id)
+    with pytest.raises(CredscoreError) as gone:
+        client.webhooks_get(created.id)
+    assert gone.value.status == 404
+
+
+def test_outlets_import_dry_run_then_for_real(client: Client, tmp_path: Path) -> None:
+    slugs = [unique("imported") for _ in range(2)]
+    table = tmp_path / "outlets.csv"
+    table.write_text(
+        "slug,name,kind,url,factuality,colour\n"
+        f"{slugs[0]},First,wire,https://{slugs[0]}.example,high,red\n"
+        f"{slugs[1]},Second,newspaper,https://{slugs[1]}.example,,blue\n"
+    )
+    dry = client.outlets_import(table, dry_run=True)
+    assert (dry.dry_run, dry.rows, dry.created) == (True, 2, 2)
+    assert dry.ignored_columns == ["colour"]
+    with pytest.raises(CredscoreError) as not_stored:
+        client.outlets_get(slugs[0])
+    assert not_stored.value.status == 404
+    done = client.outlets_import(table.read_bytes())
+    assert (done.dry_run, done.created, done.ratings_recorded) == (False, 2, 1)
+    first = client.outlets_get(slugs[0])
+    assert first.url == f"https://{slugs[0]}.example"
+    assert client.outlets_import(table).unchanged == 2
+
+    with pytest.raises(CredscoreError) as refused:
+        client.outlets_import(b"slug,kind\nbad slug!,no-such-kind\n")
+    assert refused.value.status == 422
+    assert all(error["loc"][0] == "row" for error in refused.value.errors)
+
+
+def _claimreview(outlet_url: str, text: str, rating: str) -> dict[str, object]:
+    return {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": f"{outlet_url}/reviews/{uuid.uuid4().hex}",
+        "claimReviewed": text,
+        "itemReviewed": {
+            "@type": "Claim",
+            "author": {"@type": "Organization", "name": "Reviewed", "url": outlet_url},
+            "datePublished": "2024-01-10T00:00:00+00:00",
+        },
+        "author": {"@type": "Organization", "name": "Checker"},
+        "datePublished": "2024-02-01T00:00:00+00:00",
+        "reviewRating": {"@type": "Rating", "alternateName": rating},
+    }
+
+
+def test_verdicts_import_claimreview_and_export_it_again(client: Client) -> None:
+    outlet_url = f"https://{unique('reviewed')}.example"
+    slug = new_outlet(client, url=outlet_url)
+    claim = client.claims_create(
+        {
+            "outlet_slug": slug,
+            "text": "The bridge was closed.",
+            "published_at": "2024-01-10T00:00:00Z",
+        }
+    )
+    document = json.dumps(
+        {"@graph": [_claimreview(outlet_url, claim.text, "Pants on Fire")]}
+    ).encode()
+    dry = client.verdicts_import(document, dry_run=True)
+    assert (dry.dry_run, dry.items, dry.verdicts_created) == (True, 1, 1)
+    assert list(client.verdicts_list(claim.id)) == []
+    report = client.verdicts_import(document, content_type="application/ld+json")
+    assert (report.verdicts_created, report.claims_matched, report.claims_created) == (1, 1, 0)
+    assert [v.rating for v in client.verdicts_list(claim.id)] == [Rating.FALSE]
+
+    review = client.claimreviews_get(claim.id)
+    assert review["@type"] == "ClaimReview"
+    assert review["claimReviewed"] == claim.text
+    assert review["reviewRating"]["alternateName"] == "False"
+    listed = list(client.claimreviews_list(outlet=slug))
+    assert [r["claimReviewed"] for r in listed] == [claim.text]
+    assert list(client.claimreviews_list(outlet=slug, since=datetime(2025, 1, 1, tzinfo=UTC))) == []
+
+
+def test_export_csv_is_streamed_line_by_line(client: Client, tmp_path: Path) -> None:
+    slug = new_outlet(client)
+    ids = [client.claims_create({"outlet_slug": slug, "text": f"line {n}"}).id for n in range(3)]
+    lines = list(client.export_csv(ExportKind.CLAIMS, outlet=slug))
+    assert all(line.endswith("\r\n") for line in lines)
+    rows = list(csv.DictReader(io.StringIO("".join(lines))))
+    assert [int(row["id"]) for row in rows] == ids
+    target = tmp_path / "scores.csv"
+    with target.open("w", newline="", encoding="utf-8") as out:
+        out.writelines(client.export_csv("scores", outlet=slug))
+    assert len(list(csv.DictReader(target.open(newline="")))) == 3
+    with pytest.raises(CredscoreError) as missing:
+        list(client.export_csv("claims", outlet=unique("nobody")))
+    assert missing.value.status == 404
+
+
+def test_metrics_scrape(client: Client) -> None:
+    client.health_liveness()
+    text = client.metrics_scrape()
+    assert "# TYPE credscore_http_requests_total counter" in text
+    assert "credscore_jobs_pending" in text
+
+
+def test_the_stream_delivers_a_posted_claims_score(live_service: LiveService) -> None:
+    # A short read timeout bounds the wait: the stream pings only every 15 s.
+    with Client(live_service.url, live_service.admin_key, timeout=10) as client:
+        slug = new_outlet(client)
+        claim = client.claims_create({"outlet_slug": slug, "text": "37 killed"})
+        events = client.stream_subscribe(outlet=[slug], types=["claim.scored"], last_event_id=0)
+        first = next(events)
+        events.close()
+        assert first.type == EventType.CLAIM_SCORED
+        assert first.data["claim_id"] == claim.id
+        assert first.data["outlet"] == slug
+        # Resuming after that event skips it: the next one is the next claim's.
+        second_claim = client.claims_create({"outlet_slug": slug, "text": "42 killed"})
+        resumed = client.stream_subscribe(outlet=[slug], last_event_id=first.id)
+        following = next(resumed)
+        resumed.close()
+        assert following.id > first.id
+        assert following.data["claim_id"] == second_claim.id
+        with pytest.raises(CredscoreError) as invalid:
+            next(client.stream_subscribe(types=["no.such-type"]))
+        assert invalid.value.status == 422
+
+
 async def test_the_async_client_does_the_same(live_service: LiveService) -> None:
     async with AsyncClient(live_service.url, live_service.admin_key) as credscore:
         slug = unique("async")
@@ -237,3 +392,18 @@ async def test_the_async_client_does_the_same(live_service: LiveService) -> None
         with pytest.raises(CredscoreError) as missing:
             await credscore.claims_get(2**31 - 1)
         assert missing.value.status == 404
+
+
+async def test_the_async_client_streams_the_same_way(live_service: LiveService) -> None:
+    async with AsyncClient(live_service.url, live_service.admin_key, timeout=10) as credscore:
+        slug = unique("async")
+        await credscore.outlets_create({"slug": slug, "name": "Async", "kind": "wire"})
+        claim = await credscore.claims_create({"outlet_slug": slug, "text": "a"})
+        events = credscore.stream_subscribe(outlet=[slug], last_event_id=0)
+        first = await anext(events)
+        await events.aclose()
+        assert (first.type, first.data["claim_id"]) == ("claim.scored", claim.id)
+        lines = [line async for line in credscore.export_csv("claims", outlet=slug)]
+        assert len(lines) == 2
+        assert lines[1].startswith(f"{claim.id},")
+        assert "credscore_jobs_pending" in await credscore.metrics_scrape()
