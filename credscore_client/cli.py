@@ -3,6 +3,7 @@
     credscore remote claims submit FILE        (CSV or JSON lines; progress bar, per-row errors)
     credscore remote verdicts record CLAIM_ID RATING --source S   |   --file VERDICTS.csv
     credscore remote export claims|outlets|scores --format csv|jsonl [--output FILE]
+    credscore remote import outlets|verdicts FILE [--dry-run]
 
 --url and --api-key default to $CREDSCORE_URL and $CREDSCORE_API_KEY.
 """
@@ -15,9 +16,10 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,7 +28,7 @@ from pydantic import ValidationError
 
 from credscore_client.client import DEFAULT_URL, Client
 from credscore_client.errors import CredscoreError
-from credscore_client.models import ClaimRead, OutletRead, VerdictCreate
+from credscore_client.models import VerdictCreate
 
 # CSV columns of a claim that are parts of its figure, or whole numbers.
 FIGURE_COLUMNS = ("value", "low", "high", "unit")
@@ -89,14 +91,34 @@ def add_remote_commands(subparsers: Any) -> None:
 
     export = targets.add_parser(
         "export",
-        help="write every claim, outlet or current claim score, page after page, as CSV or "
-        "JSON lines",
+        help="write every claim, outlet or score: CSV streamed by the service "
+        "(GET /v1/export/{what}.csv: every score, history included), or JSON lines paged "
+        "through the lists (scores: each claim's current score)",
     )
     export.add_argument("what", choices=tuple(EXPORTS))
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     export.add_argument("--output", "-o", help="a file (default: stdout)")
-    export.add_argument("--page-size", type=int, default=500)
+    export.add_argument("--page-size", type=int, default=500, help="JSON lines: items a page")
+    export.add_argument("--outlet", help="CSV: only this outlet's rows (id or slug)")
+    export.add_argument(
+        "--since", type=datetime.fromisoformat, help="CSV: only rows from this time (ISO 8601)"
+    )
     export.set_defaults(remote_command=cmd_export)
+
+    imports = targets.add_parser(
+        "import",
+        help="upload an outlet list (CSV/TSV) or verdicts (CSV, ClaimReview JSON-LD) to the "
+        "service's import (all or nothing); prints the report as JSON",
+    )
+    imports.add_argument("what", choices=("outlets", "verdicts"))
+    imports.add_argument("file", help="the file ('-': stdin); its extension gives its type")
+    imports.add_argument(
+        "--dry-run", action="store_true", help="report what would change, store nothing"
+    )
+    imports.add_argument(
+        "--content-type", help="default: from the extension (.csv, .tsv, .json, .jsonld)"
+    )
+    imports.set_defaults(remote_command=cmd_import)
 
 
 def run(args: argparse.Namespace, settings: object = None) -> int:
@@ -286,78 +308,25 @@ def cmd_record_verdicts(args: argparse.Namespace, client: Client) -> int:
     return each_row(rows, "verdicts", record)
 
 
-def claim_row(claim: ClaimRead) -> dict[str, Any]:
-    figure = claim.figure
-    return {
-        "id": claim.id,
-        "outlet_id": claim.outlet_id,
-        "outlet_slug": claim.outlet_slug,
-        "event_id": claim.event_id,
-        "text": claim.text,
-        "published_at": claim.published_at.isoformat(),
-        "topic": claim.topic,
-        "value": figure.value if figure else None,
-        "low": figure.low if figure else None,
-        "high": figure.high if figure else None,
-        "unit": figure.unit if figure else None,
-        "copy_of_claim_id": claim.copy_of_claim_id,
-        "created_at": claim.created_at.isoformat(),
-        "probability": claim.score.probability if claim.score else None,
-        "grade": claim.score.grade if claim.score else None,
-    }
-
-
-def outlet_row(outlet: OutletRead) -> dict[str, Any]:
-    document: dict[str, Any] = outlet.model_dump(mode="json", exclude={"transparency"})
-    for name in ("affiliations", "conflict_parties"):
-        document[name] = ";".join(document[name])
-    return document | outlet.transparency.model_dump(mode="json")
-
-
-def score_row(claim: ClaimRead) -> dict[str, Any] | None:
-    score = claim.score
-    if score is None:
-        return None
-    return {
-        "claim_id": claim.id,
-        "outlet_slug": claim.outlet_slug,
-        "probability": score.probability,
-        "low": score.interval.low,
-        "high": score.interval.high,
-        "level": score.interval.level,
-        "grade": score.grade,
-        "admiralty": score.admiralty.code if score.admiralty else None,
-        "rated": score.rated,
-        "method": score.method,
-        "model_version": score.model_version,
-        "as_of": score.as_of.isoformat(),
-        "computed_at": score.computed_at.isoformat(),
-    }
-
-
 @dataclass(frozen=True)
 class Export:
-    """What an export pages through, and its CSV row (JSON lines: the whole document)."""
+    """What a JSON-lines export pages through, and each item's document (None: skipped)."""
 
     items: Callable[[Client, int], Iterator[Any]]
-    row: Callable[[Any], dict[str, Any] | None]
     document: Callable[[Any], dict[str, Any] | None]
 
 
 EXPORTS: dict[str, Export] = {
     "claims": Export(
         lambda client, size: client.claims_list(limit=size),
-        claim_row,
         lambda claim: claim.model_dump(mode="json"),
     ),
     "outlets": Export(
         lambda client, size: client.outlets_list(limit=size, include_archived=True),
-        outlet_row,
         lambda outlet: outlet.model_dump(mode="json"),
     ),
     "scores": Export(
         lambda client, size: client.claims_list(limit=size),
-        score_row,
         lambda claim: (
             {"claim_id": claim.id} | claim.score.model_dump(mode="json") if claim.score else None
         ),
@@ -366,29 +335,50 @@ EXPORTS: dict[str, Export] = {
 
 
 def cmd_export(args: argparse.Namespace, client: Client) -> int:
-    export = EXPORTS[args.what]
-    shape = export.row if args.format == "csv" else export.document
-    count = 0
+    if args.format == "jsonl" and (args.outlet or args.since):
+        _err("--outlet and --since filter the CSV export only")
+        return 2
     with ExitStack() as stack:
         out: IO[str] = (
             stack.enter_context(Path(args.output).open("w", newline="", encoding="utf-8"))
             if args.output
             else sys.stdout
         )
-        writer: csv.DictWriter[str] | None = None
-        # One page in memory at a time: rows are written as the pages arrive.
-        for item in export.items(client, args.page_size):
-            record = shape(item)
-            if record is None:
-                continue
-            if args.format == "jsonl":
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            else:
-                if writer is None:
-                    writer = csv.DictWriter(out, fieldnames=list(record), lineterminator="\n")
-                    writer.writeheader()
-                writer.writerow(record)
-            count += 1
+        if args.format == "csv":
+            lines = client.export_csv(args.what, outlet=args.outlet, since=args.since)
+            # Counted as CSV records, not lines: a quoted text may span lines.
+            count = sum(1 for _ in csv.reader(_written(lines, out))) - 1
+        else:
+            count = 0
+            # One page in memory at a time: documents are written as the pages arrive.
+            for item in EXPORTS[args.what].items(client, args.page_size):
+                document = EXPORTS[args.what].document(item)
+                if document is not None:
+                    out.write(json.dumps(document, ensure_ascii=False) + "\n")
+                    count += 1
         out.flush()
-    _err(f"exported {count} {args.what}")
+    _err(f"exported {max(count, 0)} {args.what}")
+    return 0
+
+
+def _written(lines: Iterable[str], out: IO[str]) -> Iterator[str]:
+    for line in lines:
+        out.write(line)
+        yield line
+
+
+def cmd_import(args: argparse.Namespace, client: Client) -> int:
+    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file)
+    upload = client.outlets_import if args.what == "outlets" else client.verdicts_import
+    try:
+        report = upload(data, dry_run=args.dry_run, content_type=args.content_type)
+    except CredscoreError as exc:
+        if not exc.errors:
+            raise
+        _err(f"error: {exc.status} {exc.detail}")
+        for error in exc.errors:
+            where = " ".join(str(part) for part in error.get("loc", []))
+            _err(f"  {where}: {error.get('message')}")
+        return 1
+    print(report.model_dump_json(indent=2), flush=True)
     return 0

@@ -101,34 +101,107 @@ def test_record_verdicts_one_and_from_a_file(
     assert sources == {"desk", "archive"}
 
 
-def test_export_pages_through_claims_outlets_and_scores(
+def test_export_csv_is_the_services_streamed_export_and_jsonl_pages_through_lists(
     live_service: LiveService, outlet: str, tmp_path: Path
 ) -> None:
     with Client(live_service.url, live_service.admin_key) as client:
-        for n in range(3):
-            client.claims_create({"outlet_slug": outlet, "text": f"export {n}"})
+        ids = [
+            client.claims_create({"outlet_slug": outlet, "text": f"export\n{n}"}).id
+            for n in range(3)
+        ]
         every_claim = {c.id for c in client.claims_list()}
         every_outlet = {o.slug for o in client.outlets_list(include_archived=True)}
 
-    as_csv = live_service.credscore("remote", "export", "claims", "--page-size", "2")
+    as_csv = live_service.credscore("remote", "export", "claims")
     assert as_csv.returncode == 0, as_csv.stderr
-    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout, newline="")))
     assert {int(row["id"]) for row in rows} == every_claim
+    # Texts that span lines are one record each, and counted so.
     assert f"exported {len(every_claim)} claims" in as_csv.stderr
 
-    target = tmp_path / "outlets.jsonl"
+    target = tmp_path / "scores.csv"
+    one_outlet = live_service.credscore(
+        "remote",
+        "export",
+        "scores",
+        "--outlet",
+        outlet,
+        "--since",
+        "2000-01-01T00:00:00Z",
+        "-o",
+        str(target),
+    )
+    assert one_outlet.returncode == 0, one_outlet.stderr
+    with target.open(newline="") as exported:
+        scores = list(csv.DictReader(exported))
+    assert {int(row["claim_id"]) for row in scores if row["subject"] == "claim"} == set(ids)
+    assert {row["outlet_slug"] for row in scores} == {outlet}
+    assert all(0 <= float(row["probability"]) <= 1 for row in scores)
+
+    jsonl_target = tmp_path / "outlets.jsonl"
     as_jsonl = live_service.credscore(
-        "remote", "export", "outlets", "--format", "jsonl", "-o", str(target), "--page-size", "1"
+        "remote",
+        "export",
+        "outlets",
+        "--format",
+        "jsonl",
+        "-o",
+        str(jsonl_target),
+        "--page-size",
+        "1",
     )
     assert as_jsonl.returncode == 0, as_jsonl.stderr
-    outlets = [json.loads(line) for line in target.read_text().splitlines()]
+    outlets = [json.loads(line) for line in jsonl_target.read_text().splitlines()]
     assert {o["slug"] for o in outlets} == every_outlet
     assert "methodology" in outlets[0]["transparency"]
 
-    scores = live_service.credscore("remote", "export", "scores")
-    rows = list(csv.DictReader(io.StringIO(scores.stdout)))
-    assert {int(row["claim_id"]) for row in rows} == every_claim
-    assert all(0 <= float(row["probability"]) <= 1 for row in rows)
+    current = live_service.credscore("remote", "export", "scores", "--format", "jsonl")
+    documents = [json.loads(line) for line in current.stdout.splitlines()]
+    assert {d["claim_id"] for d in documents} == every_claim
+
+    refused = live_service.credscore("remote", "export", "claims", "--outlet", "no-such-outlet")
+    assert refused.returncode == 1
+    assert "error: 404" in refused.stderr
+
+
+def test_import_outlets_dry_run_then_for_real_and_verdicts_from_stdin(
+    live_service: LiveService, outlet: str, tmp_path: Path
+) -> None:
+    slug = f"cli-import-{uuid.uuid4().hex[:8]}"
+    table = tmp_path / "outlets.tsv"
+    table.write_text(f"slug\tname\tkind\turl\n{slug}\tImported\twire\thttps://{slug}.example\n")
+    dry = live_service.credscore("remote", "import", "outlets", str(table), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    report = json.loads(dry.stdout)
+    assert (report["dry_run"], report["created"], report["ignored_columns"]) == (True, 1, [])
+    done = live_service.credscore("remote", "import", "outlets", str(table))
+    assert json.loads(done.stdout)["created"] == 1
+    with Client(live_service.url, live_service.admin_key) as client:
+        assert client.outlets_get(slug).url == f"https://{slug}.example"
+        claim = client.claims_create(
+            {"outlet_slug": slug, "text": "imported", "published_at": "2024-01-01T00:00:00Z"}
+        )
+
+    verdicts = f"claim_id,rating,source,decided_at\n{claim.id},Pants on Fire,desk,2024-02-01\n"
+    recorded = live_service.credscore(
+        "remote", "import", "verdicts", "-", "--content-type", "text/csv", stdin=verdicts
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    assert json.loads(recorded.stdout)["verdicts_created"] == 1
+
+    refused = live_service.credscore(
+        "remote",
+        "import",
+        "verdicts",
+        "-",
+        "--content-type",
+        "text/csv",
+        stdin=f"claim_id,rating,source,decided_at\n{claim.id},Sort of,desk,2024-03-01\n",
+    )
+    assert refused.returncode == 1
+    assert "error: 422" in refused.stderr
+    assert "row 2 rating: unknown rating 'Sort of'" in refused.stderr
+    assert refused.stdout == ""
 
 
 def test_an_unreachable_service_is_one_clear_error(live_service: LiveService) -> None:

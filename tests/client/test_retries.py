@@ -4,7 +4,7 @@ against httpx's MockTransport, with the client's sleeps recorded instead of slep
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -167,3 +167,79 @@ async def test_the_async_client_retries_the_same_way(sleeps: list[float]) -> Non
     assert sleeps == [2.0, 1.0]
     assert len({request.headers["Idempotency-Key"] for request in script.requests}) == 1
     assert script.requests[0].headers["Authorization"] == "Bearer key"
+
+
+class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that arrives in the given pieces (cut anywhere, as a network cuts it); records
+    whether the client closed it."""
+
+    def __init__(self, *pieces: bytes) -> None:
+        self.pieces = pieces
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.pieces
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+EVENTS = (
+    b": ping\r\n\r\n"
+    b'id: 41\r\nevent: claim.scored\r\ndata: {"type": "claim.scored", "timestamp": '
+    b'"2026-12-01T02:40:12Z", "data": {"claim_id": 7}}\r\n\r\n'
+    b'id: 42\r\nevent: verdict.recorded\r\ndata: {"type": "verdict.recorded", "timestamp": '
+    b'"2026-12-01T02:40:13Z", "data": {"verdict_id": 3}}\r\n\r\n'
+    b"id: 43\r\nevent: claim.scored\r\ndata: {cut off before its blank line"
+)
+
+
+def test_a_stream_is_retried_then_decoded_across_arbitrary_chunk_boundaries(
+    sleeps: list[float],
+) -> None:
+    refused = Chunks(json.dumps(PROBLEM).encode())
+    body = Chunks(*(EVENTS[i : i + 7] for i in range(0, len(EVENTS), 7)))
+    script = Script(
+        httpx.Response(429, stream=refused, headers={"Retry-After": "1"}),
+        httpx.Response(200, stream=body, headers={"Content-Type": "text/event-stream"}),
+    )
+    events = list(sync_client(script).stream_subscribe(types=["claim.scored"], last_event_id=40))
+    assert [(e.id, e.type, e.data) for e in events] == [
+        (41, "claim.scored", {"claim_id": 7}),
+        (42, "verdict.recorded", {"verdict_id": 3}),
+    ]
+    assert sleeps == [1.0]
+    assert refused.closed
+    assert body.closed
+    assert [r.headers["Last-Event-ID"] for r in script.requests] == ["40", "40"]
+    assert script.requests[0].url.params["types"] == "claim.scored"
+
+
+def test_a_refused_stream_raises_its_problem(sleeps: list[float]) -> None:
+    missing = PROBLEM | {"status": 404, "title": "Not Found", "detail": "No outlet 'x'."}
+    script = Script(httpx.Response(404, stream=Chunks(json.dumps(missing).encode())))
+    script.responses[0].headers["Content-Type"] = "application/problem+json"
+    lines = sync_client(script).export_csv("claims", outlet="x")
+    with pytest.raises(CredscoreError) as refused:
+        next(lines)
+    assert (refused.value.status, refused.value.detail) == (404, "No outlet 'x'.")
+    assert str(script.requests[0].url).endswith("/v1/export/claims.csv?outlet=x")
+
+
+async def test_the_async_client_streams_json_lines_the_same_way(sleeps: list[float]) -> None:
+    body = Chunks(b'{"@type": "ClaimReview", "n": 1}\n\n{"@type": "Claim', b'Review", "n": 2}')
+    script = Script(unavailable(), httpx.Response(200, stream=body))
+    async with AsyncClient(
+        "http://credscore.test", "key", transport=httpx.MockTransport(script)
+    ) as client:
+        reviews = [review async for review in client.claimreviews_list(outlet="sohr")]
+    assert [review["n"] for review in reviews] == [1, 2]
+    assert sleeps == [0.5]
+    assert body.closed
