@@ -94,3 +94,34 @@ async def test_a_row_committed_out_of_id_order_is_not_lost(
     after = await snapshot_now(app, store)
     assert after.verdict_rows == 5
     assert evidence_of(after) == evidence_of(await fresh(app))
+
+
+async def test_rows_a_transaction_rolls_back_never_reach_the_process_snapshot(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_outlet(client, admin_headers)
+    claim = await create_claim(client, admin_headers)
+    await record_verdict(client, admin_headers, claim["id"], "true")
+    store = TrackRecordStore()
+    committed = await snapshot_now(app, store)
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            insert(Verdict).values(
+                claim_id=claim["id"],
+                rating="false",
+                source="dry run",
+                decided_at=committed.items[0][1].known_at,
+            )
+        )
+        await generations.bump(session, generations.EVIDENCE)
+        values = await generations.read_generations(session)
+        own = await store.snapshot(
+            session, values[generations.EVIDENCE], values[generations.EVIDENCE_RESET]
+        )
+        assert own.verdict_rows == 2  # the transaction scores with its own change
+        await session.rollback()
+    # A later change that commits takes the same generation the rolled-back one had.
+    await record_verdict(client, admin_headers, claim["id"], "mostly-true")
+    after = await snapshot_now(app, store)
+    assert after.verdict_rows == 2
+    assert evidence_of(after) == evidence_of(await fresh(app))
