@@ -139,7 +139,7 @@ def cmd_import_verdicts(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from service.db import create_engine, create_sessionmaker
     from service.errors import CredscoreError
-    from service.interchange.service import claimreview_lines, csv_export
+    from service.interchange.exports import claimreview_lines, csv_export
     from service.outlets.service import OutletService
     from service.scores.service import ScoringService
     from service.scores.track_records import TrackRecordStore

@@ -13,15 +13,11 @@ from fastapi.responses import StreamingResponse
 
 from service.dependencies import Admin, Reader, RequestIdDep, ScoringDep, SessionDep, SettingsDep
 from service.errors import InvalidInput, problem_responses
+from service.interchange.exports import claimreview_lines, claimreview_of, csv_export
 from service.interchange.formats import parse_verdicts, read_table
 from service.interchange.ratings import RatingMapping
 from service.interchange.schemas import OutletImportReport, VerdictImportReport
-from service.interchange.service import (
-    ImportService,
-    claimreview_lines,
-    claimreview_of,
-    csv_export,
-)
+from service.interchange.service import ImportService
 from service.outlets.service import OutletService
 from service.schemas import AwareDatetime
 

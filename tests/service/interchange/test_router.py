@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from service.audit.models import AuditEntry
 from service.claims.models import Claim
-from service.interchange.service import csv_export
+from service.interchange.exports import csv_export
 from service.jobs.models import Job
 from service.jobs.service import RESCORE_OUTLET
 from service.models_registry import Base
