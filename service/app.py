@@ -133,7 +133,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     app.include_router(health_router)
+    # The import routes first: `/v1/outlets/import` also fits `/v1/outlets/{outlet_ref}`, and a
+    # wrong method on it must be answered with the import's Allow header, not the outlet's.
     for router in (
+        interchange_router,
         outlets_router,
         claims_router,
         verdicts_router,
@@ -142,7 +145,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         webhooks_router,
         stream_router,
-        interchange_router,
     ):
         app.include_router(router, dependencies=[Depends(checked_parameters)])
     app.include_router(metrics_router)

@@ -44,6 +44,8 @@ class StrictInput(BaseModel):
 
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 MAX_DATABASE_ID = 2**31 - 1
+# A row id in a request body: ids are 32-bit, and SQLite cannot even bind one past 2**63.
+DatabaseId = Annotated[int, Strict(), Field(ge=1, le=MAX_DATABASE_ID)]
 
 
 def _iso_text(value: object) -> object:

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import Field, Strict, model_validator
+from pydantic import Field, model_validator
 
 from scoring import figures
-from service.schemas import AwareDatetime, Figure, PageMeta, Schema, Slug, StrictInput, Topic
+from service.schemas import (
+    AwareDatetime,
+    DatabaseId,
+    Figure,
+    PageMeta,
+    Schema,
+    Slug,
+    StrictInput,
+    Topic,
+)
 from service.scores.schemas import ScoreRead
-
-DatabaseId = Annotated[int, Strict(), Field(ge=1, le=2**31 - 1)]
 
 
 class FigureIn(StrictInput):

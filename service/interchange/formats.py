@@ -136,12 +136,27 @@ class VerdictItem:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# The columns a verdict table gives its rating in (a label, or a number on a scale).
+RATING_COLUMNS = ("rating", "alternatename", "verdict", "rating_value", "ratingvalue")
+
+
 def verdicts_from_table(
     table: Table, mapping: RatingMapping
 ) -> tuple[list[VerdictItem], list[FieldError]]:
     """Verdict rows: ``rating``, ``source``, ``decided_at`` and a claim, named by ``claim_id``,
     by ``claim_url``, or by its outlet (``outlet``: slug or web address; ``outlet_name``) and
     ``text`` with ``published_at``; optional ``review_url`` and ``note``."""
+    if not set(RATING_COLUMNS) & set(table.columns):
+        # Not a verdict table (or not a table at all): refused, not read as zero rows.
+        found = ", ".join(table.columns) or "none"
+        return [], [
+            FieldError(
+                loc=["header"],
+                message=f"no rating column: give one of {', '.join(RATING_COLUMNS)} "
+                f"(columns found: {found})",
+                type="missing",
+            )
+        ]
     items: list[VerdictItem] = []
     errors: list[FieldError] = []
     for line, row in table.rows:

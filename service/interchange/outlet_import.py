@@ -86,6 +86,18 @@ class OutletImport(Importer):
     def _plan_outlets(
         self, table: Table, outlets: Sequence[Outlet]
     ) -> tuple[list[_OutletPlan], list[FieldError]]:
+        naming = [name for key in ("slug", "url", "domain") for name in OUTLET_COLUMNS[key]]
+        if not set(naming) & set(table.columns):
+            # Not an outlet list (or not a table at all): refused, not read as zero rows.
+            found = ", ".join(table.columns) or "none"
+            return [], [
+                FieldError(
+                    loc=["header"],
+                    message=f"no column names the outlet: give one of {', '.join(naming)} "
+                    f"(columns found: {found})",
+                    type="missing",
+                )
+            ]
         by_slug = {outlet.slug: outlet for outlet in outlets}
         by_site = {site_of(outlet.url): outlet for outlet in outlets if outlet.url}
         seen: dict[str, int] = {}

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import Field, HttpUrl
 
-from service.schemas import PageMeta, Schema, StrictInput
+from service.schemas import DatabaseId, PageMeta, Schema, StrictInput
 
 
 class EventType(StrEnum):
@@ -41,7 +41,7 @@ class WebhookCreate(StrictInput):
     outlets: list[str] = Field(
         default_factory=list, max_length=1_000, description=OUTLETS_DESCRIPTION
     )
-    events: list[int] = Field(
+    events: list[DatabaseId] = Field(
         default_factory=list, max_length=1_000, description=EVENTS_DESCRIPTION
     )
 
@@ -56,7 +56,9 @@ class WebhookUpdate(StrictInput):
     outlets: list[str] | None = Field(
         default=None, max_length=1_000, description=OUTLETS_DESCRIPTION
     )
-    events: list[int] | None = Field(default=None, max_length=1_000, description=EVENTS_DESCRIPTION)
+    events: list[DatabaseId] | None = Field(
+        default=None, max_length=1_000, description=EVENTS_DESCRIPTION
+    )
     enabled: bool | None = Field(
         default=None,
         description="true re-enables a disabled subscription (its failure count starts again).",

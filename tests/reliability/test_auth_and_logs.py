@@ -29,15 +29,21 @@ from tests.conftest import make_key
 from tests.reliability.conftest import ServerThread, make_settings, seed_database
 from tests.service.factories import create_claim, create_outlet
 
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
+# /metrics is open to scrapers: operators keep it on an internal address (docs/push.md).
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 SCOPES = ("read", "submit", "admin")
 # An id that is valid for every path parameter and names nothing: no route acts on real data.
 ABSENT_ID = "2147483647"
 
 
+# Probes that pass auth must end: the live stream with a filter it refuses answers 422 (after
+# checking the key) instead of streaming for ever.
+ENDING_PROBES = {"/v1/stream": "/v1/stream?types=reliability-probe"}
+
+
 def _operations(app: Any) -> list[tuple[str, str]]:
     return [
-        (method.upper(), re.sub(r"\{[^}]+\}", ABSENT_ID, path))
+        (method.upper(), ENDING_PROBES.get(path, re.sub(r"\{[^}]+\}", ABSENT_ID, path)))
         for path, item in app.openapi()["paths"].items()
         for method in item
         if (method.upper(), path) not in PUBLIC

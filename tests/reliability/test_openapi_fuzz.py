@@ -64,7 +64,7 @@ NOT_FUZZED = {
 }
 
 # Operations without any parameter or body: there is nothing to make invalid.
-NO_INPUT = {"GET /healthz", "GET /readyz"}
+NO_INPUT = {"GET /healthz", "GET /readyz", "GET /metrics"}
 
 POSITIVE_CHECKS = [
     not_a_server_error,
