@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import Depends, Query, Request, Security
+from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,7 @@ from service.auth.schemas import Scope
 from service.auth.service import Principal, admit
 from service.db import get_session
 from service.errors import FieldError, InvalidInput
-from service.schemas import decode_cursor, encode_cursor
+from service.schemas import MAX_DATABASE_ID, decode_cursor, encode_cursor
 from service.scores.service import ScoringService
 from service.settings import Settings
 
@@ -27,6 +27,9 @@ def _row_id(row: Any) -> int:
 
 # Every dependency here is ``async def``: FastAPI runs plain ``def`` dependencies in the thread
 # pool, a hop per request that costs more than these functions themselves.
+# A row id in a path: ids are 32-bit, so a larger number is a 422, not a query that finds nothing.
+RowId = Annotated[int, Path(ge=1, le=MAX_DATABASE_ID)]
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <API key>`")

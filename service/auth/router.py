@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 
 from service.auth.repository import ApiKeyRepository
 from service.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
 from service.auth.service import create_key, revoke_key
-from service.dependencies import Admin, PageDep, RequestIdDep, SessionDep
+from service.dependencies import Admin, PageDep, RequestIdDep, RowId, SessionDep
 from service.errors import problem_responses
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
@@ -49,7 +47,7 @@ async def list_api_keys(session: SessionDep, _admin: Admin, page: PageDep) -> Ap
     summary="Revoke an API key",
 )
 async def revoke_api_key(
-    key_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    key_id: RowId,
     session: SessionDep,
     admin: Admin,
     request_id: RequestIdDep,

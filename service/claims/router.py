@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import generations
@@ -20,6 +20,7 @@ from service.db import commit_request
 from service.dependencies import (
     PageDep,
     Reader,
+    RowId,
     ScoringDep,
     SessionDep,
     SettingsDep,
@@ -34,7 +35,7 @@ from service.scores.service import preview_read, score_read
 
 router = APIRouter(tags=["claims"])
 
-ClaimId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ClaimId = RowId
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from scoring.reconcile import STATUS_MEANING, Status
 from service.claims.service import ClaimService, claim_read
@@ -10,6 +10,7 @@ from service.dependencies import (
     PageDep,
     Reader,
     RequestIdDep,
+    RowId,
     ScoringDep,
     SessionDep,
     SettingsDep,
@@ -31,7 +32,7 @@ from service.schemas import Topic
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
-EventId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+EventId = RowId
 EVENT_CLAIMS_SHOWN = 500
 ConsensusStatus = Status
 

@@ -8,10 +8,18 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from service.dependencies import Admin, Reader, RequestIdDep, ScoringDep, SessionDep, SettingsDep
+from service.dependencies import (
+    Admin,
+    Reader,
+    RequestIdDep,
+    RowId,
+    ScoringDep,
+    SessionDep,
+    SettingsDep,
+)
 from service.errors import InvalidInput, problem_responses
 from service.interchange.exports import claimreview_lines, claimreview_of, csv_export
 from service.interchange.formats import parse_verdicts, read_table
@@ -166,7 +174,7 @@ async def import_verdicts(
     summary="A claim with its verdict as ClaimReview JSON-LD",
 )
 async def get_claimreview(
-    claim_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    claim_id: RowId,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,

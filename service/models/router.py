@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
-from service.dependencies import Admin, PageDep, RequestIdDep, SessionDep
+from service.dependencies import Admin, PageDep, RequestIdDep, RowId, SessionDep
 from service.errors import Conflict, declared_problem, problem_responses
 from service.models.models import ModelVersion
 from service.models.schemas import (
@@ -18,7 +18,7 @@ from service.models.service import TRAINING_STATES, ModelService, displayed_stat
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
-ModelId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ModelId = RowId
 
 
 _DERIVED = ("status", "quality_gate")

@@ -11,6 +11,7 @@ from service.dependencies import (
     PageDep,
     Reader,
     RequestIdDep,
+    RowId,
     ScoringDep,
     SessionDep,
 )
@@ -317,7 +318,7 @@ async def add_record(
 )
 async def delete_record(
     outlet_ref: OutletRef,
-    record_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    record_id: RowId,
     session: SessionDep,
     scoring: ScoringDep,
     admin: Admin,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -12,6 +12,7 @@ from service.dependencies import (
     PageDep,
     Reader,
     RequestIdDep,
+    RowId,
     ScoringDep,
     SessionDep,
     SettingsDep,
@@ -37,8 +38,8 @@ from service.push.stream import PushEvent, StreamFilter, push_event
 webhooks_router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 stream_router = APIRouter(prefix="/v1/stream", tags=["stream"])
 
-SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-DeliveryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+SubscriptionId = RowId
+DeliveryId = RowId
 # Outbox rows read per query when a stream resumes.
 BACKLOG_BATCH = 500
 

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import insert_returning_ids, keyset
@@ -39,11 +39,6 @@ class ScoreRepository:
         ids = await insert_returning_ids(self.session, Score, rows)
         return [ScoreRecord(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
 
-    async def append(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert scores nobody reads back here (re-scores): no ids returned, one batch."""
-        if rows:
-            await self.session.execute(insert(Score), list(rows))
-
     async def latest_for_claims(self, claim_ids: Sequence[int]) -> dict[int, Score]:
         """The current (newest) score of each claim, in one query."""
         if not claim_ids:
@@ -56,16 +51,6 @@ class ScoreRepository:
             return {}
         rows = await self.session.execute(select(Score).where(Score.id.in_(latest_ids)))
         return {score.claim_id: score for score in rows.scalars() if score.claim_id is not None}
-
-    async def latest_for_outlet(self, outlet_id: int) -> Score | None:
-        """The outlet's current reliability score (the newest of its history)."""
-        query = (
-            select(Score)
-            .where(Score.outlet_id == outlet_id, Score.subject == "outlet")
-            .order_by(Score.id.desc())
-            .limit(1)
-        )
-        return (await self.session.execute(query)).scalar_one_or_none()
 
     async def current_values(self, claim_ids: Sequence[int]) -> dict[int, CurrentScore]:
         """What a re-score compares of each claim's current score (no JSON columns parsed)."""

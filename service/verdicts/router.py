@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 
 from service.dependencies import (
     Admin,
     PageDep,
     Reader,
     RequestIdDep,
+    RowId,
     ScoringDep,
     SessionDep,
     SettingsDep,
@@ -20,7 +19,7 @@ from service.verdicts.service import VerdictService
 
 router = APIRouter(prefix="/v1/claims/{claim_id}/verdicts", tags=["verdicts"])
 
-ClaimId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ClaimId = RowId
 
 
 @router.post(
