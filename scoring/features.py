@@ -17,7 +17,7 @@ Pure functions: no FastAPI, no SQLAlchemy.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
@@ -318,28 +318,37 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def outlet_record_phrase(record: Reliability | None) -> str:
+    """What the outlet's track record says, in a desk editor's words."""
+    if record is None:
+        return "outlet has no track record"
+    if not record.rated:
+        return f"outlet has almost no track record ({record.evidence:.1f} verdicts)"
+    return (
+        f"outlet's track record: {_percent(record.mean)} held up "
+        f"(range {_percent(record.low)}-{_percent(record.high)}, "
+        f"{count_noun(round(record.evidence), 'verdict')})"
+    )
+
+
+def topic_record_phrase(topics: Sequence[str], topic: Reliability | None) -> str:
+    """What the outlet's record on the claim's ``topics`` (``topic_reliability``) says."""
+    if topic is None:
+        return "no record on this topic; outlet's overall record used"
+    return (
+        f"outlet's record on {', '.join(topics)}: {_percent(topic.mean)} held up "
+        f"({count_noun(round(topic.evidence), 'verdict')}, shrunk toward its overall record)"
+    )
+
+
 def describe(group: str, context: ClaimContext, row: FeatureRow) -> str:
     """A desk editor's phrase for what ``group`` says about this claim."""
     record = context.outlet_record
     wording = row.wording
     if group == OUTLET_RECORD:
-        if record is None:
-            return "outlet has no track record"
-        if not record.rated:
-            return f"outlet has almost no track record ({record.evidence:.1f} verdicts)"
-        return (
-            f"outlet's track record: {_percent(record.mean)} held up "
-            f"(range {_percent(record.low)}-{_percent(record.high)}, "
-            f"{count_noun(round(record.evidence), 'verdict')})"
-        )
+        return outlet_record_phrase(record)
     if group == TOPIC_RECORD:
-        topic = row.topic_record
-        if topic is None:
-            return "no record on this topic; outlet's overall record used"
-        return (
-            f"outlet's record on {', '.join(context.topics)}: {_percent(topic.mean)} held up "
-            f"({count_noun(round(topic.evidence), 'verdict')}, shrunk toward its overall record)"
-        )
+        return topic_record_phrase(context.topics, row.topic_record)
     if group == OUTLET_KIND:
         return outlet_kind_phrase(context.outlet_kind)
     if group == PARTY_TO_CONFLICT:

@@ -101,6 +101,77 @@ def _dependence(consensus: ConsensusLike) -> Callable[[str, str], float]:
     return lambda first, second: pairs.get(frozenset((first, second)), 0.0)
 
 
+class ConsensusStandings:
+    """One consensus prepared once for the standing of any number of its event's claims.
+
+    An event's claims are scored together; reading the consensus's reports afresh for each
+    claim would cost a number of report builds growing with the square of the event's claims.
+    """
+
+    def __init__(self, consensus: ConsensusLike) -> None:
+        self.consensus = consensus
+        self._rows: dict[int | None, Mapping[str, Any]] = {
+            row["claim_id"]: row for row in consensus.claims
+        }
+        self._reports = [
+            (row["claim_id"], _report(row))
+            for row in consensus.claims
+            if not row.get("superseded", False)
+        ]
+        self._tolerance = (
+            consensus.tolerance if consensus.tolerance is not None else DEFAULT_TOLERANCE
+        )
+        self._learned = _dependence(consensus)
+
+    def standing(
+        self,
+        figure: Figure | None,
+        *,
+        claim_id: int | None,
+        copy_of_claim_id: int | None,
+        outlet_slug: str,
+        outlet_owner: str | None,
+    ) -> Standing | None:
+        """The claim's figure against the consensus; None without a figure."""
+        if figure is None:
+            return None
+        consensus, rows, tolerance, learned = (
+            self.consensus,
+            self._rows,
+            self._tolerance,
+            self._learned,
+        )
+        group = _own_group(claim_id, copy_of_claim_id, outlet_slug, outlet_owner, rows)
+        own = Report(figure, outlet_slug, group)
+        others = [report for other_id, report in self._reports if other_id != claim_id]
+        mine = rows.get(claim_id)
+        in_lead: bool | None
+        if mine is not None and "in_leading_cluster" in mine:
+            in_lead = bool(mine["in_leading_cluster"])
+        elif consensus.estimate is None or consensus.low is None or consensus.high is None:
+            in_lead = None
+        else:
+            in_lead = figure.matches(Figure(low=consensus.low, high=consensus.high), tolerance)
+        if mine is not None and mine.get("dependence") is not None:
+            depends = float(mine["dependence"])
+        else:
+            depends = max(
+                (
+                    learned(outlet_slug, other.source)
+                    for other in others
+                    if other.source != outlet_slug and other.figure.matches(figure, 0.0)
+                ),
+                default=0.0,
+            )
+        return Standing(
+            corroboration=corroboration(own, others, tolerance, learned),
+            status=consensus.status,
+            in_leading_cluster=in_lead,
+            distance=consensus_distance(figure, consensus),
+            dependence=depends,
+        )
+
+
 def standing(
     figure: Figure | None,
     consensus: ConsensusLike | None,
@@ -110,42 +181,14 @@ def standing(
     outlet_slug: str,
     outlet_owner: str | None,
 ) -> Standing | None:
-    """The claim's figure against the consensus; None without a figure or a consensus."""
+    """The claim's figure against the consensus; None without a figure or a consensus (one
+    claim: ``ConsensusStandings`` serves many of one event)."""
     if consensus is None or figure is None:
         return None
-    rows = {row["claim_id"]: row for row in consensus.claims}
-    group = _own_group(claim_id, copy_of_claim_id, outlet_slug, outlet_owner, rows)
-    own = Report(figure, outlet_slug, group)
-    others = [
-        _report(row)
-        for row in consensus.claims
-        if row["claim_id"] != claim_id and not row.get("superseded", False)
-    ]
-    tolerance = consensus.tolerance if consensus.tolerance is not None else DEFAULT_TOLERANCE
-    mine = rows.get(claim_id)
-    in_lead: bool | None
-    if mine is not None and "in_leading_cluster" in mine:
-        in_lead = bool(mine["in_leading_cluster"])
-    elif consensus.estimate is None or consensus.low is None or consensus.high is None:
-        in_lead = None
-    else:
-        in_lead = figure.matches(Figure(low=consensus.low, high=consensus.high), tolerance)
-    learned = _dependence(consensus)
-    if mine is not None and mine.get("dependence") is not None:
-        depends = float(mine["dependence"])
-    else:
-        depends = max(
-            (
-                learned(outlet_slug, other.source)
-                for other in others
-                if other.source != outlet_slug and other.figure.matches(figure, 0.0)
-            ),
-            default=0.0,
-        )
-    return Standing(
-        corroboration=corroboration(own, others, tolerance, learned),
-        status=consensus.status,
-        in_leading_cluster=in_lead,
-        distance=consensus_distance(figure, consensus),
-        dependence=depends,
+    return ConsensusStandings(consensus).standing(
+        figure,
+        claim_id=claim_id,
+        copy_of_claim_id=copy_of_claim_id,
+        outlet_slug=outlet_slug,
+        outlet_owner=outlet_owner,
     )

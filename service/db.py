@@ -234,16 +234,18 @@ async def insert_returning_ids(
     ordering sentinel renders one long statement per row count instead, which psycopg parses
     again on every call (its cache stops at 50 parameters): under load that cost more than the
     rest of the request. (INSERT ... SELECT FROM unnest(arrays) measured no faster than this.)
-    Elsewhere (SQLite): INSERT ... RETURNING in parameter order.
+    Elsewhere (SQLite): INSERT ... RETURNING, a thousand rows a statement, the ids sorted.
+    SQLAlchemy cannot tie SQLite's new rowids to parameter order, so asked to return them in
+    that order it inserts one row per statement (16,000 statements to re-score 16,000 claims).
+    But SQLite inserts a statement's VALUES in order, each row one past the largest rowid (the
+    writer holds the database lock): sorted, the ids are in parameter order.
     """
     if not rows:
         return []
     table = cast(Table, model.__table__)
     if session.get_bind().dialect.name != "postgresql":
-        returned = await session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)
-        )
-        return [int(value) for value in returned.scalars()]
+        returned = await session.execute(insert(table).returning(table.c.id), list(rows))
+        return sorted(int(value) for value in returned.scalars())
     allocated = await session.execute(
         text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
         {"table": table.name, "n": len(rows)},

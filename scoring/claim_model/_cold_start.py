@@ -12,8 +12,8 @@ from scoring.features import (
     OUTLET_RECORD,
     TOPIC_RECORD,
     ClaimContext,
-    describe,
-    featurize,
+    outlet_record_phrase,
+    topic_record_phrase,
     topic_reliability,
 )
 from scoring.reliability import (
@@ -53,21 +53,20 @@ def cold_start_score(
     its kind's prior and each kind of evidence when ``prior``, the population prior the record
     was computed on, is given), then the topic record's shift from the outlet's.
     """
-    row = featurize(context, topic_prior_strength=topic_prior_strength)
+    # The claim's wording plays no part here: nothing is featurized (re-scores after a batch of
+    # verdicts run this on every open claim).
     outlet = context.outlet_record
     if outlet is None:
         outlet = posterior(0.0, 0.0, GLOBAL_PRIOR_MEAN, DEFAULT_PRIOR_STRENGTH)
-    topic = None
-    if row.topic_record is not None:
-        topic = topic_reliability(context, topic_prior_strength, level=level)
+    topic = topic_reliability(context, topic_prior_strength, level=level)
     record = topic or outlet
     if prior is not None and context.outlet_record is not None:
         parts = reliability_contributions(outlet, prior, context.outlet_kind or "")
     else:
-        description = describe(OUTLET_RECORD, context, row)
+        description = outlet_record_phrase(context.outlet_record)
         parts = [Contribution(OUTLET_RECORD, description, outlet.mean - GLOBAL_PRIOR_MEAN)]
     if topic is not None:
-        description = describe(TOPIC_RECORD, context, row)
+        description = topic_record_phrase(context.topics, topic)
         parts.append(Contribution(TOPIC_RECORD, description, topic.mean - outlet.mean))
     rated = context.outlet_record is not None and context.outlet_record.rated
     return ClaimScore(

@@ -143,9 +143,14 @@ class ClaimRepository:
         rows = await self.session.execute(statement)
         return [ClaimRecord(**row._mapping) for row in rows.all()]
 
-    async def open_claims_of_event(self, event_id: int) -> Sequence[Claim]:
+    async def open_claims_of_events(self, event_ids: Sequence[int]) -> Sequence[Claim]:
+        """The claims without a verdict about any of ``event_ids``, by event, then id."""
         has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
-        statement = select(Claim).where(Claim.event_id == event_id, ~has_verdict).order_by(Claim.id)
+        statement = (
+            select(Claim)
+            .where(Claim.event_id.in_(event_ids), ~has_verdict)
+            .order_by(Claim.event_id, Claim.id)
+        )
         return (await self.session.execute(statement)).scalars().all()
 
     async def event_ids_of_outlet(self, outlet_id: int) -> list[int]:
@@ -161,9 +166,16 @@ class ClaimRepository:
             event_id for event_id in (await self.session.execute(statement)).scalars() if event_id
         ]
 
-    async def of_event(self, event_id: int) -> Sequence[Claim]:
-        statement = select(Claim).where(Claim.event_id == event_id).order_by(Claim.id)
-        return (await self.session.execute(statement)).scalars().all()
+    async def of_events(self, event_ids: Sequence[int]) -> dict[int, list[Claim]]:
+        """The claims about each of ``event_ids`` (by id; an event without any is absent)."""
+        statement = (
+            select(Claim).where(Claim.event_id.in_(event_ids)).order_by(Claim.event_id, Claim.id)
+        )
+        found: dict[int, list[Claim]] = {}
+        for claim in (await self.session.execute(statement)).scalars():
+            assert claim.event_id is not None
+            found.setdefault(claim.event_id, []).append(claim)
+        return found
 
     async def copy_parents(self, claims: Sequence[Claim]) -> dict[int, int | None]:
         """What each claim copies, and further up each copy chain what the originals copy."""

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.admiralty import AdmiraltyCode, source_reliability
@@ -60,6 +59,27 @@ NEIGHBOURHOOD_CLAIMS = 5_000
 def _figures(row: EventConsensus) -> dict[str, Any]:
     """What a consensus says, as ``event.consensus_changed`` compares and reports it."""
     return {"status": row.status, "estimate": row.estimate, "low": row.low, "high": row.high}
+
+
+def _no_reports(event: Event, trigger: str) -> EventConsensus:
+    return EventConsensus(
+        event_id=event.id,
+        trigger=trigger,
+        method_version=CONSENSUS_METHOD_VERSION,
+        kind="numeric",
+        status=Status.NO_REPORTS.value,
+        confidence=0.0,
+        independent_reports=0,
+        claims=[],
+        sources=[],
+        competing=[],
+        dependent_groups=[],
+        supporting=[],
+        explanation={
+            "summary": "No reports: no outlet has reported a figure for this event yet.",
+            "discounted": [],
+        },
+    )
 
 
 def counted_figure(claim: Claim, event: Event | None) -> Figure | None:
@@ -123,69 +143,79 @@ class ConsensusService:
     async def recompute(
         self, event_id: int, *, trigger: str, queued_before: datetime | None = None
     ) -> EventConsensus:
-        event = await self.events.by_id(event_id)
-        if event is None:
-            raise NotFound(f"No event with id {event_id}.")
-        claims = [
-            claim
-            for claim in await self.claims.of_event(event_id)
-            if counted_figure(claim, event) is not None
-        ]
-        outlets = await self.outlets.by_ids([claim.outlet_id for claim in claims])
-        previous = await self.events.latest_consensus(event_id)
-        if claims:
-            now = utcnow()
-            records = await self.scoring.track_records(self.session, list(outlets.values()), now)
-            fitted = await self._reconcile(event, claims, outlets, records)
-            row = self._row(event, claims, outlets, records, fitted, trigger)
-            await self._store_dependencies(fitted.dependencies, outlets, now)
-        else:
-            row = EventConsensus(
-                event_id=event.id,
-                trigger=trigger,
-                method_version=CONSENSUS_METHOD_VERSION,
-                kind="numeric",
-                status=Status.NO_REPORTS.value,
-                confidence=0.0,
-                independent_reports=0,
-                claims=[],
-                sources=[],
-                competing=[],
-                dependent_groups=[],
-                supporting=[],
-                explanation={
-                    "summary": "No reports: no outlet has reported a figure for this event yet.",
-                    "discounted": [],
-                },
-            )
-        self.session.add(row)
-        event.consensus_status = row.status
-        await self.session.flush()
-        if previous is None or _figures(previous) != _figures(row):
-            emit(
-                self.session,
-                EVENT_CONSENSUS_CHANGED,
-                {
-                    "event_id": event.id,
-                    "consensus_id": row.id,
-                    "status": row.status,
-                    "kind": row.kind,
-                    "estimate": row.estimate,
-                    "estimate_label": row.estimate_label,
-                    "interval": {"low": row.low, "high": row.high},
-                    "confidence": row.confidence,
-                    "independent_reports": row.independent_reports,
-                    "previous": None if previous is None else _figures(previous),
-                    "trigger": trigger,
-                },
-                event_id=event.id,
-            )
-        await self.session.execute(
-            update(Event)
-            .where(Event.id == event.id, Event.consensus_stale_since <= (queued_before or utcnow()))
-            .values(consensus_stale_since=None)
-        )
+        [row] = await self.recompute_many([event_id], trigger=trigger, queued_before=queued_before)
         return row
+
+    async def recompute_many(
+        self, event_ids: Sequence[int], *, trigger: str, queued_before: datetime | None = None
+    ) -> list[EventConsensus]:
+        """Reconcile each event afresh and store its consensus; clears the events' stale flags
+        set no later than ``queued_before``. What the events share (their claims, outlets,
+        track records and newest consensus) is read once for all of them."""
+        events = await self.events.by_ids(event_ids)
+        for event_id in event_ids:
+            if event_id not in events:
+                raise NotFound(f"No event with id {event_id}.")
+        claims_of = await self.claims.of_events(event_ids)
+        counted = {
+            event_id: [
+                claim
+                for claim in claims_of.get(event_id, [])
+                if counted_figure(claim, events[event_id]) is not None
+            ]
+            for event_id in event_ids
+        }
+        outlets = await self.outlets.by_ids(
+            [claim.outlet_id for claims in counted.values() for claim in claims]
+        )
+        previous = await self.events.latest_consensus_of(event_ids)
+        now = utcnow()
+        records = await self.scoring.track_records(self.session, list(outlets.values()), now)
+        # Events the neighbourhoods name, read once for the whole batch.
+        known_events = dict(events)
+        rows: list[EventConsensus] = []
+        dependencies: list[Dependency] = []
+        for event_id in event_ids:
+            event, claims = events[event_id], counted[event_id]
+            if not claims:
+                rows.append(_no_reports(event, trigger))
+                continue
+            own = {claim.outlet_id: outlets[claim.outlet_id] for claim in claims}
+            fitted = await self._reconcile(event, claims, own, records, known_events)
+            rows.append(self._row(event, claims, own, records, fitted, trigger))
+            dependencies.extend(fitted.dependencies)
+        self.session.add_all(rows)
+        for row in rows:
+            events[row.event_id].consensus_status = row.status
+        await self.session.flush()
+        await self._store_dependencies(dependencies, outlets, now)
+        for row in rows:
+            self._announce(row, previous.get(row.event_id), trigger)
+        await self.events.clear_consensus_stale(event_ids, queued_before=queued_before or now)
+        return rows
+
+    def _announce(self, row: EventConsensus, previous: EventConsensus | None, trigger: str) -> None:
+        """``event.consensus_changed`` when the figures moved (or on the first consensus)."""
+        if previous is not None and _figures(previous) == _figures(row):
+            return
+        emit(
+            self.session,
+            EVENT_CONSENSUS_CHANGED,
+            {
+                "event_id": row.event_id,
+                "consensus_id": row.id,
+                "status": row.status,
+                "kind": row.kind,
+                "estimate": row.estimate,
+                "estimate_label": row.estimate_label,
+                "interval": {"low": row.low, "high": row.high},
+                "confidence": row.confidence,
+                "independent_reports": row.independent_reports,
+                "previous": None if previous is None else _figures(previous),
+                "trigger": trigger,
+            },
+            event_id=row.event_id,
+        )
 
     async def _reconcile(
         self,
@@ -193,7 +223,10 @@ class ConsensusService:
         claims: Sequence[Claim],
         outlets: dict[int, Outlet],
         records: Mapping[int, TrackRecord],
+        known_events: dict[int, Event],
     ) -> _Fitted:
+        """Fit the event's claims with its outlets' neighbourhood (``known_events``: events
+        already read, added to as more are)."""
         neighbourhood = [
             claim
             for claim in await self.claims.figures_of_outlets(
@@ -201,10 +234,13 @@ class ConsensusService:
             )
             if claim.event_id != event.id
         ]
-        events = await self.events.by_ids(
-            [claim.event_id for claim in neighbourhood if claim.event_id is not None]
-        )
-        events[event.id] = event
+        unread = {
+            claim.event_id
+            for claim in neighbourhood
+            if claim.event_id is not None and claim.event_id not in known_events
+        }
+        known_events.update(await self.events.by_ids(list(unread)))
+        events = known_events
         by_event: dict[int, list[Claim]] = {}
         figures: dict[int, Figure] = {}
         for claim in [*claims, *neighbourhood]:
@@ -364,7 +400,9 @@ class ConsensusService:
         self, dependencies: Sequence[Dependency], outlets: dict[int, Outlet], now: datetime
     ) -> None:
         by_slug = {outlet.slug: outlet.id for outlet in outlets.values()}
-        rows = []
+        # One row per pair: events fitted later in a batch overwrite earlier ones, as they
+        # would one recomputation after another.
+        rows: dict[tuple[int, int], dict[str, Any]] = {}
         for dependency in dependencies:
             first, second = by_slug.get(dependency.first), by_slug.get(dependency.second)
             if first is None or second is None or first == second:
@@ -372,17 +410,15 @@ class ConsensusService:
             first_copies = dependency.first_copies
             if first > second:
                 first, second, first_copies = second, first, 1.0 - first_copies
-            rows.append(
-                {
-                    "first_outlet_id": first,
-                    "second_outlet_id": second,
-                    "probability": round(dependency.probability, 6),
-                    "first_copies": round(first_copies, 6),
-                    "common_events": dependency.common_items,
-                    "updated_at": now,
-                }
-            )
-        await self.outlets.upsert_dependencies(rows)
+            rows[first, second] = {
+                "first_outlet_id": first,
+                "second_outlet_id": second,
+                "probability": round(dependency.probability, 6),
+                "first_copies": round(first_copies, 6),
+                "common_events": dependency.common_items,
+                "updated_at": now,
+            }
+        await self.outlets.upsert_dependencies(list(rows.values()))
 
 
 def _number(value: float | str | None) -> str:

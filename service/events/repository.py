@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import keyset
@@ -54,6 +55,31 @@ class EventRepository:
             .order_by(EventConsensus.id.desc())
             .limit(1)
         )
+
+    async def clear_consensus_stale(
+        self, event_ids: Sequence[int], *, queued_before: datetime
+    ) -> None:
+        """Clear the events' stale flags set no later than ``queued_before`` (a later flag
+        stands for a change the stored consensus has not seen)."""
+        await self.session.execute(
+            update(Event)
+            .where(Event.id.in_(event_ids), Event.consensus_stale_since <= queued_before)
+            .values(consensus_stale_since=None)
+        )
+
+    async def latest_consensus_of(self, event_ids: Collection[int]) -> dict[int, EventConsensus]:
+        """Each event's newest consensus, by event id (an event without one is absent)."""
+        if not event_ids:
+            return {}
+        newest = (
+            select(func.max(EventConsensus.id))
+            .where(EventConsensus.event_id.in_(event_ids))
+            .group_by(EventConsensus.event_id)
+        )
+        rows = await self.session.execute(
+            select(EventConsensus).where(EventConsensus.id.in_(newest))
+        )
+        return {row.event_id: row for row in rows.scalars()}
 
     async def consensus_history(
         self, event_id: int, *, after: int | None, limit: int, descending: bool = False

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.claims.models import Claim
 from service.claims.repository import ClaimRepository
 from service.events.consensus import ConsensusService
 from service.jobs.models import Job
@@ -48,7 +47,7 @@ def build_handlers(scoring: ScoringService) -> dict[str, Handler]:
         # Every claim score carries an Admiralty code read from the event's consensus (and a
         # model reads the claim's distance from it): the event's open claims are re-scored; those
         # whose score did not change get no new row.
-        claims = await ClaimRepository(session).open_claims_of_event(job.target_id)
+        claims = await ClaimRepository(session).open_claims_of_events([job.target_id])
         outlets = await OutletRepository(session).by_ids([claim.outlet_id for claim in claims])
         await rescore_claims(
             session,
@@ -92,16 +91,14 @@ def build_batch_handlers(scoring: ScoringService) -> dict[str, BatchHandler]:
         await enqueue(session, RECONCILE_EVENT, event_ids, jobs[-1].reason)
 
     async def reconcile_events(session: AsyncSession, jobs: Sequence[Job]) -> None:
-        consensus = ConsensusService(session, scoring)
-        claims_repository = ClaimRepository(session)
-        open_claims: list[Claim] = []
-        for job in sorted(jobs, key=lambda job: job.target_id):
-            await consensus.recompute(
-                job.target_id, trigger=job.reason, queued_before=job.created_at
-            )
-            open_claims.extend(await claims_repository.open_claims_of_event(job.target_id))
-        outlets = await OutletRepository(session).by_ids([claim.outlet_id for claim in open_claims])
+        # As for outlets: every job was claimed before anything is read.
         queued_before = max(job.created_at for job in jobs)
+        event_ids = sorted({job.target_id for job in jobs})
+        await ConsensusService(session, scoring).recompute_many(
+            event_ids, trigger=jobs[-1].reason, queued_before=queued_before
+        )
+        open_claims = await ClaimRepository(session).open_claims_of_events(event_ids)
+        outlets = await OutletRepository(session).by_ids([claim.outlet_id for claim in open_claims])
         for start in range(0, len(open_claims), RESCORE_CHUNK):
             await rescore_claims(
                 session,

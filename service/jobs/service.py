@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import WAKE_WORKER, utcnow
@@ -41,10 +41,16 @@ async def enqueue(session: AsyncSession, kind: str, target_ids: Iterable[int], r
         )
         pending.update(taken_over.scalars())
     new_targets = [target for target in targets if target not in pending]
-    session.add_all(
-        [Job(kind=kind, target_id=target, reason=reason, created_at=now) for target in new_targets]
-    )
-    await session.flush()
+    if new_targets:
+        # A Core executemany: the ORM would insert one row per statement on SQLite (it reads
+        # each new id back, in order).
+        await session.execute(
+            insert(Job),
+            [
+                {"kind": kind, "target_id": target, "reason": reason, "created_at": now}
+                for target in new_targets
+            ],
+        )
     # The request's session dependency wakes the worker once this transaction has committed.
     session.info[WAKE_WORKER] = True
     return len(new_targets)

@@ -60,14 +60,25 @@ def emit(
     """Stage one change event; it is written when (and only if) ``session`` commits."""
     now = utcnow()
     session.info.setdefault(STAGED, []).append(
-        {
-            "type": type,
-            "outlet_id": outlet_id,
-            "event_id": event_id,
-            "payload": {"type": type, "timestamp": timestamp(now), "data": dict(data)},
-            "created_at": now,
-        }
+        _staged(type, data, outlet_id, event_id, now, timestamp(now))
     )
+
+
+def _staged(
+    type: str,
+    data: Mapping[str, Any],
+    outlet_id: int | None,
+    event_id: int | None,
+    now: datetime,
+    stamp: str,
+) -> dict[str, Any]:
+    return {
+        "type": type,
+        "outlet_id": outlet_id,
+        "event_id": event_id,
+        "payload": {"type": type, "timestamp": stamp, "data": dict(data)},
+        "created_at": now,
+    }
 
 
 @event.listens_for(Session, "before_commit")
@@ -148,10 +159,11 @@ def emit_verdict_recorded(
 
 
 def emit_claim_scores(session: AsyncSession, scored: list[tuple[Any, Any, Any]]) -> None:
-    """``claim.scored`` for each (claim, outlet, score) stored."""
-    for claim, outlet, score in scored:
-        emit(
-            session,
+    """``claim.scored`` for each (claim, outlet, score) stored, all at one moment."""
+    now = utcnow()
+    stamp = timestamp(now)
+    session.info.setdefault(STAGED, []).extend(
+        _staged(
             CLAIM_SCORED,
             claim_scored(
                 claim_id=claim.id,
@@ -160,6 +172,10 @@ def emit_claim_scores(session: AsyncSession, scored: list[tuple[Any, Any, Any]])
                 event_id=claim.event_id,
                 score=score,
             ),
-            outlet_id=outlet.id,
-            event_id=claim.event_id,
+            outlet.id,
+            claim.event_id,
+            now,
+            stamp,
         )
+        for claim, outlet, score in scored
+    )

@@ -11,6 +11,7 @@ verdict's background job, or caught up before the outlet's own next change), and
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,10 +19,10 @@ from scoring.reliability import Reliability
 from service.db import utcnow
 from service.outlets.directory import OutletLike
 from service.push.outbox import OUTLET_RELIABILITY_CHANGED, emit
-from service.scores.models import Score, StoredFigures
+from service.scores.models import ScoreRecord, StoredFigures
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ReliabilityCause
-from service.scores.service import ScoringService, score_row, track_record_score
+from service.scores.service import ScoringService, score_values, track_record_score
 from service.scores.track_records import TrackRecord
 
 # An outlet's reliability history gets an entry when its mean or interval moved by at least this
@@ -56,7 +57,7 @@ class ReliabilityHistory:
         trigger: str,
         cause: ReliabilityCause,
         evidence_at: datetime | None,
-    ) -> Score:
+    ) -> ScoreRecord:
         """Append the outlet's reliability as of now to its score history.
 
         ``evidence_at``: the date of the evidence that changed it (a verdict's decided_at, a
@@ -67,10 +68,10 @@ class ReliabilityHistory:
         record = snapshot.track_record(outlet.id, outlet.kind, now, self.scoring.settings)
         scores = ScoreRepository(self.session)
         previous = (await scores.latest_for_outlets([outlet.id])).get(outlet.id)
-        row = self._row(
+        values = self._row(
             record, outlet, trigger=trigger, cause=cause, evidence_at=evidence_at or now
         )
-        await scores.add(row)
+        [row] = await scores.insert([values])
         self._announce(row, outlet, previous)
         return row
 
@@ -90,22 +91,23 @@ class ReliabilityHistory:
         latest = await scores.latest_for_outlets([outlet.id for outlet in outlets])
         snapshot = await self.scoring.evidence(self.session)
         now = utcnow()
-        rows = [
-            self._row(
-                snapshot.track_record(outlet.id, outlet.kind, now, self.scoring.settings),
-                outlet,
-                trigger=trigger,
-                cause=cause,
-                evidence_at=evidence_at.get(outlet.id) or now,
-            )
-            for outlet in outlets
-        ]
-        await scores.add_all(rows)
+        rows = await scores.insert(
+            [
+                self._row(
+                    snapshot.track_record(outlet.id, outlet.kind, now, self.scoring.settings),
+                    outlet,
+                    trigger=trigger,
+                    cause=cause,
+                    evidence_at=evidence_at.get(outlet.id) or now,
+                )
+                for outlet in outlets
+            ]
+        )
         for row, outlet in zip(rows, outlets, strict=True):
             self._announce(row, outlet, latest.get(outlet.id))
         return len(rows)
 
-    async def record_drift(self, outlet: OutletLike, *, trigger: str) -> Score | None:
+    async def record_drift(self, outlet: OutletLike, *, trigger: str) -> ScoreRecord | None:
         """Before new evidence about ``outlet`` counts: an entry for what changed without it.
 
         Call it before the new evidence is stored, so that the entry the evidence then causes
@@ -131,10 +133,10 @@ class ReliabilityHistory:
             evidence_at = snapshot.newest_evidence(outlet.kind, now, exclude_outlet_id=outlet.id)
         else:
             cause, evidence_at = ReliabilityCause.TIME_DECAY, now
-        row = self._row(
+        values = self._row(
             record, outlet, trigger=trigger, cause=cause, evidence_at=evidence_at or now
         )
-        await ScoreRepository(self.session).add(row)
+        [row] = await ScoreRepository(self.session).insert([values])
         self._announce(row, outlet, latest)
         return row
 
@@ -164,25 +166,28 @@ class ReliabilityHistory:
         now = utcnow()
         dated = evidence_at or snapshot.newest_of_outlet(exclude_outlet_id, now) or now
         rows = []
-        announced = []
+        moved = []
         for other, previous in latest:
             record = snapshot.track_record(other.id, other.kind, now, self.scoring.settings)
             if reliability_moved(previous, record.reliability):
-                row = self._row(
-                    record,
-                    other,
-                    trigger=trigger,
-                    cause=ReliabilityCause.KIND_PRIOR,
-                    evidence_at=dated,
+                rows.append(
+                    self._row(
+                        record,
+                        other,
+                        trigger=trigger,
+                        cause=ReliabilityCause.KIND_PRIOR,
+                        evidence_at=dated,
+                    )
                 )
-                rows.append(row)
-                announced.append((row, other, previous))
-        await scores.add_all(rows)
-        for row, other, previous in announced:
+                moved.append((other, previous))
+        stored = await scores.insert(rows)
+        for row, (other, previous) in zip(stored, moved, strict=True):
             self._announce(row, other, previous)
         return len(rows)
 
-    def _announce(self, row: Score, outlet: OutletLike, previous: StoredFigures | None) -> None:
+    def _announce(
+        self, row: ScoreRecord, outlet: OutletLike, previous: StoredFigures | None
+    ) -> None:
         """Push ``outlet.reliability_changed`` for a new entry whose figure moved."""
         if previous is not None and abs(previous.probability - row.probability) <= 1e-9:
             return
@@ -213,12 +218,12 @@ class ReliabilityHistory:
         trigger: str,
         cause: ReliabilityCause,
         evidence_at: datetime,
-    ) -> Score:
+    ) -> dict[str, Any]:
+        """The columns of the outlet's history entry (its track record score, without the
+        "no model is active" reason, which speaks of claims)."""
         computed = track_record_score(record, outlet, self.scoring.settings)
         computed.reasons.pop(0)
-        row = score_row(
+        values = score_values(
             computed, subject="outlet", outlet_id=outlet.id, claim_id=None, trigger=trigger
         )
-        row.cause = cause.value
-        row.evidence_at = evidence_at
-        return row
+        return values | {"cause": cause.value, "evidence_at": evidence_at}

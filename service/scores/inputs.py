@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring import standing as standing_of
 from scoring.admiralty import AdmiraltyCode, admiralty_code
 from scoring.features import ClaimContext
 from scoring.reliability import Reliability
-from scoring.standing import Standing
+from scoring.standing import ConsensusStandings, Standing
 from service.claims.models import ClaimFields, claim_figure
 from service.events.models import Event, EventConsensus
+from service.events.repository import EventRepository
 from service.outlets.directory import OutletLike
 
 
@@ -35,21 +35,14 @@ async def scoring_inputs(
     session: AsyncSession, claims: Sequence[ClaimFields], outlets: Mapping[int, OutletLike]
 ) -> list[ScoringInput]:
     """Inputs for many claims with two queries: their events and each event's newest consensus."""
-    event_ids = {claim.event_id for claim in claims if claim.event_id is not None}
+    event_ids = [claim.event_id for claim in claims if claim.event_id is not None]
     events: dict[int, Event] = {}
     consensus: dict[int, EventConsensus] = {}
     if event_ids:
-        event_rows = await session.execute(select(Event).where(Event.id.in_(event_ids)))
-        events = {event.id: event for event in event_rows.scalars()}
-        newest = (
-            select(func.max(EventConsensus.id))
-            .where(EventConsensus.event_id.in_(event_ids))
-            .group_by(EventConsensus.event_id)
-        )
-        consensus_rows = await session.execute(
-            select(EventConsensus).where(EventConsensus.id.in_(newest))
-        )
-        consensus = {row.event_id: row for row in consensus_rows.scalars()}
+        repository = EventRepository(session)
+        events = await repository.by_ids(event_ids)
+        consensus = await repository.latest_consensus_of(set(event_ids))
+    prepared = {event_id: ConsensusStandings(row) for event_id, row in consensus.items()}
     inputs = []
     for claim in claims:
         outlet = outlets[claim.outlet_id]
@@ -60,7 +53,7 @@ async def scoring_inputs(
                 outlet=outlet,
                 event=events.get(claim.event_id) if claim.event_id is not None else None,
                 consensus=row,
-                standing=standing(claim, outlet, row),
+                standing=None if row is None else _standing(claim, outlet, prepared[row.event_id]),
             )
         )
     return inputs
@@ -76,9 +69,16 @@ def standing(
 ) -> Standing | None:
     """The claim's figure against the consensus (``scoring.standing``); None without a figure or
     a consensus."""
-    return standing_of.standing(
+    if consensus is None:
+        return None
+    return _standing(claim, outlet, ConsensusStandings(consensus))
+
+
+def _standing(
+    claim: ClaimFields, outlet: OutletLike, consensus: ConsensusStandings
+) -> Standing | None:
+    return consensus.standing(
         claim_figure(claim),
-        consensus,
         claim_id=claim.id,
         copy_of_claim_id=claim.copy_of_claim_id,
         outlet_slug=outlet.slug,

@@ -25,15 +25,6 @@ class ScoreRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, score: Score) -> Score:
-        self.session.add(score)
-        await self.session.flush()
-        return score
-
-    async def add_all(self, scores: Sequence[Score]) -> None:
-        self.session.add_all(scores)
-        await self.session.flush()
-
     async def insert(self, rows: Sequence[dict[str, Any]]) -> list[ScoreRecord]:
         """Insert scores (every column but ``id``) in one statement."""
         ids = await insert_returning_ids(self.session, Score, rows)

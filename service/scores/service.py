@@ -17,6 +17,7 @@ from scoring.features import ClaimContext
 from scoring.reliability import (
     GRADE_MEANING,
     Grade,
+    Reliability,
     grade_for,
     reliability_contributions,
 )
@@ -31,7 +32,7 @@ from service.outlets.directory import OutletDirectory, OutletLike, Registry
 from service.outlets.repository import OutletRepository
 from service.push.outbox import emit_claim_scores
 from service.scores.inputs import ScoringInput, admiralty, claim_context, scoring_inputs
-from service.scores.models import ComputedScore, Score, ScoreFields
+from service.scores.models import ComputedScore, ScoreFields
 from service.scores.repository import CurrentScore, ScoreRepository
 from service.scores.schemas import Interval, Reason, ReliabilityRead, ScoreRead
 from service.scores.track_records import EvidenceSnapshot, TrackRecord, TrackRecordStore
@@ -186,21 +187,6 @@ def score_values(
         "reasons": computed.reasons,
         "admiralty": computed.admiralty,
     }
-
-
-def score_row(
-    computed: ComputedScore,
-    *,
-    subject: str,
-    outlet_id: int,
-    claim_id: int | None,
-    trigger: str,
-) -> Score:
-    return Score(
-        **score_values(
-            computed, subject=subject, outlet_id=outlet_id, claim_id=claim_id, trigger=trigger
-        )
-    )
 
 
 def score_read(score: ScoreFields) -> ScoreRead:
@@ -369,36 +355,71 @@ class ScoringService:
             records = [by_outlet[claim.outlet_id] for claim in claims]
         # Every claim score carries its Admiralty code, which reads the event's consensus.
         inputs = await scoring_inputs(session, claims, outlets)
-        contexts = [
-            claim_context(
-                item,
-                record.reliability,
-                snapshot.topic_records(
-                    item.outlet.id,
-                    (item.claim.topic,) if item.claim.topic else (),
-                    record.as_of,
-                    record.reliability.mean,
-                    self.settings,
-                ),
-            )
-            for item, record in zip(inputs, records, strict=True)
-        ]
         if loaded is None:
-            fallback_reason = self.models.load_error
-            results = [
-                track_record_score(record, item.outlet, self.settings, context)
-                for item, record, context in zip(inputs, records, contexts, strict=True)
-            ]
-            if fallback_reason:
-                for result in results:
-                    result.reasons[0]["text"] += f"; {fallback_reason}"
+            results = self._cold_start_scores(snapshot, inputs, records)
         else:
+            contexts = [
+                claim_context(item, record.reliability, self._topic_records(snapshot, item, record))
+                for item, record in zip(inputs, records, strict=True)
+            ]
             results = await self._model_scores(loaded, contexts, records)
         count_scores(results)
-        return [
-            with_admiralty(result, item, record)
-            for result, item, record in zip(results, inputs, records, strict=True)
-        ]
+        # A claim about no event has no corroboration to read: its Admiralty code is its
+        # outlet's, and a shared cold-start score stays shared with it.
+        without_event: dict[tuple[int, int], ComputedScore] = {}
+        scored = []
+        for result, item, record in zip(results, inputs, records, strict=True):
+            if item.standing is not None:
+                scored.append(with_admiralty(result, item, record))
+                continue
+            key = (id(result), id(record))
+            if key not in without_event:
+                without_event[key] = with_admiralty(result, item, record)
+            scored.append(without_event[key])
+        return scored
+
+    def _topic_records(
+        self, snapshot: EvidenceSnapshot, item: ScoringInput, record: TrackRecord
+    ) -> dict[str, Reliability]:
+        """The outlet's records on the claim's topic at ``record.as_of``."""
+        return snapshot.topic_records(
+            item.outlet.id,
+            (item.claim.topic,) if item.claim.topic else (),
+            record.as_of,
+            record.reliability.mean,
+            self.settings,
+        )
+
+    def _cold_start_scores(
+        self,
+        snapshot: EvidenceSnapshot,
+        inputs: Sequence[ScoringInput],
+        records: Sequence[TrackRecord],
+    ) -> list[ComputedScore]:
+        """Track-record scores: the cold start reads only the outlet's records (overall and on
+        the claim's topic), so the claims of one outlet on one topic at one moment share one
+        score, computed once (a re-score after verdicts is thousands of such claims)."""
+        fallback_reason = self.models.load_error
+        shared: dict[tuple[int, str | None, datetime], ComputedScore] = {}
+        results = []
+        for item, record in zip(inputs, records, strict=True):
+            key = (item.outlet.id, item.claim.topic, record.as_of)
+            result = shared.get(key)
+            if result is None:
+                context = ClaimContext(
+                    text="",
+                    outlet=item.outlet.slug,
+                    outlet_kind=item.outlet.kind,
+                    topics=(item.claim.topic,) if item.claim.topic else (),
+                    outlet_record=record.reliability,
+                    topic_records=self._topic_records(snapshot, item, record),
+                )
+                result = track_record_score(record, item.outlet, self.settings, context)
+                if fallback_reason:
+                    result.reasons[0]["text"] += f"; {fallback_reason}"
+                shared[key] = result
+            results.append(result)
+        return results
 
     async def _model_scores(
         self,
