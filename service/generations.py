@@ -10,12 +10,18 @@ own changed one, so hot paths (scores, 304s) read no counter from the database:
 - other replicas see it within ``cache_refresh_seconds``;
 - a transaction that bumped a counter reads the database's value (its own, uncommitted) until
   it commits, so it never scores with the state from before its own change.
+
+What a process builds from the database and keeps in memory (the evidence snapshot, the outlet
+registry, the active model, the claims' ETags) lives in a ``GenerationCache``: valid while the
+counter it depends on keeps its value.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,6 +41,8 @@ CLAIM_VERSIONS = "claim_versions"
 ALL = (EVIDENCE, EVIDENCE_RESET, MODEL, OUTLETS, CLAIM_VERSIONS)
 
 logger = logging.getLogger("credscore.generations")
+
+T = TypeVar("T")
 
 
 async def read_generations(session: AsyncSession, names: tuple[str, ...] = ALL) -> dict[str, int]:
@@ -99,3 +107,46 @@ class Generations:
                 self.values = None
                 logger.warning("could not refresh generations", exc_info=True)
             await asyncio.sleep(self.refresh_seconds)
+
+
+class GenerationCache(Generic[T]):
+    """One value built from the database, reused while a generation counter keeps its value.
+
+    A reader at the cached generation gets the value without waiting. A reader at any other
+    generation takes the lock, so that concurrent readers build it once, and builds it with
+    ``load(previous)``: ``previous`` is the value it replaces (or None), for loaders that can
+    catch up on what changed instead of starting over.
+    """
+
+    def __init__(self) -> None:
+        self._entry: tuple[int, T] | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def latest(self) -> T | None:
+        """The value built last, whatever its generation (None before the first load)."""
+        return self._entry[1] if self._entry is not None else None
+
+    def peek(self, generation: int) -> T | None:
+        """The value if it was built at ``generation``; never loads, never waits."""
+        entry = self._entry
+        return entry[1] if entry is not None and entry[0] == generation else None
+
+    async def get(
+        self, generation: int, load: Callable[[T | None], Awaitable[T]], *, keep: bool = True
+    ) -> T:
+        """The value at ``generation``, built by ``load`` unless cached.
+
+        ``keep=False``: return what ``load`` built without caching it (state that may not last).
+        """
+        entry = self._entry
+        if entry is not None and entry[0] == generation:
+            return entry[1]
+        async with self._lock:
+            entry = self._entry
+            if entry is not None and entry[0] == generation:
+                return entry[1]
+            value = await load(entry[1] if entry is not None else None)
+            if keep:
+                self._entry = (generation, value)
+            return value

@@ -30,6 +30,19 @@ def not_modified(request: Request, etag: str) -> bool:
     return _matches(header, etag)
 
 
+def revalidate(request: Request, response: Response, etag: str) -> Response | None:
+    """A poller's conditional GET of a resource whose current ETag is ``etag``.
+
+    Returns the 304 to send when the client's copy is current; else None, having put the ETag
+    and Cache-Control on ``response`` for the full answer the route goes on to build.
+    """
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": POLL_CACHE})
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = POLL_CACHE
+    return None
+
+
 def _opaque(tag: str) -> str:
     return tag.removeprefix("W/")
 
@@ -68,28 +81,29 @@ class EtagCache:
 
     def __init__(self, max_entries: int = 100_000) -> None:
         self.max_entries = max_entries
-        self._generation: int | None = None
-        self._tags: dict[int, str] = {}
+        self._tags: generations.GenerationCache[dict[int, str]] = generations.GenerationCache()
 
-    def get(self, key: int, generation: int) -> str | None:
-        if generation != self._generation:
-            self._tags.clear()
-            self._generation = generation
-            return None
-        return self._tags.get(key)
+    async def get(self, key: int, generation: int) -> str | None:
+        return (await self._tags.get(generation, _no_tags)).get(key)
 
     def peek(self, key: int, generation: int) -> str | None:
         """Like ``get`` but never clears: for readers that must not change the cache."""
-        return self._tags.get(key) if generation == self._generation else None
+        tags = self._tags.peek(generation)
+        return tags.get(key) if tags is not None else None
 
     def put(self, key: int, generation: int, etag: str) -> None:
-        if generation != self._generation:
+        tags = self._tags.peek(generation)
+        if tags is None:
             return
-        if len(self._tags) >= self.max_entries:
+        if len(tags) >= self.max_entries:
             # Oldest first: dicts keep insertion order, so this drops the earliest tenth.
-            for stale in list(self._tags)[: self.max_entries // 10 or 1]:
-                del self._tags[stale]
-        self._tags[key] = etag
+            for stale in list(tags)[: self.max_entries // 10 or 1]:
+                del tags[stale]
+        tags[key] = etag
+
+
+async def _no_tags(_previous: dict[int, str] | None) -> dict[int, str]:
+    return {}
 
 
 _CLAIM_PATH = re.compile(r"^/v1/claims/([1-9][0-9]{0,9})$")

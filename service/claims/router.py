@@ -27,7 +27,7 @@ from service.dependencies import (
     Submitter,
 )
 from service.errors import NotFound, problem_responses
-from service.http_caching import POLL_CACHE, EtagCache, not_modified
+from service.http_caching import EtagCache, revalidate
 from service.schemas import AwareDatetime, Slug, Topic
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ScorePage, ScoreRead
@@ -205,17 +205,15 @@ async def get_claim(
     # Pollers revalidate with If-None-Match: mostly answered from memory, else one query.
     cache: EtagCache = request.app.state.claim_etags
     generation = (await request.app.state.generations.current(session))[generations.CLAIM_VERSIONS]
-    etag = cache.get(claim_id, generation)
+    etag = await cache.get(claim_id, generation)
     if etag is None:
         version = await ClaimRepository(session).version(claim_id)
         if version is None:
             raise NotFound(f"No claim with id {claim_id}.")
         etag = f'"claim-{claim_id}-s{version[0]}-{int(version[1])}"'
         cache.put(claim_id, generation, etag)
-    if not_modified(request, etag):
-        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": POLL_CACHE})
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = POLL_CACHE
+    if (unchanged := revalidate(request, response, etag)) is not None:
+        return unchanged
     return claim_read(await ClaimService(session, scoring, settings).get(claim_id))
 
 

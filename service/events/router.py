@@ -27,7 +27,7 @@ from service.events.schemas import (
     EventRead,
 )
 from service.events.service import EventService
-from service.http_caching import POLL_CACHE, not_modified
+from service.http_caching import revalidate
 from service.schemas import Topic
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -181,10 +181,8 @@ async def get_consensus(
     event = await service.get(event_id)
     row = await service.latest_consensus(event.id)
     etag = f'W/"consensus-{event.id}-{row.id if row else 0}-{int(event.consensus_stale)}"'
-    if not_modified(request, etag):
-        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": POLL_CACHE})
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = POLL_CACHE
+    if (unchanged := revalidate(request, response, etag)) is not None:
+        return unchanged
     return consensus_read(event, row)
 
 

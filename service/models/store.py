@@ -19,6 +19,7 @@ from sqlalchemy.orm import undefer
 
 from scoring.artifacts import ArtifactError, load_model
 from scoring.claim_model import ClaimModel
+from service.generations import GenerationCache
 from service.models.models import ModelVersion
 
 logger = logging.getLogger("credscore.models")
@@ -31,40 +32,47 @@ class LoadedModel:
     model: ClaimModel
 
 
+@dataclass(frozen=True)
+class ActiveModel:
+    """What this process made of the active model: loaded, or refused with its reason."""
+
+    loaded: LoadedModel | None
+    load_error: str | None = None
+
+
 class ModelStore:
     def __init__(self) -> None:
-        self._generation: int | None = None
-        self._loaded: LoadedModel | None = None
-        self.load_error: str | None = None
-        self._lock = asyncio.Lock()
+        self._active: GenerationCache[ActiveModel] = GenerationCache()
 
     @property
     def loaded(self) -> LoadedModel | None:
-        return self._loaded
+        active = self._active.latest
+        return active.loaded if active is not None else None
+
+    @property
+    def load_error(self) -> str | None:
+        active = self._active.latest
+        return active.load_error if active is not None else None
 
     async def current(self, session: AsyncSession, generation: int) -> LoadedModel | None:
-        if generation == self._generation:
-            return self._loaded
-        async with self._lock:
-            if generation == self._generation:
-                return self._loaded
+        async def load(previous: ActiveModel | None) -> ActiveModel:
             row = await session.scalar(
                 select(ModelVersion)
                 .options(undefer(ModelVersion.artifact))
                 .where(ModelVersion.active.is_(True))
                 .limit(1)
             )
-            loaded = None
-            error = None
-            if row is not None and row.artifact is not None:
-                if self._loaded is not None and self._loaded.id == row.id:
-                    loaded = self._loaded
-                else:
-                    try:
-                        model = await asyncio.to_thread(load_model, row.artifact)
-                        loaded = LoadedModel(row.id, row.version, model)
-                    except ArtifactError as exc:
-                        error = f"active model {row.version} refused: {exc}"
-                        logger.error(error)
-            self._loaded, self.load_error, self._generation = loaded, error, generation
-            return loaded
+            if row is None or row.artifact is None:
+                return ActiveModel(None)
+            kept = previous.loaded if previous is not None else None
+            if kept is not None and kept.id == row.id:
+                return ActiveModel(kept)
+            try:
+                model = await asyncio.to_thread(load_model, row.artifact)
+            except ArtifactError as exc:
+                error = f"active model {row.version} refused: {exc}"
+                logger.error(error)
+                return ActiveModel(None, error)
+            return ActiveModel(LoadedModel(row.id, row.version, model))
+
+        return (await self._active.get(generation, load)).loaded

@@ -6,13 +6,13 @@ thousands of outlets is a few hundred kilobytes.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.generations import GenerationCache
 from service.outlets.models import Outlet
 
 
@@ -44,17 +44,10 @@ class Registry:
 
 class OutletDirectory:
     def __init__(self) -> None:
-        self._registry: Registry | None = None
-        self._lock = asyncio.Lock()
+        self._registries: GenerationCache[Registry] = GenerationCache()
 
     async def registry(self, session: AsyncSession, generation: int) -> Registry:
-        current = self._registry
-        if current is not None and current.generation == generation:
-            return current
-        async with self._lock:
-            current = self._registry
-            if current is not None and current.generation == generation:
-                return current
+        async def load(_previous: Registry | None) -> Registry:
             rows = await session.execute(
                 select(
                     Outlet.id,
@@ -70,10 +63,10 @@ class OutletDirectory:
                 )
             )
             views = [OutletView(**row._mapping) for row in rows.all()]
-            current = Registry(
+            return Registry(
                 generation,
                 {view.id: view for view in views},
                 {view.slug: view for view in views},
             )
-            self._registry = current
-            return current
+
+        return await self._registries.get(generation, load)

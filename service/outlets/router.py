@@ -16,7 +16,7 @@ from service.dependencies import (
     SessionDep,
 )
 from service.errors import problem_responses
-from service.http_caching import POLL_CACHE, not_modified
+from service.http_caching import revalidate
 from service.outlets.models import Outlet, OutletKind
 from service.outlets.schemas import (
     OutletCreate,
@@ -205,10 +205,8 @@ async def get_reliability(
     # anything a dashboard shows; a new verdict or record changes the generation at once.
     moment = as_of.isoformat() if as_of else utcnow().strftime("%Y%m%d")
     etag = f'W/"reliability-{outlet.id}-v{outlet.version}-g{generation}-{moment}"'
-    if not_modified(request, etag):
-        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": POLL_CACHE})
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = POLL_CACHE
+    if (unchanged := revalidate(request, response, etag)) is not None:
+        return unchanged
     return await scoring.reliability(session, outlet, as_of or utcnow())
 
 

@@ -10,8 +10,6 @@ kind change) differs from the one it was built from: one primary-key read per sc
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +18,7 @@ from scoring.track_records import EvidenceSnapshot, TrackRecord
 from service import generations
 from service.claims.models import Claim
 from service.db import GENERATIONS_DIRTY
+from service.generations import GenerationCache
 from service.outlets.models import Outlet, OutletRecord
 from service.verdicts.models import Verdict
 
@@ -31,29 +30,22 @@ class TrackRecordStore:
     """One per process; see the module docstring for when it rebuilds."""
 
     def __init__(self) -> None:
-        self._snapshot: EvidenceSnapshot | None = None
-        self._lock = asyncio.Lock()
+        self._snapshots: GenerationCache[EvidenceSnapshot] = GenerationCache()
 
     async def snapshot(
         self, session: AsyncSession, generation: int, reset_generation: int = 0
     ) -> EvidenceSnapshot:
-        current = self._snapshot
-        if current is not None and current.generation == generation:
-            return current
-        async with self._lock:
-            current = self._snapshot
-            if current is not None and current.generation == generation:
-                return current
-            if current is not None and current.reset_generation == reset_generation:
-                current = await _catch_up(session, current, generation)
-            else:
-                current = await _load(session, generation, reset_generation, None)
-            # A transaction that changed a counter reads its own uncommitted rows, which a dry
-            # run or a failure rolls back: what it builds is its own, and the process keeps the
-            # snapshot of committed state.
-            if not session.info.get(GENERATIONS_DIRTY):
-                self._snapshot = current
-            return current
+        async def rebuild(previous: EvidenceSnapshot | None) -> EvidenceSnapshot:
+            if previous is not None and previous.reset_generation == reset_generation:
+                return await _catch_up(session, previous, generation)
+            return await _load(session, generation, reset_generation, None)
+
+        # A transaction that changed a counter reads its own uncommitted rows, which a dry run
+        # or a failure rolls back: what it builds is its own, and the process keeps the
+        # snapshot of committed state.
+        return await self._snapshots.get(
+            generation, rebuild, keep=not session.info.get(GENERATIONS_DIRTY)
+        )
 
 
 async def _catch_up(
