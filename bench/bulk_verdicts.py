@@ -16,8 +16,8 @@ claims: their stored score equals a fresh computation with everything known now.
 from __future__ import annotations
 
 import argparse
-import gc
 import asyncio
+import gc
 import random
 import shutil
 import sys
@@ -41,9 +41,10 @@ from service.jobs.handlers import job_runner
 from service.jobs.models import Job
 from service.migrate import upgrade
 from service.outlets.models import Outlet
+from service.scores.documents import score_values
 from service.scores.models import Score
 from service.scores.repository import ScoreRepository
-from service.scores.service import ScoringService, score_values
+from service.scores.service import ScoringService
 from service.scores.track_records import TrackRecordStore
 from service.settings import Settings
 
@@ -199,16 +200,6 @@ async def stale_counts(session: Any) -> tuple[int, int, int]:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    scoring = ScoringService(settings, TrackRecordStore())
-    started = time.perf_counter()
-    if args.reuse and Path(args.reuse).exists():
-        shutil.copyfile(args.reuse, _sqlite_path(settings))
-        _log(f"database copied from {args.reuse} (built earlier with the same options)")
-    else:
-        await build(settings, scoring, args)
-        _log(f"built {args.claims:,} claims in {time.perf_counter() - started:.1f} s")
-        if args.reuse:
-            shutil.copyfile(_sqlite_path(settings), args.reuse)
     body = await verdict_csv(settings, args)
 
     engine = create_engine(settings)
@@ -255,10 +246,6 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         f"events; sample of re-scored claims equal to a fresh computation: {ok}"
     )
     return 0 if ok and not (pending or stale_claims or stale_events) else 1
-
-
-def _sqlite_path(settings: Settings) -> str:
-    return settings.database_url.split("///", 1)[1]
 
 
 def _load() -> str:
@@ -324,8 +311,18 @@ def main() -> int:
         url = args.postgres or f"sqlite:///{directory}/bench.db"
         if args.postgres:
             _reset_postgres(url)
+        reused = bool(args.reuse) and Path(args.reuse).exists()
+        if reused:
+            shutil.copyfile(args.reuse, f"{directory}/bench.db")
+            _log(f"database copied from {args.reuse} (built earlier with the same options)")
         upgrade(url)
         settings = Settings(database_url=url, log_level="WARNING", jobs_enabled=False)
+        if not reused:
+            started = time.perf_counter()
+            asyncio.run(build(settings, ScoringService(settings, TrackRecordStore()), args))
+            _log(f"built {args.claims:,} claims in {time.perf_counter() - started:.1f} s")
+            if args.reuse:
+                shutil.copyfile(f"{directory}/bench.db", args.reuse)
         return asyncio.run(run(settings, args))
 
 

@@ -29,9 +29,9 @@ from service.dependencies import (
 from service.errors import NotFound, problem_responses
 from service.http_caching import EtagCache, revalidate
 from service.schemas import AwareDatetime, Slug, Topic
+from service.scores.documents import preview_read, score_read
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ScorePage, ScoreRead
-from service.scores.service import preview_read, score_read
 
 router = APIRouter(tags=["claims"])
 

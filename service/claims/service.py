@@ -33,9 +33,10 @@ from service.jobs.service import RECONCILE_EVENT, enqueue, mark_events_stale
 from service.outlets.directory import OutletLike
 from service.push.outbox import emit_claim_scores
 from service.schemas import database_id
+from service.scores.documents import score_document, score_values
 from service.scores.models import ComputedScore, ScoreFields
 from service.scores.repository import ScoreRepository
-from service.scores.service import ScoringService, score_document, score_values
+from service.scores.service import ScoringService
 from service.settings import Settings
 
 

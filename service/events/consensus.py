@@ -48,7 +48,8 @@ from service.events.repository import EventRepository
 from service.outlets.models import Outlet
 from service.outlets.repository import OutletRepository
 from service.push.outbox import EVENT_CONSENSUS_CHANGED, emit
-from service.scores.service import ScoringService, admiralty_document
+from service.scores.documents import admiralty_document
+from service.scores.service import ScoringService
 from service.scores.track_records import TrackRecord
 
 CONSENSUS_METHOD_VERSION = "truth-discovery/2"

@@ -35,10 +35,10 @@ from service.interchange.schemas import VerdictImportReport
 from service.outlets.models import Outlet
 from service.outlets.service import outlet_snapshot
 from service.push.outbox import emit_verdict_recorded
+from service.scores.documents import score_values
 from service.scores.history import ReliabilityHistory
 from service.scores.models import Score
 from service.scores.schemas import ReliabilityCause
-from service.scores.service import score_values
 from service.scores.track_records import touch_evidence
 from service.verdicts.models import Verdict
 

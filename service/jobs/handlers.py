@@ -14,12 +14,12 @@ from service.jobs.runner import BatchHandler, Handler, JobRunner
 from service.jobs.service import RECONCILE_EVENT, RESCORE_OUTLET, enqueue, mark_events_stale
 from service.outlets.repository import OutletRepository
 from service.scores.history import ReliabilityHistory
-from service.scores.service import (
-    ScoringService,
+from service.scores.rescore import (
     rescore_claims,
     rescore_open_claims,
     rescore_open_claims_of_outlets,
 )
+from service.scores.service import ScoringService
 
 # Claims scored together in one batch.
 RESCORE_CHUNK = 1_000

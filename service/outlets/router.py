@@ -30,9 +30,9 @@ from service.outlets.schemas import (
 )
 from service.outlets.service import OutletService, dependency_read, etag_for
 from service.schemas import AwareDatetime
+from service.scores.documents import score_read
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ReliabilityRead, ScorePage
-from service.scores.service import score_read
 
 router = APIRouter(prefix="/v1/outlets", tags=["outlets"])
 

@@ -19,10 +19,12 @@ from scoring.reliability import Reliability
 from service.db import utcnow
 from service.outlets.directory import OutletLike
 from service.push.outbox import OUTLET_RELIABILITY_CHANGED, emit
+from service.scores.computed import track_record_score
+from service.scores.documents import score_values
 from service.scores.models import ScoreRecord, StoredFigures
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ReliabilityCause
-from service.scores.service import ScoringService, score_values, track_record_score
+from service.scores.service import ScoringService
 from service.scores.track_records import TrackRecord
 
 # An outlet's reliability history gets an entry when its mean or interval moved by at least this

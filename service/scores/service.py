@@ -1,273 +1,39 @@
-"""Claim and outlet scores: computed from track records, stored append-only, read back."""
+"""The scoring service: every claim score computed from one evidence snapshot and the active
+model, with the caches one process shares."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.admiralty import AdmiraltyCode
-from scoring.claim_model import ClaimScore, cold_start_score
-from scoring.corroboration import describe
+from scoring.claim_model import ClaimScore
 from scoring.features import ClaimContext
 from scoring.reliability import (
     GRADE_MEANING,
-    Grade,
     Reliability,
     grade_for,
     reliability_contributions,
 )
 from service import generations
-from service.claims.models import ClaimFields, StoredClaimFields
-from service.claims.repository import ClaimRepository
-from service.db import utcnow
+from service.claims.models import ClaimFields
 from service.generations import Generations
-from service.metrics.registry import SCORES_COMPUTED
 from service.models.store import LoadedModel, ModelStore
 from service.outlets.directory import OutletDirectory, OutletLike, Registry
-from service.outlets.repository import OutletRepository
-from service.push.outbox import emit_claim_scores
-from service.scores.inputs import ScoringInput, admiralty, claim_context, scoring_inputs
-from service.scores.models import ComputedScore, ScoreFields
-from service.scores.repository import CurrentScore, ScoreRepository
-from service.scores.schemas import Interval, Reason, ReliabilityRead, ScoreRead
+from service.scores.computed import count_scores, model_score, track_record_score, with_admiralty
+from service.scores.inputs import ScoringInput, claim_context, scoring_inputs
+from service.scores.models import ComputedScore
+from service.scores.schemas import Interval, Reason, ReliabilityRead
 from service.scores.track_records import EvidenceSnapshot, TrackRecord, TrackRecordStore
 from service.settings import Settings
 
-TRACK_RECORD_METHOD = "track-record"
-TRACK_RECORD_VERSION = "track-record/1"
-MODEL_METHOD = "claim-model"
 # How many contributions each model score lists as its reasons.
 REASONS_SHOWN = 5
-# Up to this many claims (about 0.6 ms of work) are scored on the event loop itself.
+# Up to this many claims are scored on the event loop itself (docs/scaling.md: their work costs
+# about what the hop to a thread and back does).
 INLINE_SCORING_MAX_CLAIMS = 4
-
-
-def count_scores(results: Sequence[ComputedScore]) -> None:
-    """Count computed scores for /metrics (one label lookup per method and version)."""
-    counts: dict[tuple[str, str], int] = {}
-    for result in results:
-        key = (result.method, result.method_version)
-        counts[key] = counts.get(key, 0) + 1
-    for (method, version), count in counts.items():
-        SCORES_COMPUTED.labels(method, version).inc(count)
-
-
-def model_score(
-    result: ClaimScore,
-    loaded: LoadedModel,
-    context: ClaimContext,
-    record: TrackRecord,
-    level: float,
-) -> ComputedScore:
-    """A claim's score from the active model, with its largest contributions as reasons."""
-    reasons = [
-        {
-            "feature": "method",
-            "effect": 0.0,
-            "text": f"scored by model {loaded.version}",
-        }
-    ]
-    reasons += [contribution.reason() for contribution in result.contributions]
-    reliability = record.reliability
-    return ComputedScore(
-        probability=result.probability,
-        low=result.low,
-        high=result.high,
-        level=level,
-        grade=result.grade.value,
-        rated=reliability.rated,
-        method=MODEL_METHOD,
-        method_version=loaded.version,
-        as_of=record.as_of,
-        inputs={
-            "outlet_record_mean": round(reliability.mean, 6),
-            "outlet_record_evidence": round(reliability.evidence, 6),
-            "party_to_conflict": context.party_to_conflict,
-            "consensus_distance": context.consensus_distance,
-            "independent_corroborations": context.independent_corroborations,
-            "model_sd": round(result.model_sd, 6),
-            "track_record_sd": round(result.track_record_sd, 6),
-            "class_probabilities": {
-                label: round(value, 6) for label, value in result.class_probabilities.items()
-            },
-        },
-        reasons=reasons,
-        model_version_id=loaded.id,
-    )
-
-
-def track_record_score(
-    record: TrackRecord,
-    outlet: OutletLike | None,
-    settings: Settings,
-    context: ClaimContext | None = None,
-) -> ComputedScore:
-    """A score from the track record alone (the cold-start method): scoring's cold start on the
-    claim's ``context`` (its outlet's record on the claim's topic where it has one), or on the
-    outlet's reliability at ``record.as_of`` without a claim."""
-    reliability = record.reliability
-    if context is None:
-        context = ClaimContext(
-            text="",
-            outlet=outlet.slug if outlet is not None else "",
-            outlet_kind=record.kind,
-            outlet_record=reliability,
-        )
-    scored = cold_start_score(
-        context,
-        prior=record.prior,
-        topic_prior_strength=settings.prior_strength,
-        level=reliability.level,
-    )
-    name = outlet.name if outlet is not None else "this outlet"
-    reasons = [
-        {
-            "feature": "method",
-            "effect": 0.0,
-            "text": f"score is {name}'s track record at claim time (no trained model is active)",
-        },
-        *(part.reason() for part in scored.contributions),
-    ]
-    return ComputedScore(
-        probability=scored.probability,
-        low=scored.low,
-        high=scored.high,
-        level=reliability.level,
-        grade=scored.grade.value,
-        rated=reliability.rated,
-        method=TRACK_RECORD_METHOD,
-        method_version=TRACK_RECORD_VERSION,
-        as_of=record.as_of,
-        inputs={
-            "outlet_id": outlet.id if outlet is not None else None,
-            "outlet_kind": record.kind,
-            "evidence": round(reliability.evidence, 6),
-            "alpha": round(reliability.alpha, 6),
-            "beta": round(reliability.beta, 6),
-            "kind_mean": round(record.prior.kind_mean, 6),
-            "global_mean": round(record.prior.global_mean, 6),
-            "half_life_days": settings.half_life_days,
-            "prior_strength": settings.prior_strength,
-        },
-        reasons=reasons,
-    )
-
-
-def score_values(
-    computed: ComputedScore,
-    *,
-    subject: str,
-    outlet_id: int,
-    claim_id: int | None,
-    trigger: str,
-) -> dict[str, Any]:
-    """The columns of a ``scores`` row for ``computed`` (all but ``id``)."""
-    return {
-        "subject": subject,
-        "claim_id": claim_id,
-        "outlet_id": outlet_id,
-        "probability": computed.probability,
-        "low": computed.low,
-        "high": computed.high,
-        "level": computed.level,
-        "grade": computed.grade,
-        "rated": computed.rated,
-        "method": computed.method,
-        "method_version": computed.method_version,
-        "model_version_id": computed.model_version_id,
-        "as_of": computed.as_of,
-        "computed_at": utcnow(),
-        "trigger": trigger,
-        "inputs": computed.inputs,
-        "reasons": computed.reasons,
-        "admiralty": computed.admiralty,
-    }
-
-
-def score_read(score: ScoreFields) -> ScoreRead:
-    return ScoreRead.model_validate(score_document(score))
-
-
-def score_document(score: ScoreFields) -> dict[str, Any]:
-    """A stored score as the plain data of a ``ScoreRead``, to nest in another read model."""
-    document = _document(
-        score,
-        id=score.id,
-        subject="claim" if score.subject == "claim" else "outlet",
-        computed_at=score.computed_at,
-        trigger=score.trigger,
-    )
-    document["cause"] = score.cause
-    document["evidence_at"] = score.evidence_at
-    return document
-
-
-def preview_read(computed: ComputedScore) -> ScoreRead:
-    return ScoreRead.model_validate(
-        _document(computed, id=None, subject="claim", computed_at=utcnow(), trigger="preview")
-    )
-
-
-def _document(
-    score: ScoreFields | ComputedScore,
-    *,
-    id: int | None,
-    subject: str,
-    computed_at: datetime,
-    trigger: str,
-) -> dict[str, Any]:
-    # Read models are validated from plain data in one call: building the nested models one by
-    # one costs about twice as much (a score is read on every claim response).
-    return {
-        "id": id,
-        "subject": subject,
-        "probability": score.probability,
-        "interval": {"low": score.low, "high": score.high, "level": score.level},
-        "grade": score.grade,
-        "grade_meaning": GRADE_MEANING[Grade(score.grade)],
-        "rated": score.rated,
-        "method": score.method,
-        "model_version": score.method_version,
-        "as_of": score.as_of,
-        "computed_at": computed_at,
-        "trigger": trigger,
-        "reasons": score.reasons,
-        "admiralty": score.admiralty,
-    }
-
-
-def admiralty_document(code: AdmiraltyCode) -> dict[str, Any]:
-    """An Admiralty code as the API shows it (``AdmiraltyRead``)."""
-    return {
-        "code": code.code,
-        "reliability": code.reliability,
-        "credibility": code.credibility,
-        "meaning": code.meaning,
-    }
-
-
-def with_admiralty(
-    computed: ComputedScore, item: ScoringInput, record: TrackRecord
-) -> ComputedScore:
-    """``computed`` with the claim's Admiralty code, and its corroboration said in desk words
-    among the reasons (in place of the model's wording of it, if the model gave one)."""
-    reasons = list(computed.reasons)
-    if item.standing is not None:
-        text = describe(item.standing.corroboration)
-        position = next(
-            (i for i, reason in enumerate(reasons) if reason["feature"] == "corroboration"), None
-        )
-        if position is None:
-            reasons.append({"feature": "corroboration", "effect": 0.0, "text": text})
-        else:
-            reasons[position] = {**reasons[position], "text": text}
-    code = admiralty(item, record.reliability)
-    return replace(computed, reasons=reasons, admiralty=admiralty_document(code))
 
 
 class ScoringService:
@@ -433,7 +199,7 @@ class ScoringService:
             return [compiled.score_one(context, explain=REASONS_SHOWN) for context in contexts]
 
         # Model scoring is CPU work: off the event loop, unless it is shorter than the hop to a
-        # thread and back (about 0.15 ms a claim; the hop costs about as much under load).
+        # thread and back.
         if len(contexts) <= INLINE_SCORING_MAX_CLAIMS:
             scored = score_all()
         else:
@@ -473,113 +239,3 @@ class ScoringService:
                 for part in reliability_contributions(reliability, record.prior, record.kind)
             ],
         )
-
-
-async def rescore_claims(
-    session: AsyncSession,
-    scoring: ScoringService,
-    claims: Sequence[StoredClaimFields],
-    outlets: Mapping[int, OutletLike],
-    *,
-    trigger: str,
-    queued_before: datetime,
-) -> int:
-    """Re-score claims with everything known now; returns how many new score rows were written.
-
-    A claim whose score would not change gets no new row (history stays meaningful), but its
-    stale flag is cleared either way.
-    """
-    if not claims:
-        return 0
-    scores = ScoreRepository(session)
-    computed = await scoring.score_claims(session, claims, outlets, as_of=utcnow())
-    current = await scores.current_values([claim.id for claim in claims])
-    rows = [
-        score_values(
-            result, subject="claim", outlet_id=claim.outlet_id, claim_id=claim.id, trigger=trigger
-        )
-        for claim, result in zip(claims, computed, strict=True)
-        if _changed(current.get(claim.id), result)
-    ]
-    # Ids come back (one multi-row RETURNING) because each claim.scored event names its score.
-    stored = await scores.insert(rows)
-    by_id = {claim.id: claim for claim in claims}
-    emit_claim_scores(
-        session,
-        [(by_id[row.claim_id], outlets[row.outlet_id], row) for row in stored if row.claim_id],
-    )
-    # Clearing the flags also tells pollers' ETag caches that these claims changed.
-    await ClaimRepository(session).clear_stale(
-        [claim.id for claim in claims], queued_before=queued_before
-    )
-    return len(rows)
-
-
-async def rescore_open_claims(
-    session: AsyncSession,
-    scoring: ScoringService,
-    outlet_id: int,
-    *,
-    trigger: str,
-    queued_before: datetime,
-    chunk: int = 1_000,
-) -> int:
-    """Re-score an outlet's open claims (those without a verdict), a chunk at a time."""
-    outlet = await OutletRepository(session).by_id(outlet_id)
-    if outlet is None:
-        return 0
-    repository = ClaimRepository(session)
-    written = 0
-    after = 0
-    while claims := await repository.open_claims(outlet_id, after=after, limit=chunk):
-        written += await rescore_claims(
-            session,
-            scoring,
-            claims,
-            {outlet.id: outlet},
-            trigger=trigger,
-            queued_before=queued_before,
-        )
-        after = claims[-1].id
-    return written
-
-
-async def rescore_open_claims_of_outlets(
-    session: AsyncSession,
-    scoring: ScoringService,
-    outlet_ids: Sequence[int],
-    *,
-    trigger: str,
-    queued_before: datetime,
-    without_event: bool = False,
-    chunk: int = 1_000,
-) -> int:
-    """Re-score the open claims of many outlets, ``chunk`` claims at a time across outlets
-    (``without_event``: only those about no event)."""
-    from service.claims.repository import ClaimRepository
-    from service.outlets.repository import OutletRepository
-
-    outlets = await OutletRepository(session).by_ids(outlet_ids)
-    repository = ClaimRepository(session)
-    written = 0
-    after = 0
-    while claims := await repository.open_claims_of_outlets(
-        list(outlets), after=after, limit=chunk, without_event=without_event
-    ):
-        written += await rescore_claims(
-            session, scoring, claims, outlets, trigger=trigger, queued_before=queued_before
-        )
-        after = claims[-1].id
-    return written
-
-
-def _changed(current: CurrentScore | None, computed: ComputedScore) -> bool:
-    if current is None:
-        return True
-    return (
-        abs(current.probability - computed.probability) > 1e-9
-        or abs(current.low - computed.low) > 1e-9
-        or abs(current.high - computed.high) > 1e-9
-        or current.method_version != computed.method_version
-        or current.admiralty != computed.admiralty
-    )

@@ -13,7 +13,7 @@ from service.dependencies import (
     SettingsDep,
 )
 from service.errors import problem_responses
-from service.scores.service import score_read
+from service.scores.documents import score_read
 from service.verdicts.schemas import VerdictCreate, VerdictPage, VerdictRead, VerdictRecorded
 from service.verdicts.service import VerdictService
 
