@@ -282,18 +282,8 @@ class OutletService:
         outlet = await self.get(reference)
         await self.history.record_drift(outlet, trigger="record.added")
         record = await self.repository.add_record(
-            OutletRecord(
-                outlet_id=outlet.id,
-                source=data.source,
-                as_of=data.as_of,
-                external_rating=data.external_rating,
-                verified=data.verified,
-                refuted=data.refuted,
-                corrections=data.corrections,
-                retractions=data.retractions,
-                note=data.note,
-                created_by=actor.name,
-            )
+            # Every field of the input is a column of the record.
+            OutletRecord(outlet_id=outlet.id, created_by=actor.name, **data.model_dump())
         )
         await touch_evidence(self.session)
         await record_audit(
