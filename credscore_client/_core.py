@@ -292,6 +292,23 @@ def exchange(
         attempt += 1
 
 
+@dataclass(frozen=True, slots=True)
+class Done(Generic[T]):
+    """The end of an exchange: its parsed result."""
+
+    result: T
+
+
+def resume(
+    steps: Generator[Step, httpx.Response | None, T], reply: httpx.Response | None
+) -> Step | Done[T]:
+    """The exchange's next step after ``reply`` (None after a wait), or its end."""
+    try:
+        return steps.send(reply)
+    except StopIteration as done:
+        return Done(done.value)
+
+
 def must_read(call: Call[Any], response: httpx.Response) -> bool:
     """Whether a streamed answer is read whole at once: a refusal is, to be parsed (or retried)
     and leave nothing open."""

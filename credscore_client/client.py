@@ -21,10 +21,13 @@ import httpx
 from credscore_client import operations as op
 from credscore_client._core import (
     Call,
+    Done,
     RetryPolicy,
+    Step,
     StreamCall,
     exchange,
     must_read,
+    resume,
     with_cursor,
 )
 from credscore_client.models import Model, Page
@@ -216,6 +219,29 @@ def operation_ids() -> set[str]:
     }
 
 
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+
+
+class _Connection(Operations, Generic[TransportT, HttpT]):
+    """What both clients hold: an httpx client to the service, and when to retry."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: TransportT | None = None,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self.http: HttpT = self._connect(transport, _http_options(url, api_key, timeout))
+
+    def _connect(self, transport: TransportT | None, options: dict[str, Any]) -> HttpT:
+        raise NotImplementedError
+
+
 def _http_options(url: str | None, api_key: str | None, timeout: float) -> dict[str, Any]:
     headers = {"User-Agent": USER_AGENT}
     api_key = api_key or os.environ.get("CREDSCORE_API_KEY")
@@ -228,41 +254,31 @@ def _http_options(url: str | None, api_key: str | None, timeout: float) -> dict[
     }
 
 
-class Client(Operations):
+class Client(_Connection[httpx.BaseTransport, httpx.Client]):
     """The sync client. ``url`` and ``api_key`` default to $CREDSCORE_URL, $CREDSCORE_API_KEY.
 
     Use it as a context manager (or call close()). ``transport`` is httpx's (tests pass a
     MockTransport); ``retry`` says when 429 and 503 answers are retried.
     """
 
-    def __init__(
-        self,
-        url: str | None = None,
-        api_key: str | None = None,
-        *,
-        timeout: float = 30.0,
-        retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.retry = retry or RetryPolicy()
-        self.http = httpx.Client(transport=transport, **_http_options(url, api_key, timeout))
+    def _connect(
+        self, transport: httpx.BaseTransport | None, options: dict[str, Any]
+    ) -> httpx.Client:
+        return httpx.Client(transport=transport, **options)
 
     def send(self, call: Call[T]) -> T:
         steps = exchange(call, call.request(self.http), self.retry)
-        step = next(steps)
-        while True:
+        step: Step | Done[T] = next(steps)
+        while not isinstance(step, Done):
+            reply = None
             if isinstance(step, httpx.Request):
-                reply: httpx.Response | None = self.http.send(step, stream=call.stream)
-                if reply is not None and must_read(call, reply):
+                reply = self.http.send(step, stream=call.stream)
+                if must_read(call, reply):
                     reply.read()
             else:
                 time.sleep(step)
-                reply = None
-            try:
-                step = steps.send(reply)
-            except StopIteration as done:
-                result: T = done.value
-                return result
+            step = resume(steps, reply)
+        return step.result
 
     def bind(self, operation: Callable[P, Call[T]]) -> Callable[P, T]:
         @functools.wraps(operation)
@@ -296,37 +312,27 @@ class Client(Operations):
         self.close()
 
 
-class AsyncClient(Operations):
+class AsyncClient(_Connection[httpx.AsyncBaseTransport, httpx.AsyncClient]):
     """The async client: the same methods as `Client`, awaited (lists: `async for`)."""
 
-    def __init__(
-        self,
-        url: str | None = None,
-        api_key: str | None = None,
-        *,
-        timeout: float = 30.0,
-        retry: RetryPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.retry = retry or RetryPolicy()
-        self.http = httpx.AsyncClient(transport=transport, **_http_options(url, api_key, timeout))
+    def _connect(
+        self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=transport, **options)
 
     async def send(self, call: Call[T]) -> T:
         steps = exchange(call, call.request(self.http), self.retry)
-        step = next(steps)
-        while True:
+        step: Step | Done[T] = next(steps)
+        while not isinstance(step, Done):
+            reply = None
             if isinstance(step, httpx.Request):
-                reply: httpx.Response | None = await self.http.send(step, stream=call.stream)
-                if reply is not None and must_read(call, reply):
+                reply = await self.http.send(step, stream=call.stream)
+                if must_read(call, reply):
                     await reply.aread()
             else:
                 await asyncio.sleep(step)
-                reply = None
-            try:
-                step = steps.send(reply)
-            except StopIteration as done:
-                result: T = done.value
-                return result
+            step = resume(steps, reply)
+        return step.result
 
     def bind(self, operation: Callable[P, Call[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
         @functools.wraps(operation)

@@ -436,9 +436,9 @@ class ModelTrainRequest(Input):
     activate: bool | None = None
 
 
-class OutletCreate(Input):
-    name: str
-    kind: OutletKind
+class _OutletOptional(Input):
+    """The outlet fields that may be left out when it is created, as when it is updated."""
+
     country: str | None = None
     affiliations: list[str] | None = None
     owner: str | None = None
@@ -447,6 +447,11 @@ class OutletCreate(Input):
     transparency: Transparency | None = None
     notes: str | None = None
     url: str | None = None
+
+
+class OutletCreate(_OutletOptional):
+    name: str
+    kind: OutletKind
     slug: str
 
 
@@ -511,19 +516,11 @@ class OutletRecordRead(Model):
     created_by: str | None
 
 
-class OutletUpdate(Input):
+class OutletUpdate(_OutletOptional):
     """Fields to change; absent fields stay as they are. Needs If-Match with the current ETag."""
 
     name: str | None = None
     kind: OutletKind | None = None
-    country: str | None = None
-    affiliations: list[str] | None = None
-    owner: str | None = None
-    conflict_parties: list[str] | None = None
-    on_the_ground: bool | None = None
-    transparency: Transparency | None = None
-    notes: str | None = None
-    url: str | None = None
 
 
 class Problem(Model):

@@ -247,7 +247,8 @@ def credible_interval(
 ) -> tuple[float, float]:
     """Equal-tailed credible interval of Beta(alpha, beta)."""
     tail = (1.0 - level) / 2.0
-    # The Beta quantile function itself: scipy.stats' beta.ppf calls it after ~30 us of checks.
+    # The Beta quantile function itself: scipy.stats' beta.ppf calls it after argument checks
+    # that cost far more than the evaluation (docs/scaling.md has the figure).
     # One call for both tails: a ufunc call costs more than the two evaluations.
     low, high = betaincinv(alpha, beta, np.array((tail, 1.0 - tail))).tolist()
     return low, high

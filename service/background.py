@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -36,3 +37,40 @@ async def wait_until_set(event: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
             await event.wait()
+
+
+class PollingLoop(BackgroundLoop):
+    """A worker that does one ``step`` each time it is woken, and at least every
+    ``idle_seconds()`` without a wake-up (``poll_seconds`` unless a subclass says otherwise).
+
+    A step that fails is logged and tried again on the next round: the database may be down.
+    """
+
+    def __init__(
+        self, name: str, *, poll_seconds: float, logger: logging.Logger, failure: str
+    ) -> None:
+        super().__init__(name, self._run_forever)
+        self.poll_seconds = poll_seconds
+        self._logger = logger
+        self._failure = failure
+        self._wake = asyncio.Event()
+
+    async def step(self) -> object:
+        raise NotImplementedError
+
+    def idle_seconds(self) -> float:
+        return self.poll_seconds
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run_forever(self) -> None:
+        while True:
+            await wait_until_set(self._wake, self.idle_seconds())
+            self._wake.clear()
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._logger.warning(self._failure, exc_info=True)

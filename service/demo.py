@@ -38,65 +38,69 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+def _invented_outlet(
+    slug: str,
+    name: str,
+    kind: OutletKind,
+    country: str,
+    affiliation: str,
+    *,
+    practices: set[str],
+    party: bool = False,
+    on_the_ground: bool = True,
+) -> OutletCreate:
+    """An invented outlet, labelled so; ``practices``: the transparency practices it follows
+    (it is known not to follow the others); ``party``: a party to the demo's conflict."""
+    return OutletCreate(
+        slug=slug,
+        name=name,
+        kind=kind,
+        country=country,
+        affiliations=[affiliation],
+        conflict_parties=[CONFLICT] if party else [],
+        on_the_ground=on_the_ground,
+        transparency=Transparency(
+            **{practice: practice in practices for practice in Transparency.model_fields}
+        ),
+        notes=ILLUSTRATIVE,
+    )
+
+
 OUTLETS = [
-    OutletCreate(
-        slug="rbss",
-        name="Raqqa Is Being Slaughtered Silently",
-        kind=OutletKind.ACTIVIST_NETWORK,
-        country="SY",
-        affiliations=["citizen journalists inside Raqqa"],
-        on_the_ground=True,
-        transparency=Transparency(
-            methodology=False,
-            corrections_policy=False,
-            ownership_disclosed=True,
-            names_sources=False,
-        ),
-        notes=ILLUSTRATIVE,
+    _invented_outlet(
+        "rbss",
+        "Raqqa Is Being Slaughtered Silently",
+        OutletKind.ACTIVIST_NETWORK,
+        "SY",
+        "citizen journalists inside Raqqa",
+        practices={"ownership_disclosed"},
     ),
-    OutletCreate(
-        slug="sohr",
-        name="Syrian Observatory for Human Rights",
-        kind=OutletKind.NGO_MONITOR,
-        country="GB",
-        affiliations=["network of informants in Syria"],
-        on_the_ground=True,
-        transparency=Transparency(
-            methodology=True,
-            corrections_policy=False,
-            ownership_disclosed=False,
-            names_sources=False,
-        ),
-        notes=ILLUSTRATIVE,
+    _invented_outlet(
+        "sohr",
+        "Syrian Observatory for Human Rights",
+        OutletKind.NGO_MONITOR,
+        "GB",
+        "network of informants in Syria",
+        practices={"methodology"},
     ),
-    OutletCreate(
-        slug="sana",
-        name="SANA (Syrian Arab News Agency)",
-        kind=OutletKind.STATE_MEDIA,
-        country="SY",
-        affiliations=["Government of Syria"],
-        conflict_parties=[CONFLICT],
-        on_the_ground=True,
-        transparency=Transparency(
-            methodology=False,
-            corrections_policy=False,
-            ownership_disclosed=True,
-            names_sources=False,
-        ),
-        notes=ILLUSTRATIVE,
+    _invented_outlet(
+        "sana",
+        "SANA (Syrian Arab News Agency)",
+        OutletKind.STATE_MEDIA,
+        "SY",
+        "Government of Syria",
+        practices={"ownership_disclosed"},
+        party=True,
     ),
-    OutletCreate(
-        slug="coalition-pao",
-        name="Coalition (CJTF-OIR) public affairs office",
-        kind=OutletKind.MILITARY_PAO,
-        country="US",
-        affiliations=["US-led Coalition against ISIS"],
-        conflict_parties=[CONFLICT],
+    _invented_outlet(
+        "coalition-pao",
+        "Coalition (CJTF-OIR) public affairs office",
+        OutletKind.MILITARY_PAO,
+        "US",
+        "US-led Coalition against ISIS",
+        practices=set(Transparency.model_fields),
+        party=True,
         on_the_ground=False,
-        transparency=Transparency(
-            methodology=True, corrections_policy=True, ownership_disclosed=True, names_sources=True
-        ),
-        notes=ILLUSTRATIVE,
     ),
 ]
 

@@ -1,12 +1,11 @@
 """Running the API in several worker processes, each with its own listening socket.
 
 uvicorn's ``--workers`` shares one listening socket between the workers, and whichever worker
-is in ``accept`` when a burst of connections arrives takes them all: measured here, wrk's 32
-keep-alive connections landed on one of two workers in two runs out of three, leaving the
-other idle and halving throughput. With ``SO_REUSEPORT`` each worker listens on its own
-socket and the kernel spreads new connections across them by their addresses, as gunicorn's
-``--reuse-port`` and nginx's ``reuseport`` do. Where the option is missing (not Linux), the
-shared socket is used.
+is in ``accept`` when a burst of connections arrives takes them all, leaving the others idle
+(bench/README.md, "Why 2 workers, each with its own socket", has the counts). With
+``SO_REUSEPORT`` each worker listens on its own socket and the kernel spreads new connections
+across them by their addresses, as gunicorn's ``--reuse-port`` and nginx's ``reuseport`` do.
+Where the option is missing (not Linux), the shared socket is used.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,50 +22,41 @@ class Actor(Protocol):
 CLI_ACTOR = "cli"
 
 
-async def record_audit(
-    session: AsyncSession,
-    *,
-    actor: Actor | None,
-    action: str,
-    subject_type: str,
-    subject_id: int | str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    request_id: str | None,
-) -> AuditEntry:
+class AuditFields(TypedDict):
+    """What an audit entry records: who, what they did to which subject, and its state before
+    and after (None where there was none)."""
+
+    actor: Actor | None
+    action: str
+    subject_type: str
+    subject_id: int | str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str | None
+
+
+async def record_audit(session: AsyncSession, **fields: Unpack[AuditFields]) -> AuditEntry:
     """Append an audit entry in the caller's transaction: change and record land together."""
-    entry = audit_entry(
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        before=before,
-        after=after,
-        request_id=request_id,
-    )
+    return await add_audit(session, audit_entry(**fields))
+
+
+async def add_audit(session: AsyncSession, entry: AuditEntry) -> AuditEntry:
+    """Append an entry already built (``audit_entry``, ``outlet_audit``), as ``record_audit``."""
     session.add(entry)
     await session.flush()
     return entry
 
 
-def audit_entry(
-    *,
-    actor: Actor | None,
-    action: str,
-    subject_type: str,
-    subject_id: int | str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    request_id: str | None,
-) -> AuditEntry:
+def audit_entry(**fields: Unpack[AuditFields]) -> AuditEntry:
     """An audit entry not yet added: bulk changes add many and flush once."""
+    actor = fields["actor"]
     return AuditEntry(
         actor=actor.name if actor else CLI_ACTOR,
         api_key_id=actor.key_id if actor else None,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        before=before,
-        after=after,
-        request_id=request_id,
+        action=fields["action"],
+        subject_type=fields["subject_type"],
+        subject_id=str(fields["subject_id"]),
+        before=fields["before"],
+        after=fields["after"],
+        request_id=fields["request_id"],
     )

@@ -94,7 +94,6 @@ class ClaimFastPath:
             return
         handler, route_record = route
         state = scope["app"].state
-        state.fast_path_served += 1
         scope["route"] = route_record
         try:
             async with request_transaction(state) as session:

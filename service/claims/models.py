@@ -76,9 +76,9 @@ def claim_figure(claim: ClaimFields) -> Figure | None:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimDraft:
-    """A claim that is scored but not stored (previews): no ORM instrumentation to pay for."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimColumns:
+    """The columns a claim is scored on, as plain data (a ``ClaimDraft`` or ``ClaimRecord``)."""
 
     outlet_id: int
     event_id: int | None
@@ -90,6 +90,12 @@ class ClaimDraft:
     figure_high: float | None
     figure_unit: str | None
     copy_of_claim_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimDraft(ClaimColumns):
+    """A claim that is scored but not stored (previews): no ORM instrumentation to pay for."""
+
     id: int | None = None
 
 
@@ -104,21 +110,11 @@ class StoredClaimFields(ClaimFields, Protocol):
     def score_stale_since(self) -> datetime | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimRecord:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimRecord(ClaimColumns):
     """A claim inserted with a core INSERT (service/claims/service.py): every column, no ORM."""
 
     id: int
-    outlet_id: int
-    event_id: int | None
-    text: str
-    published_at: datetime
-    topic: str | None
-    figure_value: float | None
-    figure_low: float | None
-    figure_high: float | None
-    figure_unit: str | None
-    copy_of_claim_id: int | None
     idempotency_key: str | None
     request_fingerprint: str | None
     submitted_by_key_id: int | None

@@ -73,10 +73,9 @@ class ClaimRepository:
 
         On PostgreSQL, up to ``SINGLE_STATEMENT_MAX_ROWS`` claims go in one statement: ids from
         both sequences, then both INSERTs as data-modifying CTEs over ``unnest`` of one array per
-        column, so a group-commit group costs one round trip before its commit instead of four
-        (measured: 3,441 against 3,078-3,218 single claims/s). Larger batches and other
-        databases take two INSERTs (executemany on PostgreSQL), which measured faster for
-        1,000-claim batches (12,589-12,944 against 10,131-11,295 claims/s).
+        column, so a group-commit group costs one round trip before its commit instead of four.
+        Larger batches and other databases take two INSERTs (executemany on PostgreSQL), which
+        are faster for large batches (docs/scaling.md, "Figures behind choices in the code").
         """
         if not claim_rows:
             return []

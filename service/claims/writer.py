@@ -41,9 +41,6 @@ class ClaimWriter:
         self.max_writers = max_writers
         self._queue: list[_Entry] = []
         self._drains: set[asyncio.Task[None]] = set()
-        # Groups written and the claims in them (tests read these to see the grouping).
-        self.groups = 0
-        self.claims = 0
 
     async def submit(self, pending: PendingClaim) -> StoredClaim:
         """Store ``pending`` with whatever else is queued; returns once that is committed."""
@@ -84,8 +81,6 @@ class ClaimWriter:
             if not isinstance(exc, Exception):
                 raise
             return
-        self.groups += 1
-        self.claims += len(group)
         for (_, future), result in zip(group, stored, strict=True):
             if not future.done():
                 future.set_result(result)

@@ -17,31 +17,14 @@ class EventService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.repository = EventRepository(session)
+        # A page of events needs nothing beyond the query.
+        self.page = self.repository.page
 
     async def get(self, event_id: int) -> Event:
         event = await self.repository.by_id(event_id)
         if event is None:
             raise NotFound(f"No event with id {event_id}.")
         return event
-
-    async def page(
-        self,
-        *,
-        after: int | None,
-        limit: int,
-        descending: bool = False,
-        topic: str | None,
-        conflict: str | None,
-        status: str | None = None,
-    ) -> Sequence[Event]:
-        return await self.repository.page(
-            after=after,
-            limit=limit,
-            descending=descending,
-            topic=topic,
-            conflict=conflict,
-            status=status,
-        )
 
     async def latest_consensus(self, event_id: int) -> EventConsensus | None:
         return await self.repository.latest_consensus(event_id)

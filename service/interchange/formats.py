@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
@@ -140,6 +140,31 @@ class VerdictItem:
 RATING_COLUMNS = ("rating", "alternatename", "verdict", "rating_value", "ratingvalue")
 
 
+class _Required(TypedDict):
+    """What every ``VerdictItem`` has, whatever the file names its claim by."""
+
+    loc: list[str | int]
+    rating: Rating
+    source: str
+    decided_at: datetime
+
+
+def _required(
+    loc: list[str | int],
+    problems: list[FieldError],
+    errors: list[FieldError],
+    rating: Rating | None,
+    source: str | None,
+    decided_at: datetime | None,
+) -> _Required | None:
+    """What every verdict needs; None where the item lacks some of it or has other problems
+    (then its problems, a lacking field among them, go to ``errors``)."""
+    if problems or rating is None or source is None or decided_at is None:
+        errors.extend(problems)
+        return None
+    return _Required(loc=loc, rating=rating, source=source, decided_at=decided_at)
+
+
 def verdicts_from_table(
     table: Table, mapping: RatingMapping
 ) -> tuple[list[VerdictItem], list[FieldError]]:
@@ -195,15 +220,11 @@ def verdicts_from_table(
                     FieldError(loc=[*loc, "claim_id"], message="not a claim id", type="int_parsing")
                 )
         outlet = first_of(row, "outlet", "outlet_slug", "outlet_url")
-        if problems or rating is None or source is None or decided_at is None:
-            errors.extend(problems)
+        required = _required(loc, problems, errors, rating, source, decided_at)
+        if required is None:
             continue
         items.append(
             VerdictItem(
-                loc=loc,
-                rating=rating,
-                source=source,
-                decided_at=decided_at,
                 claim_id=claim_id,
                 claim_url=first_of(row, "claim_url", "url"),
                 claim_text=first_of(row, "text", "claim", "claim_reviewed"),
@@ -213,6 +234,7 @@ def verdicts_from_table(
                 outlet_name=first_of(row, "outlet_name", "claimant"),
                 review_url=first_of(row, "review_url"),
                 note=first_of(row, "note"),
+                **required,
             )
         )
     return items, errors
@@ -353,21 +375,18 @@ def verdicts_from_claimreview(
         appearance = reviewed.get("appearance") or reviewed.get("firstAppearance")
         appearance = _party(appearance) if appearance is not None else {}
         claim_url = _text(appearance.get("url")) or _text(reviewed.get("url"))
-        if problems or rating is None or source is None or decided_at is None:
-            errors.extend(problems)
+        required = _required(loc, problems, errors, rating, source, decided_at)
+        if required is None:
             continue
         items.append(
             VerdictItem(
-                loc=loc,
-                rating=rating,
-                source=source,
-                decided_at=decided_at,
                 claim_url=claim_url,
                 claim_text=_text(node.get("claimReviewed")) or _text(reviewed.get("text")),
                 published_at=published_at,
                 outlet_name=_text(claimant.get("name")),
                 outlet_url=_text(claimant.get("url")),
                 review_url=_text(node.get("url")),
+                **required,
             )
         )
     return items, errors

@@ -37,7 +37,7 @@ from service.interchange.importing import (
 from service.interchange.schemas import OutletImportReport
 from service.outlets.models import Outlet, OutletRecord
 from service.outlets.schemas import OutletCreate
-from service.outlets.service import outlet_snapshot
+from service.outlets.service import outlet_audit, outlet_snapshot
 from service.scores.history import ReliabilityHistory
 from service.scores.schemas import ReliabilityCause
 from service.scores.track_records import touch_evidence
@@ -228,26 +228,10 @@ class OutletImport(Importer):
             progress(len(plans) // 2)
         kind_changed = any(before["kind"] != outlet.kind for outlet, before in updated)
         entries = [
-            audit_entry(
-                actor=actor,
-                action="outlet.create",
-                subject_type="outlet",
-                subject_id=outlet.id,
-                before=None,
-                after=outlet_snapshot(outlet),
-                request_id=request_id,
-            )
+            outlet_audit(outlet, "outlet.create", before=None, actor=actor, request_id=request_id)
             for outlet in created
         ] + [
-            audit_entry(
-                actor=actor,
-                action="outlet.update",
-                subject_type="outlet",
-                subject_id=outlet.id,
-                before=before,
-                after=outlet_snapshot(outlet),
-                request_id=request_id,
-            )
+            outlet_audit(outlet, "outlet.update", before=before, actor=actor, request_id=request_id)
             for outlet, before in updated
         ]
         rated, records_replaced = await self._record_ratings(plans, actor=actor)

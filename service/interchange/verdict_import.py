@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from service import generations
 from service.audit.models import AuditEntry
-from service.audit.service import CLI_ACTOR, audit_entry
+from service.audit.service import CLI_ACTOR
 from service.auth.service import Principal
 from service.claims.models import Claim, ClaimRecord
 from service.claims.repository import ClaimRepository
@@ -33,7 +33,7 @@ from service.interchange.importing import (
 from service.interchange.repository import chunks
 from service.interchange.schemas import VerdictImportReport
 from service.outlets.models import Outlet
-from service.outlets.service import outlet_snapshot
+from service.outlets.service import outlet_audit
 from service.push.outbox import emit_verdict_recorded
 from service.scores.documents import score_values
 from service.scores.history import ReliabilityHistory
@@ -233,14 +233,8 @@ class VerdictImport(Importer):
             await generations.bump(self.session, generations.OUTLETS)
             self.session.add_all(
                 [
-                    audit_entry(
-                        actor=actor,
-                        action="outlet.create",
-                        subject_type="outlet",
-                        subject_id=outlet.id,
-                        before=None,
-                        after=outlet_snapshot(outlet),
-                        request_id=request_id,
+                    outlet_audit(
+                        outlet, "outlet.create", before=None, actor=actor, request_id=request_id
                     )
                     for outlet in new_outlets
                 ]

@@ -7,8 +7,6 @@ failure is recorded and retried a few times, and never touches the request path.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -16,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.background import BackgroundLoop
+from service.background import PollingLoop
 from service.db import GENERATIONS_DIRTY, PUSHED, utcnow
 from service.jobs.models import Job
 
@@ -30,7 +28,7 @@ MAX_ATTEMPTS = 3
 ABANDONED_AFTER = timedelta(minutes=10)
 
 
-class JobRunner:
+class JobRunner(PollingLoop):
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -43,6 +41,12 @@ class JobRunner:
         batch_handlers: dict[str, BatchHandler] | None = None,
         jobs_per_batch: int = 100,
     ) -> None:
+        super().__init__(
+            "credscore-jobs",
+            poll_seconds=poll_seconds,
+            logger=logger,
+            failure="job loop iteration failed",
+        )
         self.sessionmaker = sessionmaker
         # Called after a job whose transaction bumped a generation counter has committed.
         self.after_change = after_change
@@ -53,32 +57,10 @@ class JobRunner:
         # a thousand outlet re-scores is a few batches of claims, not a thousand transactions.
         self.batch_handlers = batch_handlers or {}
         self.jobs_per_batch = jobs_per_batch
-        self.poll_seconds = poll_seconds
         self.batch_size = batch_size
-        self._wake = asyncio.Event()
-        self._background = BackgroundLoop("credscore-jobs", self._run_forever)
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._background.start()
-
-    async def stop(self) -> None:
-        await self._background.stop()
-
-    async def _run_forever(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            self._wake.clear()
-            try:
-                await self.drain()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The database may be down; the next poll tries again.
-                logger.warning("job loop iteration failed", exc_info=True)
+    async def step(self) -> None:
+        await self.drain()
 
     async def drain(self, max_jobs: int | None = None) -> int:
         """Run pending jobs until none is left (or ``max_jobs`` ran); returns how many ran."""

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from service import generations
-from service.audit.service import record_audit
+from service.audit.models import AuditEntry
+from service.audit.service import Actor, add_audit, audit_entry, record_audit
 from service.auth.service import Principal
 from service.db import utcnow
 from service.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
@@ -53,6 +54,26 @@ def outlet_snapshot(outlet: Outlet) -> dict[str, Any]:
     snapshot = {name: getattr(outlet, name) for name in _SNAPSHOT_FIELDS}
     snapshot["archived_at"] = outlet.archived_at.isoformat() if outlet.archived_at else None
     return snapshot
+
+
+def outlet_audit(
+    outlet: Outlet,
+    action: str,
+    *,
+    before: dict[str, Any] | None,
+    actor: Actor | None,
+    request_id: str | None,
+) -> AuditEntry:
+    """The audit entry of a change to an outlet's own fields: its snapshot after the change."""
+    return audit_entry(
+        actor=actor,
+        action=action,
+        subject_type="outlet",
+        subject_id=outlet.id,
+        before=before,
+        after=outlet_snapshot(outlet),
+        request_id=request_id,
+    )
 
 
 def dependency_read(
@@ -106,6 +127,8 @@ class OutletService:
         self.session = session
         self.scoring = scoring
         self.repository = OutletRepository(session)
+        # A page of outlets needs nothing beyond the query.
+        self.page = self.repository.page
         self.history = ReliabilityHistory(session, scoring)
 
     async def get(self, reference: str) -> Outlet:
@@ -117,29 +140,6 @@ class OutletService:
         if outlet is None:
             raise NotFound(f"No outlet with id or slug '{reference}'.")
         return outlet
-
-    async def page(
-        self,
-        *,
-        after: int | None,
-        limit: int,
-        descending: bool = False,
-        kind: str | None = None,
-        country: str | None = None,
-        conflict: str | None = None,
-        include_archived: bool = False,
-        query: str | None = None,
-    ) -> Sequence[Outlet]:
-        return await self.repository.page(
-            after=after,
-            limit=limit,
-            descending=descending,
-            kind=kind,
-            country=country,
-            conflict=conflict,
-            include_archived=include_archived,
-            query=query,
-        )
 
     async def create(
         self, data: OutletCreate, *, actor: Principal, request_id: str | None
@@ -165,15 +165,9 @@ class OutletService:
         except IntegrityError as exc:
             raise Conflict(f"An outlet with slug '{data.slug}' already exists.") from exc
         await generations.bump(self.session, generations.OUTLETS)
-        await record_audit(
+        await add_audit(
             self.session,
-            actor=actor,
-            action="outlet.create",
-            subject_type="outlet",
-            subject_id=outlet.id,
-            before=None,
-            after=outlet_snapshot(outlet),
-            request_id=request_id,
+            outlet_audit(outlet, "outlet.create", before=None, actor=actor, request_id=request_id),
         )
         return outlet
 
@@ -217,15 +211,11 @@ class OutletService:
                     trigger="outlet.updated",
                     evidence_at=utcnow(),
                 )
-        await record_audit(
+        await add_audit(
             self.session,
-            actor=actor,
-            action="outlet.update",
-            subject_type="outlet",
-            subject_id=outlet.id,
-            before=before,
-            after=outlet_snapshot(outlet),
-            request_id=request_id,
+            outlet_audit(
+                outlet, "outlet.update", before=before, actor=actor, request_id=request_id
+            ),
         )
         return outlet
 
@@ -251,15 +241,15 @@ class OutletService:
         except StaleDataError as exc:
             raise PreconditionFailed("The outlet was changed concurrently; retry.") from exc
         await generations.bump(self.session, generations.OUTLETS)
-        await record_audit(
+        await add_audit(
             self.session,
-            actor=actor,
-            action="outlet.archive" if archived else "outlet.unarchive",
-            subject_type="outlet",
-            subject_id=outlet.id,
-            before=before,
-            after=outlet_snapshot(outlet),
-            request_id=request_id,
+            outlet_audit(
+                outlet,
+                "outlet.archive" if archived else "outlet.unarchive",
+                before=before,
+                actor=actor,
+                request_id=request_id,
+            ),
         )
         return outlet
 
@@ -292,18 +282,8 @@ class OutletService:
         outlet = await self.get(reference)
         await self.history.record_drift(outlet, trigger="record.added")
         record = await self.repository.add_record(
-            OutletRecord(
-                outlet_id=outlet.id,
-                source=data.source,
-                as_of=data.as_of,
-                external_rating=data.external_rating,
-                verified=data.verified,
-                refuted=data.refuted,
-                corrections=data.corrections,
-                retractions=data.retractions,
-                note=data.note,
-                created_by=actor.name,
-            )
+            # Every field of the input is a column of the record.
+            OutletRecord(outlet_id=outlet.id, created_by=actor.name, **data.model_dump())
         )
         await touch_evidence(self.session)
         await record_audit(

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.background import BackgroundLoop, wait_until_set
+from service.background import BackgroundLoop, PollingLoop, wait_until_set
 from service.metrics.registry import STREAM_SUBSCRIBERS
 from service.push.outbox import CHANNEL
 from service.push.repository import OutboxRepository
@@ -68,7 +68,7 @@ class Subscriber:
         return events
 
 
-class Broadcaster:
+class Broadcaster(PollingLoop):
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -76,29 +76,26 @@ class Broadcaster:
         poll_seconds: float,
         capacity: int,
     ) -> None:
+        super().__init__(
+            "credscore-push-broadcaster",
+            poll_seconds=poll_seconds,
+            logger=logger,
+            failure="reading the push outbox failed",
+        )
         self.sessionmaker = sessionmaker
-        self.poll_seconds = poll_seconds
         self.capacity = capacity
         # The id of the newest outbox row handed to the streams (or known, with none open).
         self.position = 0
         self._behind = True  # position not kept current while no stream was open
         self.subscribers: set[Subscriber] = set()
         self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._background = BackgroundLoop("credscore-push-broadcaster", self._run_forever)
-
-    def start(self) -> None:
-        self._background.start()
 
     async def stop(self) -> None:
-        await self._background.stop()
+        await super().stop()
         for subscriber in self.subscribers:
             subscriber.close()
         self.subscribers.clear()
         STREAM_SUBSCRIBERS.set(0)
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def subscribe(self, stream_filter: StreamFilter) -> tuple[Subscriber, int]:
         """A new stream's buffer, and the outbox id after which its live events start."""
@@ -116,16 +113,8 @@ class Broadcaster:
         self.subscribers.discard(subscriber)
         STREAM_SUBSCRIBERS.set(len(self.subscribers))
 
-    async def _run_forever(self) -> None:
-        while True:
-            await wait_until_set(self._wake, self.poll_seconds)
-            self._wake.clear()
-            try:
-                await self.poll()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.warning("reading the push outbox failed", exc_info=True)
+    async def step(self) -> None:
+        await self.poll()
 
     async def poll(self) -> int:
         """Hand every outbox row newer than ``position`` to the streams; returns how many."""
@@ -156,19 +145,13 @@ class Broadcaster:
                 self.unsubscribe(subscriber)
 
 
-class OutboxListener:
+class OutboxListener(BackgroundLoop):
     """PostgreSQL only: LISTEN for outbox commits made by any replica; calls ``on_notify``."""
 
     def __init__(self, database_url: str, on_notify: Callable[[], None]) -> None:
+        super().__init__("credscore-push-listener", self._run_forever)
         self.conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(False)
         self.on_notify = on_notify
-        self._background = BackgroundLoop("credscore-push-listener", self._run_forever)
-
-    def start(self) -> None:
-        self._background.start()
-
-    async def stop(self) -> None:
-        await self._background.stop()
 
     async def _run_forever(self) -> None:
         import psycopg

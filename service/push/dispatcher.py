@@ -31,7 +31,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
-from service.background import BackgroundLoop, wait_until_set
+from service.background import PollingLoop
 from service.db import utcnow
 from service.metrics.registry import WEBHOOK_ATTEMPTS, WEBHOOK_DISABLED, WEBHOOK_FAILED
 from service.push.models import OutboxEvent, PushCursor, WebhookDelivery, WebhookSubscription
@@ -84,7 +84,7 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class WebhookDispatcher:
+class WebhookDispatcher(PollingLoop):
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -92,21 +92,19 @@ class WebhookDispatcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        super().__init__(
+            "credscore-webhooks",
+            poll_seconds=settings.push_poll_seconds,
+            logger=logger,
+            failure="webhook dispatch failed; trying again",
+        )
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.transport = transport
-        self._wake = asyncio.Event()
-        self._background = BackgroundLoop("credscore-webhooks", self._run_forever)
         self._http: httpx.AsyncClient | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._background.start()
-
     async def stop(self) -> None:
-        await self._background.stop()
+        await super().stop()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -122,21 +120,13 @@ class WebhookDispatcher:
             )
         return self._http
 
-    async def _run_forever(self) -> None:
-        while True:
-            await wait_until_set(self._wake, self._idle_seconds())
-            self._wake.clear()
-            try:
-                await self.drain()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.warning("webhook dispatch failed; trying again", exc_info=True)
+    async def step(self) -> None:
+        await self.drain()
 
-    def _idle_seconds(self) -> float:
+    def idle_seconds(self) -> float:
         # Retries fall due without any wake-up: poll at least as often as the shortest backoff.
         base = self.settings.webhook_retry_base_seconds
-        return max(0.05, min(self.settings.push_poll_seconds, base if base > 0 else 1.0))
+        return max(0.05, min(self.poll_seconds, base if base > 0 else 1.0))
 
     async def drain(self) -> int:
         """Fan out every new outbox row and send every delivery now due; returns how many
