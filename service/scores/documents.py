@@ -78,8 +78,8 @@ def _document(
     computed_at: datetime,
     trigger: str,
 ) -> dict[str, Any]:
-    # Read models are validated from plain data in one call: building the nested models one by
-    # one costs about twice as much (a score is read on every claim response).
+    # Read models are validated from plain data in one call, cheaper than building the nested
+    # models one by one (a score is read on every claim response; docs/scaling.md).
     return {
         "id": id,
         "subject": subject,
