@@ -13,10 +13,7 @@ reads a stream's text in a few more, through the same decoders.
 from __future__ import annotations
 
 import dataclasses
-import email.utils
 import json
-import math
-import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from credscore_client.errors import CredscoreError
+from credscore_client.errors import CredscoreError, retry_after_seconds
 from credscore_client.models import Input, Model, StreamEvent
 
 T = TypeVar("T")
@@ -253,22 +250,6 @@ class RetryPolicy:
         asked = retry_after_seconds(response.headers.get("Retry-After"))
         wait = asked if asked is not None else self.backoff * 2**attempt
         return wait if wait <= self.max_wait else None
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds from now: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
-    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 # What exchange yields: a request to send (answer: the response) or seconds to wait (answer:

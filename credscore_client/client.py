@@ -18,7 +18,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 import httpx
 
-from credscore_client import operations as op
+import credscore_client.operations as op
 from credscore_client._core import (
     Call,
     Done,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email.utils
+import math
+import time
 from typing import Any
 
 import httpx
@@ -48,8 +51,6 @@ class CredscoreError(Exception):
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> CredscoreError:
-        from credscore_client._core import retry_after_seconds
-
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         document: Any = None
         if "json" in response.headers.get("Content-Type", ""):
@@ -74,3 +75,19 @@ class CredscoreError(Exception):
             {key: value for key, value in document.items() if key not in PROBLEM_MEMBERS},
             retry_after=retry_after,
         )
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    return max(0.0, seconds) if math.isfinite(seconds) else None

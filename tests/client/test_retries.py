@@ -13,7 +13,7 @@ import pytest
 
 from credscore_client import AsyncClient, Client, CredscoreError, RetryPolicy
 from credscore_client import client as client_module
-from credscore_client._core import retry_after_seconds
+from credscore_client.errors import retry_after_seconds
 
 CLAIM = {
     "id": 7,
