@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service import generations
 from service.auth.schemas import Scope as KeyScope
 from service.auth.service import admit_cached, first_headers
+from service.context import app_context
 from service.errors import CredscoreError
 
 # Pollers may keep a copy but must revalidate it every time: cheap with If-None-Match.
@@ -119,11 +120,11 @@ class NotModifiedFastPath:
 
     async def _not_modified(self, scope: Scope, claim_id: int, send: Send) -> bool:
         wanted = first_headers(scope["headers"]).get(b"if-none-match")
-        state = scope["app"].state
-        counters = state.generations.values
+        context = app_context(scope["app"])
+        counters = context.generations.values
         if wanted is None or counters is None:
             return False
-        etag = state.claim_etags.peek(claim_id, counters[generations.CLAIM_VERSIONS])
+        etag = context.claim_etags.peek(claim_id, counters[generations.CLAIM_VERSIONS])
         if etag is None or not _matches(wanted.decode("latin-1"), etag):
             return False
         try:

@@ -15,13 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import CLI_ACTOR, record_audit
 from service.auth.models import ApiKey
-from service.auth.rate_limit import RateLimiter, retry_after_header
+from service.auth.rate_limit import retry_after_header
 from service.auth.repository import ApiKeyRepository
 from service.auth.schemas import Scope
-from service.db import FORGET_KEYS, utcnow
+from service.context import app_context
+from service.database.types import utcnow
 from service.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 
 KEY_PREFIX = "cs"
+# The session flag listing the prefixes of keys a transaction revoked.
+FORGET_KEYS = "credscore.forget_keys"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,11 @@ class KeyCache:
     def forget(self, prefix: str) -> None:
         self.revocations += 1
         self._entries.pop(prefix, None)
+
+    async def after_commit(self, info: dict[Any, Any]) -> None:
+        """Forget the keys a committed transaction revoked."""
+        for prefix in info.pop(FORGET_KEYS, ()):
+            self.forget(prefix)
 
 
 def first_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
@@ -154,7 +162,7 @@ async def admit(
     way, so none of them can admit differently.
     """
     presented = _required_key(request)
-    principal = await authenticate(session, request["app"].state.key_cache, presented)
+    principal = await authenticate(session, app_context(request["app"]).key_cache, presented)
     return _let_in(request, principal, needed)
 
 
@@ -162,7 +170,7 @@ def admit_cached(request: MutableMapping[str, Any], needed: Scope) -> Principal 
     """``admit`` without the database: None for a key this process has not verified recently
     (the caller hands the request on to its route, which ``admit``s it)."""
     presented = _required_key(request)
-    principal = cached_principal(request["app"].state.key_cache, presented)
+    principal = cached_principal(app_context(request["app"]).key_cache, presented)
     return None if principal is None else _let_in(request, principal, needed)
 
 
@@ -178,7 +186,7 @@ def _let_in(request: MutableMapping[str, Any], principal: Principal, needed: Sco
     request.setdefault("state", {})["key_name"] = principal.name
     if needed.value not in principal.scopes:
         raise Forbidden(f"This operation needs an API key with the '{needed.value}' scope.")
-    limiter: RateLimiter = request["app"].state.rate_limiter
+    limiter = app_context(request["app"]).rate_limiter
     wait = limiter.retry_after(principal.key_id)
     if wait > 0:
         raise RateLimited(

@@ -13,20 +13,19 @@ from fastapi.responses import StreamingResponse
 
 from service.dependencies import (
     Admin,
+    ContextDep,
+    ImportServiceDep,
+    OutletServiceDep,
     Reader,
     RequestIdDep,
     RowId,
-    ScoringDep,
     SessionDep,
     SettingsDep,
 )
 from service.errors import InvalidInput, problem_responses
 from service.interchange.exports import claimreview_lines, claimreview_of, csv_export
 from service.interchange.formats import parse_verdicts, read_table
-from service.interchange.ratings import RatingMapping
 from service.interchange.schemas import OutletImportReport, VerdictImportReport
-from service.interchange.service import ImportService
-from service.outlets.service import OutletService
 from service.schemas import AwareDatetime
 
 router = APIRouter()
@@ -117,15 +116,13 @@ _VERDICT_BODY: dict[str, Any] = {
 )
 async def import_outlets(
     request: Request,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
     admin: Admin,
+    imports: ImportServiceDep,
     request_id: RequestIdDep,
     dry_run: DryRun = False,
 ) -> OutletImportReport:
     data, _ = _import_body(request.headers.get("content-type", ""), await request.body())
-    return await ImportService(session, scoring, settings).import_outlets(
+    return await imports.import_outlets(
         read_table(_text(data)), dry_run=dry_run, actor=admin, request_id=request_id
     )
 
@@ -145,17 +142,15 @@ async def import_outlets(
 )
 async def import_verdicts(
     request: Request,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
+    context: ContextDep,
     admin: Admin,
+    imports: ImportServiceDep,
     request_id: RequestIdDep,
     dry_run: DryRun = False,
 ) -> VerdictImportReport:
     data, media_type = _import_body(request.headers.get("content-type", ""), await request.body())
-    mapping: RatingMapping = request.app.state.rating_mapping
-    items, errors = parse_verdicts(_text(data), media_type, mapping)
-    return await ImportService(session, scoring, settings).import_verdicts(
+    items, errors = parse_verdicts(_text(data), media_type, context.rating_mapping)
+    return await imports.import_verdicts(
         items, dry_run=dry_run, actor=admin, request_id=request_id, parse_errors=errors
     )
 
@@ -200,22 +195,21 @@ async def get_claimreview(
 )
 async def list_claimreviews(
     request: Request,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
+    context: ContextDep,
     _reader: Reader,
+    outlets: OutletServiceDep,
     outlet: OutletFilter = None,
     since: Since = None,
 ) -> StreamingResponse:
-    outlet_id = (await OutletService(session, scoring).get(outlet)).id if outlet else None
+    outlet_id = (await outlets.get(outlet)).id if outlet else None
     return StreamingResponse(
         claimreview_lines(
-            request.app.state.sessionmaker,
-            settings,
+            context.sessionmaker,
+            context.settings,
             base_url=str(request.base_url),
             outlet_id=outlet_id,
             since=since,
-            batch_rows=settings.export_batch_rows,
+            batch_rows=context.settings.export_batch_rows,
         ),
         media_type=NDJSON,
     )
@@ -246,22 +240,20 @@ class ExportKind(StrEnum):
 )
 async def export_csv(
     kind: ExportKind,
-    request: Request,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
+    context: ContextDep,
     _reader: Reader,
+    outlets: OutletServiceDep,
     outlet: OutletFilter = None,
     since: Since = None,
 ) -> StreamingResponse:
-    outlet_id = (await OutletService(session, scoring).get(outlet)).id if outlet else None
+    outlet_id = (await outlets.get(outlet)).id if outlet else None
     return StreamingResponse(
         csv_export(
-            request.app.state.sessionmaker,
+            context.sessionmaker,
             kind.value,
             outlet_id=outlet_id,
             since=since,
-            batch_rows=settings.export_batch_rows,
+            batch_rows=context.settings.export_batch_rows,
         ),
         media_type=f"{CSV}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{kind.value}.csv"'},

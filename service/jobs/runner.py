@@ -12,13 +12,17 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.background import BackgroundLoop
-from service.db import GENERATIONS_DIRTY, PUSHED, utcnow
+from service.database.types import utcnow
+from service.generations import GENERATIONS_DIRTY
 from service.jobs.models import Job
+from service.jobs.service import WAKE_WORKER
+from service.push.outbox import PUSHED
 
 logger = logging.getLogger("credscore.jobs")
 
@@ -60,6 +64,11 @@ class JobRunner:
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def after_commit(self, info: dict[Any, Any]) -> None:
+        """A committed transaction queued jobs: run them now rather than at the next poll."""
+        if info.pop(WAKE_WORKER, False):
+            self.wake()
 
     def start(self) -> None:
         self._background.start()

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service import generations
 from service.audit.service import record_audit
 from service.auth.service import Principal
-from service.db import utcnow
+from service.database.types import utcnow
 from service.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
 from service.outlets.models import Outlet, OutletDependency, OutletRecord
 from service.outlets.repository import OutletRepository

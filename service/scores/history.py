@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.reliability import Reliability
-from service.db import utcnow
+from service.database.types import utcnow
 from service.outlets.directory import OutletLike
 from service.push.outbox import OUTLET_RELIABILITY_CHANGED, emit
 from service.scores.models import Score, StoredFigures

@@ -23,7 +23,7 @@ from scoring.reliability import (
 from service import generations
 from service.claims.models import ClaimFields, StoredClaimFields
 from service.claims.repository import ClaimRepository
-from service.db import utcnow
+from service.database.types import utcnow
 from service.generations import Generations
 from service.metrics.registry import SCORES_COMPUTED
 from service.models.store import LoadedModel, ModelStore

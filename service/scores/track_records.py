@@ -19,7 +19,6 @@ from scoring.reliability import evidence_from_history, evidence_from_rating
 from scoring.track_records import EvidenceSnapshot, TrackRecord
 from service import generations
 from service.claims.models import Claim
-from service.db import GENERATIONS_DIRTY
 from service.outlets.models import Outlet, OutletRecord
 from service.verdicts.models import Verdict
 
@@ -51,7 +50,7 @@ class TrackRecordStore:
             # A transaction that changed a counter reads its own uncommitted rows, which a dry
             # run or a failure rolls back: what it builds is its own, and the process keeps the
             # snapshot of committed state.
-            if not session.info.get(GENERATIONS_DIRTY):
+            if not session.info.get(generations.GENERATIONS_DIRTY):
                 self._snapshot = current
             return current
 

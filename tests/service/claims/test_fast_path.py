@@ -96,9 +96,9 @@ class TestSameAnswers:
         path: str,
         body: dict[str, Any],
     ) -> None:
-        served = fast_app.state.fast_path_served
+        served = fast_app.state.context.fast_path_served
         quick, reference = await both(fast, routed, path, headers, json=body)
-        assert fast_app.state.fast_path_served == served + 1
+        assert fast_app.state.context.fast_path_served == served + 1
         assert quick.status_code == reference.status_code == (201 if path == "/v1/claims" else 200)
         assert quick.headers["content-type"] == reference.headers["content-type"]
         assert stable(quick.json()) == stable(reference.json())
@@ -178,11 +178,11 @@ class TestWhatItServes:
         await create_outlet(fast, admin)
         key = await make_key(fast_app, "submitter", ["submit"])
         headers = {"Authorization": f"Bearer {key}"}
-        served = fast_app.state.fast_path_served
+        served = fast_app.state.context.fast_path_served
         for count in (1, 2):
             response = await fast.post("/v1/score", json=claim_body(), headers=headers)
             assert response.status_code == 200
-            assert fast_app.state.fast_path_served == served + count
+            assert fast_app.state.context.fast_path_served == served + count
 
     async def test_missing_scope_and_bad_keys_are_refused_as_by_the_route(
         self, fast_app: Any, fast: httpx.AsyncClient, headers: dict[str, str]
@@ -214,13 +214,13 @@ class TestWhatItServes:
     async def test_idempotent_requests_take_the_route(
         self, fast_app: Any, fast: httpx.AsyncClient, headers: dict[str, str], session: Any
     ) -> None:
-        served = fast_app.state.fast_path_served
+        served = fast_app.state.context.fast_path_served
         keyed = {**headers, "Idempotency-Key": "once"}
         first = await fast.post("/v1/claims", json=claim_body(), headers=keyed)
         again = await fast.post("/v1/claims", json=claim_body(), headers=keyed)
         assert (first.status_code, again.status_code) == (201, 200)
         assert again.headers["idempotent-replayed"] == "true"
-        assert fast_app.state.fast_path_served == served
+        assert fast_app.state.context.fast_path_served == served
         assert await session.scalar(select(func.count()).select_from(Claim)) == 1
 
     async def test_chunked_body_over_the_limit_is_413(
@@ -264,7 +264,7 @@ class TestWhatItServes:
                     await http.post(path, json=claim_body(slug), headers=headers),
                     await http.post(path, content=deep, headers=headers | json_type),
                 ]
-                served[fast_path] = application.state.fast_path_served
+                served[fast_path] = application.state.context.fast_path_served
         for quick, reference in zip(answers[True], answers[False], strict=True):
             assert quick.status_code == reference.status_code
             if quick.status_code >= 400:
@@ -287,7 +287,7 @@ class TestWhatItServes:
                 (await http.post("/v1/claims", json=claim_body(), headers=headers)).status_code
                 for _ in range(4)
             ]
-            assert application.state.fast_path_served >= 1
+            assert application.state.context.fast_path_served >= 1
         assert statuses == [201, 201, 201, 429]
         assert await session.scalar(select(func.count()).select_from(Claim)) == 3
         assert await session.scalar(select(func.count()).select_from(Score)) == 3
@@ -315,9 +315,9 @@ class TestEventFigures:
     ) -> None:
         event_id = await self._event(fast, headers)
         body = claim_body(event_id=event_id, figure={"value": 7, "unit": "buildings"})
-        served = fast_app.state.fast_path_served
+        served = fast_app.state.context.fast_path_served
         quick, reference = await both(fast, routed, path, headers, json=body)
-        assert fast_app.state.fast_path_served == served + 1
+        assert fast_app.state.context.fast_path_served == served + 1
         assert quick.status_code == reference.status_code == 422
         assert quick.headers["content-type"] == "application/problem+json"
         assert stable_problem(quick.json()) == stable_problem(reference.json())
@@ -345,11 +345,11 @@ class TestEventFigures:
                 headers=headers,
             )
             assert response.status_code == 201
-        await fast_app.state.jobs.drain()
+        await fast_app.state.context.jobs.drain()
         body = claim_body(event_id=event_id, figure={"value": 40, "unit": "people"})
-        served = fast_app.state.fast_path_served
+        served = fast_app.state.context.fast_path_served
         quick, reference = await both(fast, routed, path, headers, json=body)
-        assert fast_app.state.fast_path_served == served + 1
+        assert fast_app.state.context.fast_path_served == served + 1
         score = quick.json() if path == "/v1/score" else quick.json()["score"]
         assert score["admiralty"]["code"] == "F1"
         assert stable(quick.json()) == stable(reference.json())

@@ -8,13 +8,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from service.db import MAX_IDLE_SESSIONS, request_transaction
+from service.database.transaction import MAX_IDLE_SESSIONS, request_transaction
 from service.outlets.models import Outlet
 from tests.service.factories import create_outlet
 
 
 async def _outlet_count(app: Any) -> int:
-    async with app.state.sessionmaker() as session:
+    async with app.state.context.sessionmaker() as session:
         return int((await session.execute(select(func.count(Outlet.id)))).scalar_one())
 
 
@@ -22,31 +22,31 @@ class TestSessionReuse:
     async def test_a_session_that_never_touched_the_database_serves_the_next_request(
         self, app: Any
     ) -> None:
-        async with request_transaction(app.state) as first:
+        async with request_transaction(app.state.context.sessions) as first:
             pass
-        async with request_transaction(app.state) as second:
+        async with request_transaction(app.state.context.sessions) as second:
             assert second is first
             assert not second.in_transaction()
 
     async def test_a_committed_session_with_no_objects_left_is_reused_clean(self, app: Any) -> None:
-        async with request_transaction(app.state) as first:
+        async with request_transaction(app.state.context.sessions) as first:
             await first.execute(select(func.count(Outlet.id)))
             assert first.in_transaction()
         assert not first.in_transaction()
-        async with request_transaction(app.state) as second:
+        async with request_transaction(app.state.context.sessions) as second:
             assert second is first
 
     async def test_a_session_holding_objects_or_flags_is_not_reused(
         self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
     ) -> None:
         outlet = await create_outlet(client, admin_headers)
-        app.state.idle_sessions.clear()
-        async with request_transaction(app.state) as loaded:
+        app.state.context.sessions.idle.clear()
+        async with request_transaction(app.state.context.sessions) as loaded:
             assert await loaded.get(Outlet, outlet["id"]) is not None
-        async with request_transaction(app.state) as flagged:
+        async with request_transaction(app.state.context.sessions) as flagged:
             flagged.info["marker"] = True
-        assert app.state.idle_sessions == []
-        async with request_transaction(app.state) as fresh:
+        assert app.state.context.sessions.idle == []
+        async with request_transaction(app.state.context.sessions) as fresh:
             assert fresh is not loaded
             assert fresh is not flagged
             assert fresh.info == {}
@@ -57,7 +57,7 @@ class TestSessionReuse:
         before = await _outlet_count(app)
 
         async def flush_then_fail() -> None:
-            async with request_transaction(app.state) as failed:
+            async with request_transaction(app.state.context.sessions) as failed:
                 failed.add(Outlet(slug="never-stored", name="Never", kind="wire"))
                 await failed.flush()
                 raise RuntimeError("boom")
@@ -65,16 +65,16 @@ class TestSessionReuse:
         with pytest.raises(RuntimeError, match="boom"):
             await flush_then_fail()
         assert await _outlet_count(app) == before
-        async with request_transaction(app.state) as next_session:
+        async with request_transaction(app.state.context.sessions) as next_session:
             assert not next_session.in_transaction()
             assert not next_session.new
             assert await next_session.get(Outlet, 10**6) is None
 
     async def test_the_free_list_is_bounded(self, app: Any) -> None:
-        app.state.idle_sessions.clear()
-        blocks = [request_transaction(app.state) for _ in range(MAX_IDLE_SESSIONS + 5)]
+        app.state.context.sessions.idle.clear()
+        blocks = [request_transaction(app.state.context.sessions) for _ in range(MAX_IDLE_SESSIONS + 5)]
         for block in blocks:
             await block.__aenter__()
         for block in blocks:
             await block.__aexit__(None, None, None)
-        assert len(app.state.idle_sessions) == MAX_IDLE_SESSIONS
+        assert len(app.state.context.sessions.idle) == MAX_IDLE_SESSIONS
