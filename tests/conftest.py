@@ -109,7 +109,7 @@ def settings(database_url: str) -> Settings:
         environment="test",
         log_level="WARNING",
         auth_cache_seconds=0,
-        # Tests run background jobs explicitly (app.state.context.jobs.drain()) to observe each step.
+        # Tests run background jobs explicitly (context.jobs.drain()) to observe each step.
         jobs_enabled=False,
     )
 

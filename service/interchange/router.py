@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from service.context import AppContext
 from service.dependencies import (
     Admin,
     ContextDep,
@@ -26,6 +28,8 @@ from service.errors import InvalidInput, problem_responses
 from service.interchange.exports import claimreview_lines, claimreview_of, csv_export
 from service.interchange.formats import parse_verdicts, read_table
 from service.interchange.schemas import OutletImportReport, VerdictImportReport
+from service.openapi import body_responses
+from service.outlets.service import OutletService
 from service.schemas import AwareDatetime
 
 router = APIRouter()
@@ -43,6 +47,28 @@ OutletFilter = Annotated[
     str | None, Query(max_length=80, description="Only this outlet (id or slug).")
 ]
 Since = Annotated[AwareDatetime | None, Query(description="Only rows from this moment on.")]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSource:
+    """What a streamed export reads with, once its reader is admitted: the app's sessions (each
+    batch is a short read of its own) and the outlets it may be limited to."""
+
+    context: AppContext
+    outlets: OutletService
+
+    async def outlet_id(self, reference: str | None) -> int | None:
+        """The id of the outlet an export is limited to (404 if there is none such)."""
+        return (await self.outlets.get(reference)).id if reference else None
+
+
+async def export_source(
+    context: ContextDep, _reader: Reader, outlets: OutletServiceDep
+) -> ExportSource:
+    return ExportSource(context, outlets)
+
+
+ExportSourceDep = Annotated[ExportSource, Depends(export_source)]
 
 
 def _upload_body(content_type: str, body: bytes) -> tuple[bytes, str | None]:
@@ -158,13 +184,12 @@ async def import_verdicts(
 @router.get(
     "/v1/claims/{claim_id}/claimreview",
     tags=["claimreviews"],
-    responses={
-        200: {
-            "content": {LD_JSON: {"schema": {"type": "object"}}},
-            "description": "The claim and its newest verdict as a schema.org ClaimReview.",
-        },
-        **problem_responses(404),
-    },
+    responses=body_responses(
+        LD_JSON,
+        "The claim and its newest verdict as a schema.org ClaimReview.",
+        404,
+        schema_type="object",
+    ),
     response_class=Response,
     summary="A claim with its verdict as ClaimReview JSON-LD",
 )
@@ -182,34 +207,27 @@ async def get_claimreview(
 @router.get(
     "/v1/claimreviews",
     tags=["claimreviews"],
-    responses={
-        200: {
-            "content": {NDJSON: {"schema": {"type": "string"}}},
-            "description": "One ClaimReview JSON-LD document per line, one per verdict, "
-            "in the order verdicts were recorded; streamed.",
-        },
-        **problem_responses(404),
-    },
+    responses=body_responses(
+        NDJSON,
+        "One ClaimReview JSON-LD document per line, one per verdict, in the order verdicts "
+        "were recorded; streamed.",
+        404,
+    ),
     response_class=StreamingResponse,
     summary="Every verdict as ClaimReview, as JSON lines (streamed)",
 )
 async def list_claimreviews(
-    request: Request,
-    context: ContextDep,
-    _reader: Reader,
-    outlets: OutletServiceDep,
-    outlet: OutletFilter = None,
-    since: Since = None,
+    request: Request, source: ExportSourceDep, outlet: OutletFilter = None, since: Since = None
 ) -> StreamingResponse:
-    outlet_id = (await outlets.get(outlet)).id if outlet else None
+    settings = source.context.settings
     return StreamingResponse(
         claimreview_lines(
-            context.sessionmaker,
-            context.settings,
+            source.context.sessionmaker,
+            settings,
             base_url=str(request.base_url),
-            outlet_id=outlet_id,
+            outlet_id=await source.outlet_id(outlet),
             since=since,
-            batch_rows=context.settings.export_batch_rows,
+            batch_rows=settings.export_batch_rows,
         ),
         media_type=NDJSON,
     )
@@ -224,13 +242,9 @@ class ExportKind(StrEnum):
 @router.get(
     "/v1/export/{kind}.csv",
     tags=["export"],
-    responses={
-        200: {
-            "content": {CSV: {"schema": {"type": "string"}}},
-            "description": "A header row, then the rows in id order; streamed in batches.",
-        },
-        **problem_responses(404),
-    },
+    responses=body_responses(
+        CSV, "A header row, then the rows in id order; streamed in batches.", 404
+    ),
     response_class=StreamingResponse,
     summary="Outlets, claims or scores as CSV (streamed)",
     description="`since` filters outlets by `updated_at`, claims by `published_at` and scores "
@@ -239,21 +253,15 @@ class ExportKind(StrEnum):
     "batch in memory.",
 )
 async def export_csv(
-    kind: ExportKind,
-    context: ContextDep,
-    _reader: Reader,
-    outlets: OutletServiceDep,
-    outlet: OutletFilter = None,
-    since: Since = None,
+    kind: ExportKind, source: ExportSourceDep, outlet: OutletFilter = None, since: Since = None
 ) -> StreamingResponse:
-    outlet_id = (await outlets.get(outlet)).id if outlet else None
     return StreamingResponse(
         csv_export(
-            context.sessionmaker,
+            source.context.sessionmaker,
             kind.value,
-            outlet_id=outlet_id,
+            outlet_id=await source.outlet_id(outlet),
             since=since,
-            batch_rows=context.settings.export_batch_rows,
+            batch_rows=source.context.settings.export_batch_rows,
         ),
         media_type=f"{CSV}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{kind.value}.csv"'},

@@ -21,6 +21,7 @@ from service.dependencies import (
 )
 from service.errors import FieldError, InvalidInput, problem_responses
 from service.events.repository import EventRepository
+from service.openapi import body_responses
 from service.push.repository import OutboxRepository
 from service.push.schemas import (
     DeliveryPage,
@@ -185,13 +186,7 @@ up is disconnected and resumes the same way.
 @stream_router.get(
     "",
     response_class=EventSourceResponse,
-    responses={
-        200: {
-            "description": "An endless text/event-stream of change events.",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        },
-        **problem_responses(),
-    },
+    responses=body_responses("text/event-stream", "An endless text/event-stream of change events."),
     summary="Live change events (Server-Sent Events), resumable with Last-Event-ID",
     description=STREAM_DESCRIPTION,
 )

@@ -58,7 +58,10 @@ async def test_a_read_while_the_revocation_is_uncommitted_is_forgotten_at_commit
     app: Any, cache: KeyCache
 ) -> None:
     key_id, secret = await _key(app)
-    async with app.state.context.sessionmaker() as revoker, app.state.context.sessionmaker() as reader:
+    async with (
+        app.state.context.sessionmaker() as revoker,
+        app.state.context.sessionmaker() as reader,
+    ):
         await revoke_key(revoker, key_id, actor=None)  # flushed, not committed
         # Another request reads the row as it still is, and caches the key.
         assert isinstance(await authenticate(reader, cache, secret), Principal)

@@ -1,4 +1,5 @@
-"""request_transaction: commit or roll back, and which sessions are kept for the next request."""
+"""request_transaction: commit or roll back, which sessions are kept for the next request, and
+the hooks run after a commit."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from service.database.transaction import MAX_IDLE_SESSIONS, request_transaction
+from service.database.transaction import MAX_IDLE_SESSIONS, RequestSessions, request_transaction
 from service.outlets.models import Outlet
 from tests.service.factories import create_outlet
 
@@ -72,9 +73,47 @@ class TestSessionReuse:
 
     async def test_the_free_list_is_bounded(self, app: Any) -> None:
         app.state.context.sessions.idle.clear()
-        blocks = [request_transaction(app.state.context.sessions) for _ in range(MAX_IDLE_SESSIONS + 5)]
+        blocks = [
+            request_transaction(app.state.context.sessions) for _ in range(MAX_IDLE_SESSIONS + 5)
+        ]
         for block in blocks:
             await block.__aenter__()
         for block in blocks:
             await block.__aexit__(None, None, None)
         assert len(app.state.context.sessions.idle) == MAX_IDLE_SESSIONS
+
+
+class TestAfterCommitHooks:
+    @staticmethod
+    def _recording(app: Any, seen: list[dict[Any, Any]]) -> RequestSessions:
+        async def record(info: dict[Any, Any]) -> None:
+            seen.append(dict(info))
+            info.pop("marker", None)
+
+        return RequestSessions(app.state.context.sessionmaker, after_commit=[record])
+
+    async def test_hooks_run_after_the_commit_with_the_flags_left(self, app: Any) -> None:
+        seen: list[dict[Any, Any]] = []
+        sessions = self._recording(app, seen)
+        async with request_transaction(sessions) as session:
+            await session.execute(select(func.count(Outlet.id)))
+            session.info["marker"] = True
+            assert seen == []
+        assert seen == [{"marker": True}]
+        assert sessions.idle == [session]  # the hook took its flag: the session is clean
+
+    async def test_no_hook_runs_for_a_block_that_failed_or_left_no_flags(self, app: Any) -> None:
+        seen: list[dict[Any, Any]] = []
+        sessions = self._recording(app, seen)
+
+        async def flag_then_fail() -> None:
+            async with request_transaction(sessions) as failed:
+                await failed.execute(select(func.count(Outlet.id)))
+                failed.info["marker"] = True
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            await flag_then_fail()
+        async with request_transaction(sessions) as unflagged:
+            await unflagged.execute(select(func.count(Outlet.id)))
+        assert seen == []

@@ -410,7 +410,11 @@ class TestCsvExport:
         chunks = [
             chunk
             async for chunk in csv_export(
-                app.state.context.sessionmaker, "claims", outlet_id=outlet_id, since=None, batch_rows=2
+                app.state.context.sessionmaker,
+                "claims",
+                outlet_id=outlet_id,
+                since=None,
+                batch_rows=2,
             )
         ]
         assert [len(chunk.splitlines()) for chunk in chunks] == [1, 2, 2, 1]

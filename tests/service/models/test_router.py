@@ -384,7 +384,9 @@ class TestBackgroundTraining:
         first = await trained(settings, app, activate=False, force=True)
 
         # A run held at its start long enough to kill it mid-way.
-        app.state.context.training.settings = settings.model_copy(update={"training_delay_seconds": 30})
+        app.state.context.training.settings = settings.model_copy(
+            update={"training_delay_seconds": 30}
+        )
         import os
 
         os.environ["CREDSCORE_TRAINING_DELAY_SECONDS"] = "30"
