@@ -62,7 +62,7 @@ most 500). Every GET under `/v1` carries an `ETag`: send it as `If-None-Match` f
 """
 
 
-def build_context(settings: Settings) -> AppContext:
+def build_context(settings: Settings, rating_mapping: RatingMapping) -> AppContext:
     """Everything a process shares between requests, each part built after what it needs."""
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
@@ -100,7 +100,7 @@ def build_context(settings: Settings) -> AppContext:
         key_cache=key_cache,
         rate_limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
         claim_etags=EtagCache(),
-        rating_mapping=RatingMapping.load(settings.rating_mapping_file),
+        rating_mapping=rating_mapping,
         claim_writer=ClaimWriter(sessions, scoring, settings),
     )
 
@@ -108,10 +108,12 @@ def build_context(settings: Settings) -> AppContext:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    # Read now, so that an unreadable mapping file stops the app before it is served.
+    rating_mapping = RatingMapping.load(settings.rating_mapping_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        context = build_context(settings)
+        context = build_context(settings, rating_mapping)
         app.state.context = context
         context.start()
         # Everything imported and built so far (FastAPI, SQLAlchemy, scipy, scikit-learn: some

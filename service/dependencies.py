@@ -23,7 +23,6 @@ from service.models.service import ModelService
 from service.outlets.service import OutletService
 from service.push.service import WebhookService
 from service.schemas import MAX_DATABASE_ID, decode_cursor, encode_cursor
-from service.scores.service import ScoringService
 from service.settings import Settings
 from service.verdicts.service import VerdictService
 
@@ -159,13 +158,6 @@ async def page_params(
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-async def get_scoring(context: ContextDep) -> ScoringService:
-    return context.scoring
-
-
-ScoringDep = Annotated[ScoringService, Depends(get_scoring)]
-
-
 # The domain services, each built on the request's session (declare them after the caller's
 # admission, so that nothing is read for a request that is refused).
 
@@ -174,8 +166,8 @@ async def claim_service(session: SessionDep, context: ContextDep) -> ClaimServic
     return ClaimService(session, context.scoring, context.settings)
 
 
-async def outlet_service(session: SessionDep, scoring: ScoringDep) -> OutletService:
-    return OutletService(session, scoring)
+async def outlet_service(session: SessionDep, context: ContextDep) -> OutletService:
+    return OutletService(session, context.scoring)
 
 
 async def verdict_service(session: SessionDep, context: ContextDep) -> VerdictService:
@@ -194,9 +186,9 @@ async def model_service(session: SessionDep) -> ModelService:
     return ModelService(session)
 
 
-async def webhook_service(session: SessionDep, scoring: ScoringDep) -> WebhookService:
+async def webhook_service(session: SessionDep, context: ContextDep) -> WebhookService:
     """Webhooks name outlets by slug: the service holds the current outlet registry."""
-    return WebhookService(session, await scoring.outlets(session))
+    return WebhookService(session, await context.scoring.outlets(session))
 
 
 ClaimServiceDep = Annotated[ClaimService, Depends(claim_service)]

@@ -266,7 +266,7 @@ async def revoke_key(
             after=_key_snapshot(key),
             request_id=request_id,
         )
-    # Forgotten once the revocation is committed (service/db.py): forgetting it before, a
+    # Forgotten once the revocation is committed (KeyCache.after_commit): forgetting it before, a
     # concurrent request could read the still-valid row and cache the key again.
     session.info.setdefault(FORGET_KEYS, set()).add(key.prefix)
     return key
