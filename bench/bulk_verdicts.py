@@ -32,7 +32,8 @@ from sqlalchemy import func, insert, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from service.claims.models import Claim
-from service.db import create_engine, create_sessionmaker, utcnow
+from service.database.engine import create_engine, create_sessionmaker
+from service.database.types import utcnow
 from service.events.models import Event
 from service.interchange.formats import parse_verdicts
 from service.interchange.ratings import RatingMapping

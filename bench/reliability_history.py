@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from service.db import create_engine, create_sessionmaker
+from service.database.engine import create_engine, create_sessionmaker
 from service.migrate import upgrade
 from service.outlets.models import Outlet, OutletRecord
 from service.scores.history import ReliabilityHistory

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from service.db import sync_url
+from service.database.engine import sync_url
 from service.models_registry import Base
 from service.settings import get_settings
 

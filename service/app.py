@@ -1,4 +1,5 @@
-"""The FastAPI application: routers, error handling, request logging, shared state."""
+"""The FastAPI application: routers, error handling, request logging, and the context its
+requests share (service/context.py), built here."""
 
 from __future__ import annotations
 
@@ -14,17 +15,20 @@ from service.auth.rate_limit import RateLimiter
 from service.auth.router import router as auth_router
 from service.auth.service import KeyCache
 from service.claims.fast_path import ClaimFastPath
+from service.claims.not_modified import NotModifiedFastPath
 from service.claims.router import router as claims_router
 from service.claims.writer import ClaimWriter
+from service.context import AppContext
 from service.dashboard.router import router as dashboard_router
-from service.db import create_engine, create_sessionmaker
+from service.database.engine import create_engine, create_sessionmaker
+from service.database.transaction import RequestSessions
 from service.dependencies import checked_parameters
 from service.docs.router import router as docs_router
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.events.router import router as events_router
 from service.generations import Generations
 from service.health.router import router as health_router
-from service.http_caching import EtagCache, NotModifiedFastPath, ResponseEtags
+from service.http_caching import EtagCache, ResponseEtags
 from service.interchange.ratings import RatingMapping
 from service.interchange.router import IMPORT_PATHS
 from service.interchange.router import router as interchange_router
@@ -59,32 +63,60 @@ most 500). Every GET under `/v1` carries an `ETag`: send it as `If-None-Match` f
 """
 
 
+def build_context(settings: Settings, rating_mapping: RatingMapping) -> AppContext:
+    """Everything a process shares between requests, each part built after what it needs."""
+    engine = create_engine(settings)
+    sessionmaker = create_sessionmaker(engine)
+    generations = Generations(sessionmaker, settings.cache_refresh_seconds)
+    scoring = ScoringService(settings, TrackRecordStore(), counters=generations)
+    push = PushHub(sessionmaker, settings)
+    jobs = job_runner(
+        sessionmaker,
+        scoring,
+        poll_seconds=settings.jobs_poll_seconds,
+        after_change=generations.refresh,
+        after_push=push.wake,
+    )
+    key_cache = KeyCache(settings.auth_cache_seconds)
+    # After a request's commit: revoked keys are forgotten first, the counters refreshed last.
+    sessions = RequestSessions(
+        sessionmaker,
+        after_commit=(
+            key_cache.after_commit,
+            jobs.after_commit,
+            push.after_commit,
+            generations.after_commit,
+        ),
+    )
+    return AppContext(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        sessions=sessions,
+        generations=generations,
+        scoring=scoring,
+        push=push,
+        jobs=jobs,
+        training=TrainingLauncher(settings, sessionmaker),
+        key_cache=key_cache,
+        rate_limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        claim_etags=EtagCache(),
+        rating_mapping=rating_mapping,
+        claim_writer=ClaimWriter(sessions, scoring, settings),
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    # Read now, so that an unreadable mapping file stops the app before it is served.
+    rating_mapping = RatingMapping.load(settings.rating_mapping_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.idle_sessions = []  # bound to this engine; see request_transaction
-        app.state.generations = Generations(app.state.sessionmaker, settings.cache_refresh_seconds)
-        app.state.scoring.counters = app.state.generations
-        app.state.generations.start()
-        app.state.push = PushHub(app.state.sessionmaker, settings)
-        app.state.jobs = job_runner(
-            app.state.sessionmaker,
-            app.state.scoring,
-            poll_seconds=settings.jobs_poll_seconds,
-            after_change=app.state.generations.refresh,
-            after_push=app.state.push.wake,
-        )
-        app.state.training = TrainingLauncher(settings, app.state.sessionmaker)
-        if settings.jobs_enabled:
-            app.state.jobs.start()
-        # Webhooks are sent by the background worker; streams are served whenever it runs.
-        app.state.push.start(webhooks=settings.jobs_enabled)
+        context = build_context(settings, rating_mapping)
+        app.state.context = context
+        context.start()
         # Everything imported and built so far (FastAPI, SQLAlchemy, scipy, scikit-learn: some
         # 200,000 objects) lives as long as the process. Frozen, the collector stops walking it
         # on every full collection: those took 110-140 ms under load (10 ms after) and set p99.
@@ -93,12 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await app.state.training.stop()
-            await app.state.claim_writer.stop()
-            await app.state.generations.stop()
-            await app.state.jobs.stop()
-            await app.state.push.stop()
-            await engine.dispose()
+            await context.stop()
             forget_process_metrics()
 
     app = FastAPI(
@@ -113,14 +140,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.key_cache = KeyCache(settings.auth_cache_seconds)
-    app.state.claim_etags = EtagCache()
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-    app.state.scoring = ScoringService(settings, TrackRecordStore())
-    app.state.rating_mapping = RatingMapping.load(settings.rating_mapping_file)
-    app.state.claim_writer = ClaimWriter(app.state)
-    app.state.fast_path_served = 0  # requests ClaimFastPath answered (tests check it served)
     install_error_handlers(app)
     app.add_middleware(ResponseEtags)
     app.add_middleware(ClaimFastPath)

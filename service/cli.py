@@ -57,7 +57,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _with_session(settings: Settings, work: Callable[[Any], Coroutine[Any, Any, int]]) -> int:
-    from service.db import create_engine, create_sessionmaker
+    from service.database.engine import create_engine, create_sessionmaker
 
     engine = create_engine(settings)
     try:
@@ -98,7 +98,7 @@ def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from service.db import create_engine, create_sessionmaker
+    from service.database.engine import create_engine, create_sessionmaker
     from service.demo import demo_admin_key, demo_present, load_demo
     from service.jobs.handlers import job_runner
     from service.scores.service import ScoringService

@@ -18,7 +18,7 @@ from service.auth.schemas import Scope
 from service.auth.service import Principal, create_key, hash_key, revoke_key
 from service.claims.schemas import ClaimCreate, FigureIn
 from service.claims.service import ClaimService
-from service.db import utcnow
+from service.database.types import utcnow
 from service.events.schemas import EventCreate
 from service.events.service import EventService
 from service.outlets.models import OutletKind

@@ -1,8 +1,9 @@
-"""Dependencies every router shares: the request's session, the caller, paging, settings."""
+"""Dependencies every router shares: the app's context, the request's session, the caller,
+paging, settings, and the domain services built on them."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -12,11 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.schemas import Scope
 from service.auth.service import Principal, admit
-from service.db import get_session
+from service.claims.service import ClaimService
+from service.context import AppContext, app_context
+from service.database.transaction import request_transaction
 from service.errors import FieldError, InvalidInput
+from service.events.service import EventService
+from service.interchange.service import ImportService
+from service.models.service import ModelService
+from service.outlets.service import OutletService
+from service.push.service import WebhookService
 from service.schemas import MAX_DATABASE_ID, decode_cursor, encode_cursor
-from service.scores.service import ScoringService
 from service.settings import Settings
+from service.verdicts.service import VerdictService
 
 T = TypeVar("T")
 
@@ -30,15 +38,32 @@ def _row_id(row: Any) -> int:
 # A row id in a path: ids are 32-bit, so a larger number is a 422, not a query that finds nothing.
 RowId = Annotated[int, Path(ge=1, le=MAX_DATABASE_ID)]
 
+
+async def get_context(request: Request) -> AppContext:
+    return app_context(request.app)
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+async def get_session(context: ContextDep) -> AsyncIterator[AsyncSession]:
+    """One session and transaction per request: commit on success, roll back on any error.
+
+    Registered with ``scope="function"`` so the commit happens before the response leaves: a
+    client never sees a 2xx for a write that failed to commit.
+    """
+    async with request_transaction(context.sessions) as session:
+        yield session
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <API key>`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key.")
 
 
-async def get_settings_dep(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+async def get_settings_dep(context: ContextDep) -> Settings:
+    return context.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
@@ -62,10 +87,11 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     async def dependency(
         request: Request,
         session: SessionDep,
+        context: ContextDep,
         _bearer_key: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
         _header_key: Annotated[str | None, Security(_header)],
     ) -> Principal:
-        return await admit(request.scope, scope, session)
+        return await admit(request.scope, scope, session, context.key_cache, context.rate_limiter)
 
     dependency.__name__ = f"require_{scope.value}"
     return dependency
@@ -133,12 +159,46 @@ async def page_params(
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-async def get_scoring(request: Request) -> ScoringService:
-    scoring: ScoringService = request.app.state.scoring
-    return scoring
+# The domain services, each built on the request's session (declare them after the caller's
+# admission, so that nothing is read for a request that is refused).
 
 
-ScoringDep = Annotated[ScoringService, Depends(get_scoring)]
+async def claim_service(session: SessionDep, context: ContextDep) -> ClaimService:
+    return ClaimService(session, context.scoring, context.settings)
+
+
+async def outlet_service(session: SessionDep, context: ContextDep) -> OutletService:
+    return OutletService(session, context.scoring)
+
+
+async def verdict_service(session: SessionDep, context: ContextDep) -> VerdictService:
+    return VerdictService(session, context.scoring, context.settings)
+
+
+async def event_service(session: SessionDep) -> EventService:
+    return EventService(session)
+
+
+async def import_service(session: SessionDep, context: ContextDep) -> ImportService:
+    return ImportService(session, context.scoring, context.settings)
+
+
+async def model_service(session: SessionDep) -> ModelService:
+    return ModelService(session)
+
+
+async def webhook_service(session: SessionDep, context: ContextDep) -> WebhookService:
+    """Webhooks name outlets by slug: the service holds the current outlet registry."""
+    return WebhookService(session, await context.scoring.outlets(session))
+
+
+ClaimServiceDep = Annotated[ClaimService, Depends(claim_service)]
+OutletServiceDep = Annotated[OutletService, Depends(outlet_service)]
+VerdictServiceDep = Annotated[VerdictService, Depends(verdict_service)]
+EventServiceDep = Annotated[EventService, Depends(event_service)]
+ImportServiceDep = Annotated[ImportService, Depends(import_service)]
+ModelServiceDep = Annotated[ModelService, Depends(model_service)]
+WebhookServiceDep = Annotated[WebhookService, Depends(webhook_service)]
 
 
 async def checked_parameters(request: Request) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -29,7 +29,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.background import BackgroundLoop
-from service.db import GENERATIONS_DIRTY as DIRTY
 from service.scores.models import Generation
 
 EVIDENCE = "evidence"
@@ -39,6 +38,9 @@ MODEL = "model"
 OUTLETS = "outlets"
 CLAIM_VERSIONS = "claim_versions"
 ALL = (EVIDENCE, EVIDENCE_RESET, MODEL, OUTLETS, CLAIM_VERSIONS)
+
+# The session flag of a transaction that bumped a counter.
+GENERATIONS_DIRTY = "credscore.generations_dirty"
 
 logger = logging.getLogger("credscore.generations")
 
@@ -64,7 +66,7 @@ async def bump(session: AsyncSession, name: str) -> None:
         index_elements=[Generation.name], set_={"value": Generation.value + 1}
     )
     await session.execute(statement)
-    session.info[DIRTY] = True
+    session.info[GENERATIONS_DIRTY] = True
 
 
 class Generations:
@@ -79,7 +81,7 @@ class Generations:
         self._background = BackgroundLoop("credscore-generations", self._loop)
 
     async def current(self, session: AsyncSession) -> dict[str, int]:
-        if self.values is None or session.info.get(DIRTY) or self.sessionmaker is None:
+        if self.values is None or session.info.get(GENERATIONS_DIRTY) or self.sessionmaker is None:
             return await read_generations(session)
         return self.values
 
@@ -88,6 +90,12 @@ class Generations:
             return
         async with self.sessionmaker() as session:
             self.values = await read_generations(session)
+
+    async def after_commit(self, info: dict[Any, Any]) -> None:
+        """A committed transaction bumped a counter: this process sees its own change at once
+        (other replicas on their next refresh)."""
+        if info.pop(GENERATIONS_DIRTY, False):
+            await self.refresh()
 
     def start(self) -> None:
         if self.sessionmaker is not None:

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from types import SimpleNamespace
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import generations
-from service.auth.schemas import Scope as KeyScope
-from service.auth.service import admit_cached, first_headers
-from service.errors import CredscoreError
+from service.auth.service import first_headers
 
 # Pollers may keep a copy but must revalidate it every time: cheap with If-None-Match.
 POLL_CACHE = "no-cache"
@@ -27,7 +23,7 @@ def not_modified(request: Request, etag: str) -> bool:
     header = request.headers.get("if-none-match")
     if not header:
         return False
-    return _matches(header, etag)
+    return etag_matches(header, etag)
 
 
 def revalidate(request: Request, response: Response, etag: str) -> Response | None:
@@ -106,60 +102,6 @@ async def _no_tags(_previous: dict[int, str] | None) -> dict[int, str]:
     return {}
 
 
-_CLAIM_PATH = re.compile(r"^/v1/claims/([1-9][0-9]{0,9})$")
-_CLAIM_ROUTE = SimpleNamespace(path="/v1/claims/{claim_id}")
-
-
-class NotModifiedFastPath:
-    """Answers a poller's conditional GET of a claim with 304 before the router runs.
-
-    Only when everything is already in memory: the counters, the claim's current ETag, and a
-    key this process verified recently that ``admit_cached`` lets in (read scope, rate-limit
-    room; the same checks as the route's ``admit``). Anything else (a query string, an unknown key,
-    a refusal, a cache miss, a changed claim) falls through to the ordinary route, which
-    answers it fully; so this path can only ever say "not modified" when the route would have
-    said the same.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
-            match = _CLAIM_PATH.match(scope["path"])
-            if match is not None and await self._not_modified(scope, int(match.group(1)), send):
-                return
-        await self.app(scope, receive, send)
-
-    async def _not_modified(self, scope: Scope, claim_id: int, send: Send) -> bool:
-        wanted = first_headers(scope["headers"]).get(b"if-none-match")
-        state = scope["app"].state
-        counters = state.generations.values
-        if wanted is None or counters is None:
-            return False
-        etag = state.claim_etags.peek(claim_id, counters[generations.CLAIM_VERSIONS])
-        if etag is None or not _matches(wanted.decode("latin-1"), etag):
-            return False
-        try:
-            if admit_cached(scope, KeyScope.READ) is None:
-                return False
-        except CredscoreError:
-            return False  # the route refuses it the same way (admit took no token)
-        scope["route"] = _CLAIM_ROUTE
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 304,
-                "headers": [
-                    (b"etag", etag.encode()),
-                    (b"cache-control", POLL_CACHE.encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": b""})
-        return True
-
-
 class ResponseEtags:
     """An ETag (a hash of the body) and Cache-Control on every JSON 200 answer to a GET under
     /v1/ that has no ETag of its own (every list: a poller's unchanged list becomes a 304).
@@ -213,7 +155,7 @@ async def _send_tagged(scope: Scope, send: Send, start: Message, body: bytes) ->
         headers.append((b"cache-control", POLL_CACHE.encode()))
     headers.append((b"etag", etag.encode()))
     wanted = first_headers(scope["headers"]).get(b"if-none-match")
-    if wanted is not None and _matches(wanted.decode("latin-1"), etag):
+    if wanted is not None and etag_matches(wanted.decode("latin-1"), etag):
         kept = {b"etag", b"cache-control", b"vary"}
         await send(
             {
@@ -228,7 +170,8 @@ async def _send_tagged(scope: Scope, send: Send, start: Message, body: bytes) ->
     await send({"type": "http.response.body", "body": body})
 
 
-def _matches(header: str, etag: str) -> bool:
+def etag_matches(header: str, etag: str) -> bool:
+    """True when an If-None-Match ``header`` names ``etag`` (weak comparison, ``*``, lists)."""
     wanted = _opaque(etag)
     return any(
         candidate == "*" or _opaque(candidate) == wanted

@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
-from service.db import sync_url
+from service.database.engine import sync_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -3,7 +3,7 @@
 from service.audit.models import AuditEntry
 from service.auth.models import ApiKey
 from service.claims.models import Claim
-from service.db import Base
+from service.database.base import Base
 from service.events.models import Event, EventConsensus
 from service.jobs.models import Job
 from service.models.models import ModelVersion

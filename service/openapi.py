@@ -1,10 +1,14 @@
-"""Operation ids for client generators: `<tag>_<action>` (claims_create, outlets_list, ...)."""
+"""What routes declare for the OpenAPI document: operation ids for client generators
+(`<tag>_<action>`: claims_create, outlets_list, ...) and the responses of non-JSON bodies."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi.routing import APIRoute
+
+from service.errors import problem_responses
 
 
 def operation_id(route: APIRoute) -> str:
@@ -20,3 +24,17 @@ def operation_id(route: APIRoute) -> str:
     singular = prefix.removesuffix("s")
     action = re.sub(rf"(^|_)({re.escape(prefix)}|{re.escape(singular)})(?=_|$)", "", route.name)
     return f"{prefix}_{action.strip('_') or route.name}"
+
+
+def body_responses(
+    media_type: str, description: str, *problems: int, schema_type: str = "string"
+) -> dict[int | str, dict[str, Any]]:
+    """``responses`` of an operation whose 200 is not JSON (a stream, a file, JSON-LD): that
+    body, then the problem documents (``problem_responses(*problems)``)."""
+    return {
+        200: {
+            "content": {media_type: {"schema": {"type": schema_type}}},
+            "description": description,
+        },
+        **problem_responses(*problems),
+    }

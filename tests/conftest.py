@@ -109,7 +109,7 @@ def settings(database_url: str) -> Settings:
         environment="test",
         log_level="WARNING",
         auth_cache_seconds=0,
-        # Tests run background jobs explicitly (app.state.jobs.drain()) to observe each step.
+        # Tests run background jobs explicitly (context.jobs.drain()) to observe each step.
         jobs_enabled=False,
     )
 
@@ -145,14 +145,14 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def session(app: Any) -> AsyncIterator[Any]:
     """A session on the test database, for setting up and checking state directly."""
-    async with app.state.sessionmaker() as db_session:
+    async with app.state.context.sessionmaker() as db_session:
         yield db_session
 
 
 async def make_key(app: Any, name: str, scopes: list[str]) -> str:
     from service.auth.service import create_key
 
-    async with app.state.sessionmaker() as db_session:
+    async with app.state.context.sessionmaker() as db_session:
         _, secret = await create_key(db_session, name=name, scopes=scopes)
         await db_session.commit()
     return secret

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import service.db
+import service.database.types
 
 revision: str = "0001_initial"
 down_revision: str | None = None
@@ -30,16 +30,16 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=True),
-        sa.Column("revoked_at", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", service.database.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
     )
     op.create_table(
         "audit_log",
-        sa.Column("at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("api_key_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(length=60), nullable=False),
@@ -71,13 +71,13 @@ def upgrade() -> None:
         sa.Column("quantity_kind", sa.String(length=80), nullable=True),
         sa.Column("unit", sa.String(length=40), nullable=True),
         sa.Column("place", sa.String(length=200), nullable=True),
-        sa.Column("window_start", service.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("window_end", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("window_start", service.database.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("window_end", service.database.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("topic", sa.String(length=80), nullable=True),
         sa.Column("conflict", sa.String(length=80), nullable=True),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
@@ -113,11 +113,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("notes", sa.Text(), nullable=True),
-        sa.Column("archived_at", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("archived_at", service.database.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outlets")),
         sa.UniqueConstraint("slug", name=op.f("uq_outlets_slug")),
     )
@@ -129,7 +129,9 @@ def upgrade() -> None:
         sa.Column("outlet_id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("published_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "published_at", service.database.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("topic", sa.String(length=80), nullable=True),
         sa.Column("figure_value", sa.Float(), nullable=True),
         sa.Column("figure_low", sa.Float(), nullable=True),
@@ -138,7 +140,7 @@ def upgrade() -> None:
         sa.Column("idempotency_key", sa.String(length=200), nullable=True),
         sa.Column("request_fingerprint", sa.String(length=64), nullable=True),
         sa.Column("submitted_by_key_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.ForeignKeyConstraint(
             ["event_id"], ["events.id"], name=op.f("fk_claims_event_id_events")
@@ -173,9 +175,9 @@ def upgrade() -> None:
         sa.Column("corrections", sa.Integer(), nullable=False),
         sa.Column("retractions", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
-        sa.Column("as_of", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("as_of", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=True),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.CheckConstraint(
@@ -206,8 +208,8 @@ def upgrade() -> None:
         sa.Column("rated", sa.Boolean(), nullable=False),
         sa.Column("method", sa.String(length=40), nullable=False),
         sa.Column("method_version", sa.String(length=80), nullable=False),
-        sa.Column("as_of", service.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("computed_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("as_of", service.database.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("computed_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("trigger", sa.String(length=40), nullable=False),
         sa.Column(
             "inputs",
@@ -239,9 +241,9 @@ def upgrade() -> None:
         sa.Column("claim_id", sa.Integer(), nullable=False),
         sa.Column("rating", sa.String(length=20), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
-        sa.Column("decided_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=True),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.ForeignKeyConstraint(

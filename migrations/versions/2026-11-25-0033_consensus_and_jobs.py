@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import service.db
+import service.database.types
 
 revision: str = "0002_consensus_and_jobs"
 down_revision: str | None = "0001_initial"
@@ -27,9 +27,9 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=80), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("started_at", service.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", service.database.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", service.database.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
@@ -42,7 +42,7 @@ def upgrade() -> None:
     op.create_table(
         "event_consensus",
         sa.Column("event_id", sa.Integer(), nullable=False),
-        sa.Column("computed_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("computed_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("trigger", sa.String(length=40), nullable=False),
         sa.Column("method_version", sa.String(length=80), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
@@ -75,7 +75,11 @@ def upgrade() -> None:
     with op.batch_alter_table("claims", schema=None) as batch_op:
         batch_op.add_column(sa.Column("copy_of_claim_id", sa.Integer(), nullable=True))
         batch_op.add_column(
-            sa.Column("score_stale_since", service.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "score_stale_since",
+                service.database.types.UTCDateTime(timezone=True),
+                nullable=True,
+            )
         )
         batch_op.create_foreign_key(
             batch_op.f("fk_claims_copy_of_claim_id_claims"), "claims", ["copy_of_claim_id"], ["id"]
@@ -84,7 +88,11 @@ def upgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("consensus_status", sa.String(length=20), nullable=True))
         batch_op.add_column(
-            sa.Column("consensus_stale_since", service.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "consensus_stale_since",
+                service.database.types.UTCDateTime(timezone=True),
+                nullable=True,
+            )
         )
         batch_op.create_index(
             batch_op.f("ix_events_consensus_status"), ["consensus_status"], unique=False

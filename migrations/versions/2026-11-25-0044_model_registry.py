@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import service.db
+import service.database.types
 
 revision: str = "0003_model_registry"
 down_revision: str | None = "0002_consensus_and_jobs"
@@ -25,10 +25,10 @@ def upgrade() -> None:
         sa.Column("version", sa.String(length=80), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("activated_at", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("activated_at", service.database.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("progress", sa.Float(), nullable=False),
         sa.Column("progress_message", sa.String(length=200), nullable=True),
-        sa.Column("heartbeat_at", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("heartbeat_at", service.database.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "params",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -40,8 +40,8 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("n_train", sa.Integer(), nullable=True),
-        sa.Column("data_from", service.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("data_to", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("data_from", service.database.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("data_to", service.database.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("python_version", sa.String(length=40), nullable=True),
         sa.Column("sklearn_version", sa.String(length=40), nullable=True),
         sa.Column("numpy_version", sa.String(length=40), nullable=True),
@@ -49,9 +49,9 @@ def upgrade() -> None:
         sa.Column("artifact", sa.LargeBinary(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_by", sa.String(length=100), nullable=True),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("started_at", service.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", service.database.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", service.database.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_model_versions")),
         sa.UniqueConstraint("version", name=op.f("uq_model_versions_version")),

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import service.db
+import service.database.types
 
 revision: str = "0005_independent_evidence"
 down_revision: str | None = "0004_unique_active_key_names"
@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("probability", sa.Float(), nullable=False),
         sa.Column("first_copies", sa.Float(), nullable=False),
         sa.Column("common_events", sa.Integer(), nullable=False),
-        sa.Column("updated_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.CheckConstraint(
             "first_outlet_id < second_outlet_id",

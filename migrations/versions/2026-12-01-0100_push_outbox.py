@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import service.db
+import service.database.types
 
 revision: str = "0006_push_outbox"
 down_revision: str | None = "0005_independent_evidence"
@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("outlet_id", sa.Integer(), nullable=True),
         sa.Column("event_id", sa.Integer(), nullable=True),
         sa.Column("payload", _json(), nullable=False),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_push_outbox")),
     )
@@ -57,8 +57,8 @@ def upgrade() -> None:
         sa.Column("starts_after", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_subscriptions")),
     )
     op.create_table(
@@ -68,13 +68,17 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(length=40), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", service.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_attempt_at", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "next_attempt_at", service.database.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "last_attempt_at", service.database.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_response_body", sa.Text(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", service.database.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", service.database.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.ForeignKeyConstraint(
             ["outbox_id"],

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import service.db
+import service.database.types
 
 revision: str = "0008_reliability_history_causes"
 down_revision: str | None = "0007_import_export"
@@ -29,7 +29,9 @@ def upgrade() -> None:
     with op.batch_alter_table("scores", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cause", sa.String(length=20), nullable=True))
         batch_op.add_column(
-            sa.Column("evidence_at", service.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "evidence_at", service.database.types.UTCDateTime(timezone=True), nullable=True
+            )
         )
     op.execute(
         "UPDATE scores SET evidence_at = as_of, cause = CASE "

@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, IdMixin, utcnow
+from service.database.base import Base, IdMixin
+from service.database.types import utcnow
 
 
 class AuditEntry(IdMixin, Base):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.models import ApiKey
-from service.db import keyset
+from service.database.pagination import keyset
 
 
 class ApiKeyRepository:

@@ -18,10 +18,12 @@ from service.auth.models import ApiKey
 from service.auth.rate_limit import RateLimiter, retry_after_header
 from service.auth.repository import ApiKeyRepository
 from service.auth.schemas import Scope
-from service.db import FORGET_KEYS, utcnow
+from service.database.types import utcnow
 from service.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 
 KEY_PREFIX = "cs"
+# The session flag listing the prefixes of keys a transaction revoked.
+FORGET_KEYS = "credscore.forget_keys"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,11 @@ class KeyCache:
     def forget(self, prefix: str) -> None:
         self.revocations += 1
         self._entries.pop(prefix, None)
+
+    async def after_commit(self, info: dict[Any, Any]) -> None:
+        """Forget the keys a committed transaction revoked."""
+        for prefix in info.pop(FORGET_KEYS, ()):
+            self.forget(prefix)
 
 
 def first_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
@@ -142,28 +149,35 @@ async def authenticate(session: AsyncSession, cache: KeyCache, presented: str) -
 
 
 async def admit(
-    request: MutableMapping[str, Any], needed: Scope, session: AsyncSession
+    request: MutableMapping[str, Any],
+    needed: Scope,
+    session: AsyncSession,
+    keys: KeyCache,
+    limiter: RateLimiter,
 ) -> Principal:
     """Let a request in, or say why not: the one admission check of every keyed operation.
 
-    ``request`` is the ASGI scope. A key must be presented (401), be valid and not revoked
-    (401), carry the ``needed`` scope (403), and the key must have rate-limit room (429; the
-    token is taken only when everything else passed). The routes' dependencies
-    (service/dependencies.py) and service/claims/fast_path.py call this, and the code that
-    answers from memory (service/http_caching.py) calls ``admit_cached``, which checks the same
-    way, so none of them can admit differently.
+    ``request`` is the ASGI scope; ``keys`` and ``limiter`` are the process's (its context's).
+    A key must be presented (401), be valid and not revoked (401), carry the ``needed`` scope
+    (403), and the key must have rate-limit room (429; the token is taken only when everything
+    else passed). The routes' dependencies (service/dependencies.py) and
+    service/claims/fast_path.py call this, and the code that answers from memory
+    (service/claims/not_modified.py) calls ``admit_cached``, which checks the same way, so none
+    of them can admit differently.
     """
     presented = _required_key(request)
-    principal = await authenticate(session, request["app"].state.key_cache, presented)
-    return _let_in(request, principal, needed)
+    principal = await authenticate(session, keys, presented)
+    return _let_in(request, principal, needed, limiter)
 
 
-def admit_cached(request: MutableMapping[str, Any], needed: Scope) -> Principal | None:
+def admit_cached(
+    request: MutableMapping[str, Any], needed: Scope, keys: KeyCache, limiter: RateLimiter
+) -> Principal | None:
     """``admit`` without the database: None for a key this process has not verified recently
     (the caller hands the request on to its route, which ``admit``s it)."""
     presented = _required_key(request)
-    principal = cached_principal(request["app"].state.key_cache, presented)
-    return None if principal is None else _let_in(request, principal, needed)
+    principal = cached_principal(keys, presented)
+    return None if principal is None else _let_in(request, principal, needed, limiter)
 
 
 def _required_key(request: MutableMapping[str, Any]) -> str:
@@ -173,12 +187,13 @@ def _required_key(request: MutableMapping[str, Any]) -> str:
     return presented
 
 
-def _let_in(request: MutableMapping[str, Any], principal: Principal, needed: Scope) -> Principal:
+def _let_in(
+    request: MutableMapping[str, Any], principal: Principal, needed: Scope, limiter: RateLimiter
+) -> Principal:
     """The scope and rate-limit checks of an authenticated caller (the token taken last)."""
     request.setdefault("state", {})["key_name"] = principal.name
     if needed.value not in principal.scopes:
         raise Forbidden(f"This operation needs an API key with the '{needed.value}' scope.")
-    limiter: RateLimiter = request["app"].state.rate_limiter
     wait = limiter.retry_after(principal.key_id)
     if wait > 0:
         raise RateLimited(
@@ -258,7 +273,7 @@ async def revoke_key(
             after=_key_snapshot(key),
             request_id=request_id,
         )
-    # Forgotten once the revocation is committed (service/db.py): forgetting it before, a
+    # Forgotten once the revocation is committed (KeyCache.after_commit): forgetting it before, a
     # concurrent request could read the still-valid row and cache the key again.
     session.info.setdefault(FORGET_KEYS, set()).add(key.prefix)
     return key

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
-from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,7 +36,8 @@ from service.auth.schemas import Scope as KeyScope
 from service.auth.service import Principal, admit, first_headers
 from service.claims.router import preview_claim, submit_claim
 from service.claims.schemas import ClaimCreate, ClaimRead
-from service.db import request_transaction
+from service.context import AppContext, app_context
+from service.database.transaction import request_transaction
 from service.errors import error_response
 from service.scores.schemas import ScoreRead
 
@@ -46,18 +46,20 @@ _CLAIM_CREATE = TypeAdapter(ClaimCreate)
 _CLAIM_READ = TypeAdapter(ClaimRead)
 _SCORE_READ = TypeAdapter(ScoreRead)
 
-Handler = Callable[[Any, AsyncSession, ClaimCreate, Principal], Awaitable[Response]]
+Handler = Callable[[AppContext, AsyncSession, ClaimCreate, Principal], Awaitable[Response]]
 
 
-async def _preview(state: Any, session: AsyncSession, item: ClaimCreate, _: Principal) -> Response:
-    read = await preview_claim(state, session, item)
+async def _preview(
+    context: AppContext, session: AsyncSession, item: ClaimCreate, _: Principal
+) -> Response:
+    read = await preview_claim(context, session, item)
     return Response(_SCORE_READ.dump_json(read), media_type="application/json")
 
 
 async def _create(
-    state: Any, session: AsyncSession, item: ClaimCreate, principal: Principal
+    context: AppContext, session: AsyncSession, item: ClaimCreate, principal: Principal
 ) -> Response:
-    created, _ = await submit_claim(state, session, item, principal, None)
+    created, _ = await submit_claim(context, session, item, principal, None)
     return Response(
         _CLAIM_READ.dump_json(created),
         status_code=201,
@@ -93,12 +95,14 @@ class ClaimFastPath:
             await self.app(scope, _replay(body, receive), send)
             return
         handler, route_record = route
-        state = scope["app"].state
+        context = app_context(scope["app"])
         scope["route"] = route_record
         try:
-            async with request_transaction(state) as session:
-                principal = await admit(scope, KeyScope.SUBMIT, session)
-                response = await handler(state, session, item, principal)
+            async with request_transaction(context.sessions) as session:
+                principal = await admit(
+                    scope, KeyScope.SUBMIT, session, context.key_cache, context.rate_limiter
+                )
+                response = await handler(context, session, item, principal)
         except Exception as exc:  # rendered exactly as the app's handlers render it
             response = await error_response(Request(scope), exc)
         await response(scope, receive, send)
@@ -108,7 +112,7 @@ class ClaimFastPath:
         """Whether this is a request this path serves, from what is known before the body."""
         if scope["method"] != "POST" or scope["query_string"]:
             return False
-        if not scope["app"].state.settings.fast_path:
+        if not app_context(scope["app"]).settings.fast_path:
             return False
         headers = first_headers(scope["headers"])
         return b"idempotency-key" not in headers and _is_json(headers.get(b"content-type"))

@@ -8,7 +8,8 @@ from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scoring.figures import Figure
-from service.db import Base, IdMixin, utcnow
+from service.database.base import Base, IdMixin
+from service.database.types import utcnow
 
 
 class Claim(IdMixin, Base):

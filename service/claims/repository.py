@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service import generations
 from service.claims.models import Claim, ClaimRecord
 from service.claims.report_groups import MAX_CHAIN
-from service.db import array_parameters, column_arrays, insert_returning_ids, keyset, utcnow
+from service.database.bulk import array_parameters, column_arrays, insert_returning_ids
+from service.database.pagination import keyset
+from service.database.types import utcnow
 from service.scores.models import Score, ScoreRecord
 from service.scores.repository import ScoreRepository
 from service.verdicts.models import Verdict

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,18 +16,19 @@ from service.claims.schemas import (
     ClaimRead,
 )
 from service.claims.service import ClaimService, claim_read
-from service.db import commit_request
+from service.context import AppContext
+from service.database.transaction import commit_request
 from service.dependencies import (
+    ClaimServiceDep,
+    ContextDep,
     PageDep,
     Reader,
     RowId,
-    ScoringDep,
     SessionDep,
-    SettingsDep,
     Submitter,
 )
 from service.errors import NotFound, problem_responses
-from service.http_caching import EtagCache, revalidate
+from service.http_caching import revalidate
 from service.schemas import AwareDatetime, Slug, Topic
 from service.scores.documents import preview_read, score_read
 from service.scores.repository import ScoreRepository
@@ -49,7 +50,7 @@ IdempotencyKey = Annotated[
 
 
 async def submit_claim(
-    state: Any,
+    context: AppContext,
     session: AsyncSession,
     item: ClaimCreate,
     submitter: Principal,
@@ -57,7 +58,7 @@ async def submit_claim(
 ) -> tuple[ClaimRead, bool]:
     """POST /v1/claims once the claim is parsed and its caller admitted: the stored claim, and
     whether this was a replay. The route and service/claims/fast_path.py both call this."""
-    service = ClaimService(session, state.scoring, state.settings)
+    service = ClaimService(session, context.scoring, context.settings)
     if idempotency_key is not None:
         created, replayed = await service.create(
             [item], submitter=submitter, idempotency_key=idempotency_key, batch=False
@@ -66,13 +67,13 @@ async def submit_claim(
     pending = await service.check_one(item, submitter=submitter)
     # The check only read: end its transaction now, so that no connection is held while the
     # claim waits for its group commit (service/claims/writer.py) on a connection of its own.
-    await commit_request(session, state)
-    return claim_read(await state.claim_writer.submit(pending)), False
+    await commit_request(session, context.sessions)
+    return claim_read(await context.claim_writer.submit(pending)), False
 
 
-async def preview_claim(state: Any, session: AsyncSession, item: ClaimCreate) -> ScoreRead:
+async def preview_claim(context: AppContext, session: AsyncSession, item: ClaimCreate) -> ScoreRead:
     """POST /v1/score once the claim is parsed and its caller admitted (route and fast path)."""
-    computed = await ClaimService(session, state.scoring, state.settings).preview(item)
+    computed = await ClaimService(session, context.scoring, context.settings).preview(item)
     return preview_read(computed)
 
 
@@ -85,16 +86,14 @@ async def preview_claim(state: Any, session: AsyncSession, item: ClaimCreate) ->
     summary="Submit a claim; it is scored and stored",
 )
 async def create_claim(
-    request: Request,
     body: ClaimCreate,
     response: Response,
+    context: ContextDep,
     session: SessionDep,
     submitter: Submitter,
     idempotency_key: IdempotencyKey = None,
 ) -> ClaimRead:
-    created, replayed = await submit_claim(
-        request.app.state, session, body, submitter, idempotency_key
-    )
+    created, replayed = await submit_claim(context, session, body, submitter, idempotency_key)
     if replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
@@ -113,13 +112,11 @@ async def create_claim(
 async def create_claim_batch(
     body: ClaimBatchCreate,
     response: Response,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
     submitter: Submitter,
+    claims: ClaimServiceDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ClaimBatchRead:
-    stored, replayed = await ClaimService(session, scoring, settings).create(
+    stored, replayed = await claims.create(
         body.claims, submitter=submitter, idempotency_key=idempotency_key, batch=True
     )
     if replayed:
@@ -135,9 +132,9 @@ async def create_claim_batch(
     summary="Score a claim without storing it (previews)",
 )
 async def preview_score(
-    request: Request, body: ClaimCreate, session: SessionDep, _submitter: Submitter
+    body: ClaimCreate, context: ContextDep, session: SessionDep, _submitter: Submitter
 ) -> ScoreRead:
-    return await preview_claim(request.app.state, session, body)
+    return await preview_claim(context, session, body)
 
 
 @router.get(
@@ -147,10 +144,8 @@ async def preview_score(
     summary="List claims, oldest first (order=desc: newest first)",
 )
 async def list_claims(
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
     _reader: Reader,
+    claims: ClaimServiceDep,
     page: PageDep,
     outlet_id: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="Only this outlet's claims.")
@@ -172,7 +167,7 @@ async def list_claims(
         AwareDatetime | None, Query(description="Only claims published at or after this.")
     ] = None,
 ) -> ClaimPage:
-    stored = await ClaimService(session, scoring, settings).page(
+    stored = await claims.page(
         after=page.after,
         limit=page.fetch,
         descending=page.descending,
@@ -197,14 +192,14 @@ async def get_claim(
     claim_id: ClaimId,
     request: Request,
     response: Response,
+    context: ContextDep,
     session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
     _reader: Reader,
+    claims: ClaimServiceDep,
 ) -> Response | ClaimRead:
     # Pollers revalidate with If-None-Match: mostly answered from memory, else one query.
-    cache: EtagCache = request.app.state.claim_etags
-    generation = (await request.app.state.generations.current(session))[generations.CLAIM_VERSIONS]
+    cache = context.claim_etags
+    generation = (await context.generations.current(session))[generations.CLAIM_VERSIONS]
     etag = await cache.get(claim_id, generation)
     if etag is None:
         version = await ClaimRepository(session).version(claim_id)
@@ -214,7 +209,7 @@ async def get_claim(
         cache.put(claim_id, generation, etag)
     if (unchanged := revalidate(request, response, etag)) is not None:
         return unchanged
-    return claim_read(await ClaimService(session, scoring, settings).get(claim_id))
+    return claim_read(await claims.get(claim_id))
 
 
 @router.get(
@@ -225,14 +220,12 @@ async def get_claim(
 )
 async def list_claim_scores(
     claim_id: ClaimId,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
     _reader: Reader,
+    claims: ClaimServiceDep,
     page: PageDep,
 ) -> ScorePage:
-    await ClaimService(session, scoring, settings).get(claim_id)
-    scores = await ScoreRepository(session).claim_history(
+    await claims.get(claim_id)
+    scores = await ScoreRepository(claims.session).claim_history(
         claim_id, after=page.after, limit=page.fetch, descending=page.descending
     )
     scores, next_cursor = page.cut(scores)

@@ -25,7 +25,7 @@ from service.claims.models import (
 )
 from service.claims.repository import ClaimRepository
 from service.claims.schemas import ClaimCreate, ClaimRead
-from service.db import utcnow
+from service.database.types import utcnow
 from service.errors import FieldError, InvalidInput, NotFound
 from service.events.models import Event
 from service.events.repository import EventRepository

@@ -15,12 +15,13 @@ claim is written again on its own, so one bad claim cannot fail the others. Any 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from sqlalchemy.exc import DataError, IntegrityError
 
 from service.claims.service import ClaimService, PendingClaim, StoredClaim
-from service.db import request_transaction
+from service.database.transaction import RequestSessions, request_transaction
+from service.scores.service import ScoringService
+from service.settings import Settings
 
 # Bounded so that one transaction stays short (locks, latency of the first in the group).
 MAX_GROUP = 64
@@ -31,12 +32,20 @@ _Entry = tuple[PendingClaim, "asyncio.Future[StoredClaim]"]
 
 
 class ClaimWriter:
-    """One per process; ``state`` is the app's state (sessionmaker, scoring, settings...)."""
+    """One per process; writes each group in a request transaction of ``sessions``."""
 
     def __init__(
-        self, state: Any, *, max_group: int = MAX_GROUP, max_writers: int = MAX_WRITERS
+        self,
+        sessions: RequestSessions,
+        scoring: ScoringService,
+        settings: Settings,
+        *,
+        max_group: int = MAX_GROUP,
+        max_writers: int = MAX_WRITERS,
     ) -> None:
-        self.state = state
+        self.sessions = sessions
+        self.scoring = scoring
+        self.settings = settings
         self.max_group = max_group
         self.max_writers = max_writers
         self._queue: list[_Entry] = []
@@ -86,9 +95,8 @@ class ClaimWriter:
                 future.set_result(result)
 
     async def _write(self, pending: list[PendingClaim]) -> list[StoredClaim]:
-        state = self.state
-        async with request_transaction(state) as session:
-            return await ClaimService(session, state.scoring, state.settings).write(pending)
+        async with request_transaction(self.sessions) as session:
+            return await ClaimService(session, self.scoring, self.settings).write(pending)
 
 
 def _fail(entries: list[_Entry], exc: BaseException) -> None:

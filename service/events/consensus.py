@@ -41,7 +41,7 @@ from scoring.reconcile import (
 from service.claims.models import Claim, claim_figure
 from service.claims.report_groups import GroupMember, report_groups
 from service.claims.repository import ClaimRepository
-from service.db import utcnow
+from service.database.types import utcnow
 from service.errors import NotFound
 from service.events.models import Event, EventConsensus
 from service.events.repository import EventRepository

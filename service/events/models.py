@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, IdMixin, TimestampMixin, utcnow
+from service.database.base import Base, IdMixin, TimestampMixin
+from service.database.types import utcnow
 
 
 class Event(IdMixin, TimestampMixin, Base):

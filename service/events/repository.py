@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import keyset
+from service.database.pagination import keyset
 from service.events.models import Event, EventConsensus
 
 

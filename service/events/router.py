@@ -5,15 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from scoring.reconcile import STATUS_MEANING, Status
-from service.claims.service import ClaimService, claim_read
+from service.claims.service import claim_read
 from service.dependencies import (
+    ClaimServiceDep,
+    EventServiceDep,
     PageDep,
     Reader,
     RequestIdDep,
     RowId,
-    ScoringDep,
-    SessionDep,
-    SettingsDep,
     Submitter,
 )
 from service.errors import problem_responses
@@ -26,7 +25,6 @@ from service.events.schemas import (
     EventPage,
     EventRead,
 )
-from service.events.service import EventService
 from service.http_caching import revalidate
 from service.schemas import Topic
 
@@ -47,19 +45,19 @@ ConsensusStatus = Status
 async def create_event(
     body: EventCreate,
     response: Response,
-    session: SessionDep,
     submitter: Submitter,
+    events: EventServiceDep,
     request_id: RequestIdDep,
 ) -> EventRead:
-    event = await EventService(session).create(body, actor=submitter, request_id=request_id)
+    event = await events.create(body, actor=submitter, request_id=request_id)
     response.headers["Location"] = f"/v1/events/{event.id}"
     return EventRead.model_validate(event)
 
 
 @router.get("", response_model=EventPage, responses=problem_responses(), summary="List events")
 async def list_events(
-    session: SessionDep,
     _reader: Reader,
+    events: EventServiceDep,
     page: PageDep,
     topic: Topic | None = None,
     conflict: Annotated[str | None, Query(max_length=80)] = None,
@@ -68,7 +66,7 @@ async def list_events(
         Query(description="Only events whose newest consensus has this status."),
     ] = None,
 ) -> EventPage:
-    events = await EventService(session).page(
+    rows = await events.page(
         after=page.after,
         limit=page.fetch,
         descending=page.descending,
@@ -76,9 +74,9 @@ async def list_events(
         conflict=conflict,
         status=status.value if status else None,
     )
-    events, next_cursor = page.cut(events)
+    rows, next_cursor = page.cut(rows)
     return EventPage(
-        items=[EventRead.model_validate(event) for event in events], next_cursor=next_cursor
+        items=[EventRead.model_validate(event) for event in rows], next_cursor=next_cursor
     )
 
 
@@ -90,13 +88,12 @@ async def list_events(
 )
 async def get_event(
     event_id: EventId,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
     _reader: Reader,
+    events: EventServiceDep,
+    claims: ClaimServiceDep,
 ) -> EventDetail:
-    event = await EventService(session).get(event_id)
-    stored = await ClaimService(session, scoring, settings).page(
+    event = await events.get(event_id)
+    stored = await claims.page(
         after=None,
         limit=EVENT_CLAIMS_SHOWN + 1,
         outlet_ref=None,
@@ -175,11 +172,14 @@ def consensus_read(event: Event, row: EventConsensus | None) -> ConsensusRead:
     summary="What the event's claims support: estimate, range, status, per-claim/per-source detail",
 )
 async def get_consensus(
-    event_id: EventId, request: Request, response: Response, session: SessionDep, _reader: Reader
+    event_id: EventId,
+    request: Request,
+    response: Response,
+    _reader: Reader,
+    events: EventServiceDep,
 ) -> Response | ConsensusRead:
-    service = EventService(session)
-    event = await service.get(event_id)
-    row = await service.latest_consensus(event.id)
+    event = await events.get(event_id)
+    row = await events.latest_consensus(event.id)
     etag = f'W/"consensus-{event.id}-{row.id if row else 0}-{int(event.consensus_stale)}"'
     if (unchanged := revalidate(request, response, etag)) is not None:
         return unchanged
@@ -193,11 +193,10 @@ async def get_consensus(
     summary="Every consensus computed for the event, oldest first (order=desc: newest first)",
 )
 async def consensus_history(
-    event_id: EventId, session: SessionDep, _reader: Reader, page: PageDep
+    event_id: EventId, _reader: Reader, events: EventServiceDep, page: PageDep
 ) -> ConsensusPage:
-    service = EventService(session)
-    event = await service.get(event_id)
-    rows = await service.consensus_history(
+    event = await events.get(event_id)
+    rows = await events.consensus_history(
         event.id, after=page.after, limit=page.fetch, descending=page.descending
     )
     rows, next_cursor = page.cut(rows)

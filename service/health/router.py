@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.dependencies import ContextDep
 from service.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
@@ -36,8 +36,8 @@ async def liveness() -> Response:
     responses={503: {"model": Readiness, "description": "Not ready: see database/migration."}},
     summary="The database is reachable and its schema is at the code's migration head",
 )
-async def readiness(request: Request) -> JSONResponse:
-    engine: AsyncEngine = request.app.state.engine
+async def readiness(context: ContextDep) -> JSONResponse:
+    engine = context.engine
     expected = head_revision()
     try:
         async with engine.connect() as connection:

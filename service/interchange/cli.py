@@ -49,7 +49,7 @@ async def _run_import(
     total: int,
     rescore: bool,
 ) -> int:
-    from service.db import create_engine, create_sessionmaker
+    from service.database.engine import create_engine, create_sessionmaker
     from service.errors import InvalidInput
     from service.jobs.handlers import job_runner
     from service.scores.service import ScoringService
@@ -137,7 +137,7 @@ def cmd_import_verdicts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from service.db import create_engine, create_sessionmaker
+    from service.database.engine import create_engine, create_sessionmaker
     from service.errors import CredscoreError
     from service.interchange.exports import claimreview_lines, csv_export
     from service.outlets.service import OutletService

@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.claims.repository import ClaimRepository
-from service.db import GENERATIONS_DIRTY, WAKE_WORKER
 from service.errors import FieldError, InvalidInput
+from service.generations import GENERATIONS_DIRTY
 from service.interchange.repository import InterchangeRepository, chunks
-from service.jobs.service import RESCORE_OUTLET, enqueue, mark_events_stale
+from service.jobs.service import RESCORE_OUTLET, WAKE_WORKER, enqueue, mark_events_stale
 from service.outlets.models import OutletKind
 from service.scores.service import ScoringService
 from service.settings import Settings

@@ -13,7 +13,7 @@ from scoring.reliability import EXTERNAL_RATING_MEAN
 from service import generations
 from service.audit.service import CLI_ACTOR, audit_entry
 from service.auth.service import Principal
-from service.db import utcnow
+from service.database.types import utcnow
 from service.errors import FieldError
 from service.interchange.formats import (
     Table,

@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from service.context import AppContext
 from service.dependencies import (
     Admin,
+    ContextDep,
+    ImportServiceDep,
+    OutletServiceDep,
     Reader,
     RequestIdDep,
     RowId,
-    ScoringDep,
     SessionDep,
     SettingsDep,
 )
 from service.errors import InvalidInput, problem_responses
 from service.interchange.exports import claimreview_lines, claimreview_of, csv_export
 from service.interchange.formats import parse_verdicts, read_table
-from service.interchange.ratings import RatingMapping
 from service.interchange.schemas import OutletImportReport, VerdictImportReport
-from service.interchange.service import ImportService
+from service.openapi import body_responses
 from service.outlets.service import OutletService
 from service.schemas import AwareDatetime
 
@@ -44,6 +47,28 @@ OutletFilter = Annotated[
     str | None, Query(max_length=80, description="Only this outlet (id or slug).")
 ]
 Since = Annotated[AwareDatetime | None, Query(description="Only rows from this moment on.")]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSource:
+    """What a streamed export reads with, once its reader is admitted: the app's sessions (each
+    batch is a short read of its own) and the outlets it may be limited to."""
+
+    context: AppContext
+    outlets: OutletService
+
+    async def outlet_id(self, reference: str | None) -> int | None:
+        """The id of the outlet an export is limited to (404 if there is none such)."""
+        return (await self.outlets.get(reference)).id if reference else None
+
+
+async def export_source(
+    context: ContextDep, _reader: Reader, outlets: OutletServiceDep
+) -> ExportSource:
+    return ExportSource(context, outlets)
+
+
+ExportSourceDep = Annotated[ExportSource, Depends(export_source)]
 
 
 def _upload_body(content_type: str, body: bytes) -> tuple[bytes, str | None]:
@@ -117,15 +142,13 @@ _VERDICT_BODY: dict[str, Any] = {
 )
 async def import_outlets(
     request: Request,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
     admin: Admin,
+    imports: ImportServiceDep,
     request_id: RequestIdDep,
     dry_run: DryRun = False,
 ) -> OutletImportReport:
     data, _ = _import_body(request.headers.get("content-type", ""), await request.body())
-    return await ImportService(session, scoring, settings).import_outlets(
+    return await imports.import_outlets(
         read_table(_text(data)), dry_run=dry_run, actor=admin, request_id=request_id
     )
 
@@ -145,17 +168,15 @@ async def import_outlets(
 )
 async def import_verdicts(
     request: Request,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
+    context: ContextDep,
     admin: Admin,
+    imports: ImportServiceDep,
     request_id: RequestIdDep,
     dry_run: DryRun = False,
 ) -> VerdictImportReport:
     data, media_type = _import_body(request.headers.get("content-type", ""), await request.body())
-    mapping: RatingMapping = request.app.state.rating_mapping
-    items, errors = parse_verdicts(_text(data), media_type, mapping)
-    return await ImportService(session, scoring, settings).import_verdicts(
+    items, errors = parse_verdicts(_text(data), media_type, context.rating_mapping)
+    return await imports.import_verdicts(
         items, dry_run=dry_run, actor=admin, request_id=request_id, parse_errors=errors
     )
 
@@ -163,13 +184,12 @@ async def import_verdicts(
 @router.get(
     "/v1/claims/{claim_id}/claimreview",
     tags=["claimreviews"],
-    responses={
-        200: {
-            "content": {LD_JSON: {"schema": {"type": "object"}}},
-            "description": "The claim and its newest verdict as a schema.org ClaimReview.",
-        },
-        **problem_responses(404),
-    },
+    responses=body_responses(
+        LD_JSON,
+        "The claim and its newest verdict as a schema.org ClaimReview.",
+        404,
+        schema_type="object",
+    ),
     response_class=Response,
     summary="A claim with its verdict as ClaimReview JSON-LD",
 )
@@ -187,33 +207,25 @@ async def get_claimreview(
 @router.get(
     "/v1/claimreviews",
     tags=["claimreviews"],
-    responses={
-        200: {
-            "content": {NDJSON: {"schema": {"type": "string"}}},
-            "description": "One ClaimReview JSON-LD document per line, one per verdict, "
-            "in the order verdicts were recorded; streamed.",
-        },
-        **problem_responses(404),
-    },
+    responses=body_responses(
+        NDJSON,
+        "One ClaimReview JSON-LD document per line, one per verdict, in the order verdicts "
+        "were recorded; streamed.",
+        404,
+    ),
     response_class=StreamingResponse,
     summary="Every verdict as ClaimReview, as JSON lines (streamed)",
 )
 async def list_claimreviews(
-    request: Request,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
-    _reader: Reader,
-    outlet: OutletFilter = None,
-    since: Since = None,
+    request: Request, source: ExportSourceDep, outlet: OutletFilter = None, since: Since = None
 ) -> StreamingResponse:
-    outlet_id = (await OutletService(session, scoring).get(outlet)).id if outlet else None
+    settings = source.context.settings
     return StreamingResponse(
         claimreview_lines(
-            request.app.state.sessionmaker,
+            source.context.sessionmaker,
             settings,
             base_url=str(request.base_url),
-            outlet_id=outlet_id,
+            outlet_id=await source.outlet_id(outlet),
             since=since,
             batch_rows=settings.export_batch_rows,
         ),
@@ -230,13 +242,9 @@ class ExportKind(StrEnum):
 @router.get(
     "/v1/export/{kind}.csv",
     tags=["export"],
-    responses={
-        200: {
-            "content": {CSV: {"schema": {"type": "string"}}},
-            "description": "A header row, then the rows in id order; streamed in batches.",
-        },
-        **problem_responses(404),
-    },
+    responses=body_responses(
+        CSV, "A header row, then the rows in id order; streamed in batches.", 404
+    ),
     response_class=StreamingResponse,
     summary="Outlets, claims or scores as CSV (streamed)",
     description="`since` filters outlets by `updated_at`, claims by `published_at` and scores "
@@ -245,23 +253,15 @@ class ExportKind(StrEnum):
     "batch in memory.",
 )
 async def export_csv(
-    kind: ExportKind,
-    request: Request,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
-    _reader: Reader,
-    outlet: OutletFilter = None,
-    since: Since = None,
+    kind: ExportKind, source: ExportSourceDep, outlet: OutletFilter = None, since: Since = None
 ) -> StreamingResponse:
-    outlet_id = (await OutletService(session, scoring).get(outlet)).id if outlet else None
     return StreamingResponse(
         csv_export(
-            request.app.state.sessionmaker,
+            source.context.sessionmaker,
             kind.value,
-            outlet_id=outlet_id,
+            outlet_id=await source.outlet_id(outlet),
             since=since,
-            batch_rows=settings.export_batch_rows,
+            batch_rows=source.context.settings.export_batch_rows,
         ),
         media_type=f"{CSV}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{kind.value}.csv"'},

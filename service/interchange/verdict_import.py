@@ -15,7 +15,8 @@ from service.audit.service import CLI_ACTOR
 from service.auth.service import Principal
 from service.claims.models import Claim, ClaimRecord
 from service.claims.repository import ClaimRepository
-from service.db import insert_returning_ids, utcnow
+from service.database.bulk import insert_returning_ids
+from service.database.types import utcnow
 from service.errors import FieldError
 from service.interchange.formats import (
     VerdictItem,

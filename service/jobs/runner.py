@@ -10,13 +10,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.background import PollingLoop
-from service.db import GENERATIONS_DIRTY, PUSHED, utcnow
+from service.database.types import utcnow
+from service.generations import GENERATIONS_DIRTY
 from service.jobs.models import Job
+from service.jobs.service import WAKE_WORKER
+from service.push.outbox import PUSHED
 
 logger = logging.getLogger("credscore.jobs")
 
@@ -61,6 +65,11 @@ class JobRunner(PollingLoop):
 
     async def step(self) -> None:
         await self.drain()
+
+    async def after_commit(self, info: dict[Any, Any]) -> None:
+        """A committed transaction queued jobs: run them now rather than at the next poll."""
+        if info.pop(WAKE_WORKER, False):
+            self.wake()
 
     async def drain(self, max_jobs: int | None = None) -> int:
         """Run pending jobs until none is left (or ``max_jobs`` ran); returns how many ran."""

@@ -7,12 +7,14 @@ from collections.abc import Iterable
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import WAKE_WORKER, utcnow
+from service.database.types import utcnow
 from service.events.models import Event
 from service.jobs.models import Job
 
 RESCORE_OUTLET = "outlet.rescore"
 RECONCILE_EVENT = "event.reconcile"
+# The session flag of a transaction that queued jobs: wake the worker once it commits.
+WAKE_WORKER = "credscore.wake_worker"
 # Targets per UPDATE ... IN (...) (well under SQLite's bound-parameter limit).
 TARGETS_PER_STATEMENT = 500
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -24,7 +24,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db import utcnow
+from service.database.types import utcnow
+from service.dependencies import ContextDep
 from service.jobs.models import Job
 from service.push.models import WebhookDelivery
 
@@ -91,8 +92,8 @@ def forget_process_metrics() -> None:
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text."}},
     summary="Prometheus metrics (no API key: serve it on an internal listener only)",
 )
-async def scrape(request: Request) -> Response:
+async def scrape(context: ContextDep) -> Response:
     scraped = CollectorRegistry()
-    scraped.register(await queue_collector(request.app.state.sessionmaker))
+    scraped.register(await queue_collector(context.sessionmaker))
     body = generate_latest(process_registry()) + generate_latest(scraped)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

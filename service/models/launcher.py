@@ -14,7 +14,7 @@ import sys
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db import utcnow
+from service.database.types import utcnow
 from service.models.models import ModelVersion
 from service.settings import Settings
 

@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import Boolean, Float, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from service.db import Base, IdMixin, utcnow
+from service.database.base import Base, IdMixin
+from service.database.types import utcnow
 
 
 class ModelVersion(IdMixin, Base):

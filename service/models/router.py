@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 
-from service.dependencies import Admin, PageDep, RequestIdDep, RowId, SessionDep
-from service.errors import Conflict, declared_problem, problem_responses
+from service.dependencies import Admin, ContextDep, ModelServiceDep, PageDep, RequestIdDep, RowId
+from service.errors import declared_problem, problem_responses
 from service.models.models import ModelVersion
 from service.models.schemas import (
     ActiveModelRead,
@@ -14,7 +14,7 @@ from service.models.schemas import (
     ModelTrainRequest,
     QualityGateProblem,
 )
-from service.models.service import TRAINING_STATES, ModelService, displayed_status, quality_gate
+from service.models.service import displayed_status, quality_gate
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -42,26 +42,24 @@ def model_read(model: ModelVersion) -> ModelRead:
 )
 async def train(
     body: ModelTrainRequest,
-    request: Request,
     response: Response,
     background: BackgroundTasks,
-    session: SessionDep,
+    context: ContextDep,
     admin: Admin,
+    models: ModelServiceDep,
 ) -> ModelRead:
-    model = await ModelService(session).queue(body.params, activate=body.activate, actor=admin)
+    model = await models.queue(body.params, activate=body.activate, actor=admin)
     # Runs after the response's transaction committed, so the child process finds its row.
-    background.add_task(request.app.state.training.launch, model.id)
+    background.add_task(context.training.launch, model.id)
     response.headers["Location"] = f"/v1/models/{model.id}"
     return model_read(model)
 
 
 @router.get("", response_model=ModelPage, responses=problem_responses(), summary="List models")
-async def list_models(session: SessionDep, _admin: Admin, page: PageDep) -> ModelPage:
-    models = await ModelService(session).page(
-        after=page.after, limit=page.fetch, descending=page.descending
-    )
-    models, next_cursor = page.cut(models)
-    return ModelPage(items=[model_read(model) for model in models], next_cursor=next_cursor)
+async def list_models(_admin: Admin, models: ModelServiceDep, page: PageDep) -> ModelPage:
+    rows = await models.page(after=page.after, limit=page.fetch, descending=page.descending)
+    rows, next_cursor = page.cut(rows)
+    return ModelPage(items=[model_read(model) for model in rows], next_cursor=next_cursor)
 
 
 @router.get(
@@ -70,9 +68,11 @@ async def list_models(session: SessionDep, _admin: Admin, page: PageDep) -> Mode
     responses=problem_responses(),
     summary="What scores claims now, and whether this process has it loaded",
 )
-async def get_active_model(request: Request, session: SessionDep, _admin: Admin) -> ActiveModelRead:
-    active = await ModelService(session).active()
-    store = request.app.state.scoring.models
+async def get_active_model(
+    context: ContextDep, _admin: Admin, models: ModelServiceDep
+) -> ActiveModelRead:
+    active = await models.active()
+    store = context.scoring.models
     loaded = store.loaded
     return ActiveModelRead(
         model=model_read(active) if active else None,
@@ -88,8 +88,8 @@ async def get_active_model(request: Request, session: SessionDep, _admin: Admin)
     responses=problem_responses(409),
     summary="Re-activate the previously active model (or return to track-record scoring)",
 )
-async def rollback(session: SessionDep, admin: Admin, request_id: RequestIdDep) -> ModelRead:
-    return model_read(await ModelService(session).rollback(actor=admin, request_id=request_id))
+async def rollback(admin: Admin, models: ModelServiceDep, request_id: RequestIdDep) -> ModelRead:
+    return model_read(await models.rollback(actor=admin, request_id=request_id))
 
 
 @router.get(
@@ -98,8 +98,8 @@ async def rollback(session: SessionDep, admin: Admin, request_id: RequestIdDep) 
     responses=problem_responses(404),
     summary="A model's status, progress, metrics and versions",
 )
-async def get_model(model_id: ModelId, session: SessionDep, _admin: Admin) -> ModelRead:
-    return model_read(await ModelService(session).get(model_id))
+async def get_model(model_id: ModelId, _admin: Admin, models: ModelServiceDep) -> ModelRead:
+    return model_read(await models.get(model_id))
 
 
 @router.post(
@@ -120,14 +120,12 @@ async def get_model(model_id: ModelId, session: SessionDep, _admin: Admin) -> Mo
 )
 async def activate(
     model_id: ModelId,
-    session: SessionDep,
     admin: Admin,
+    models: ModelServiceDep,
     request_id: RequestIdDep,
     force: Annotated[bool, Query(description="Activate even if the gate says no.")] = False,
 ) -> ModelRead:
-    model = await ModelService(session).activate(
-        model_id, actor=admin, request_id=request_id, force=force
-    )
+    model = await models.activate(model_id, actor=admin, request_id=request_id, force=force)
     return model_read(model)
 
 
@@ -138,13 +136,6 @@ async def activate(
     summary="Stop a queued or running training run (the active model is untouched)",
 )
 async def cancel(
-    model_id: ModelId, request: Request, session: SessionDep, _admin: Admin
+    model_id: ModelId, context: ContextDep, _admin: Admin, models: ModelServiceDep
 ) -> ModelRead:
-    model = await ModelService(session).get(model_id)
-    if model.status not in TRAINING_STATES:
-        raise Conflict(f"Model {model.version} is {model.status}; only training runs can stop.")
-    request.app.state.training.kill(model.id)
-    model.status = "cancelled"
-    model.error = "cancelled by an admin"
-    await session.flush()
-    return model_read(model)
+    return model_read(await models.cancel(model_id, stop=context.training.kill))

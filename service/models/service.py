@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +15,8 @@ from scoring.quality_gate import GateVerdict, judge
 from service import generations
 from service.audit.service import record_audit
 from service.auth.service import Principal
-from service.db import keyset, utcnow
+from service.database.pagination import keyset
+from service.database.types import utcnow
 from service.errors import Conflict, NotFound
 from service.models.models import ModelVersion
 
@@ -100,6 +101,17 @@ class ModelService:
             after=snapshot(model) | {"params": params, "activate": activate},
             request_id=None,
         )
+        return model
+
+    async def cancel(self, model_id: int, stop: Callable[[int], object]) -> ModelVersion:
+        """Cancel a queued or running training run; ``stop`` ends its process."""
+        model = await self.get(model_id)
+        if model.status not in TRAINING_STATES:
+            raise Conflict(f"Model {model.version} is {model.status}; only training runs can stop.")
+        stop(model.id)
+        model.status = "cancelled"
+        model.error = "cancelled by an admin"
+        await self.session.flush()
         return model
 
     async def activate(

@@ -25,7 +25,8 @@ from scoring.model_selection import SERVICE_CANDIDATES, HeldOutFit, fit_with_hol
 from scoring.reliability import Rating
 from service import generations
 from service.claims.models import Claim
-from service.db import create_engine, create_sessionmaker, utcnow
+from service.database.engine import create_engine, create_sessionmaker
+from service.database.types import utcnow
 from service.models.models import ModelVersion
 from service.models.service import ModelService, QualityGateFailed
 from service.outlets.repository import OutletRepository

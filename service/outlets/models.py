@@ -15,7 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, IdMixin, TimestampMixin, utcnow
+from service.database.base import Base, IdMixin, TimestampMixin
+from service.database.types import utcnow
 
 
 class OutletKind(StrEnum):

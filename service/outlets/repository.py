@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, Select, case, func, literal_column, or_, s
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import keyset
+from service.database.pagination import keyset
 from service.outlets.models import Outlet, OutletDependency, OutletRecord
 
 # Rows per upsert statement (SQLite allows some 32,000 bound parameters in one).

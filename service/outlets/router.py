@@ -5,14 +5,15 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
 from service import generations
-from service.db import utcnow
+from service.database.types import utcnow
 from service.dependencies import (
     Admin,
+    ContextDep,
+    OutletServiceDep,
     PageDep,
     Reader,
     RequestIdDep,
     RowId,
-    ScoringDep,
     SessionDep,
 )
 from service.errors import problem_responses
@@ -28,7 +29,7 @@ from service.outlets.schemas import (
     OutletRecordRead,
     OutletUpdate,
 )
-from service.outlets.service import OutletService, dependency_read, etag_for
+from service.outlets.service import dependency_read, etag_for
 from service.schemas import AwareDatetime
 from service.scores.documents import score_read
 from service.scores.repository import ScoreRepository
@@ -65,21 +66,19 @@ def _with_etag(response: Response, outlet: Outlet) -> OutletRead:
 async def create_outlet(
     body: OutletCreate,
     response: Response,
-    session: SessionDep,
-    scoring: ScoringDep,
     admin: Admin,
+    outlets: OutletServiceDep,
     request_id: RequestIdDep,
 ) -> OutletRead:
-    outlet = await OutletService(session, scoring).create(body, actor=admin, request_id=request_id)
+    outlet = await outlets.create(body, actor=admin, request_id=request_id)
     response.headers["Location"] = f"/v1/outlets/{outlet.id}"
     return _with_etag(response, outlet)
 
 
 @router.get("", response_model=OutletPage, responses=problem_responses(), summary="List outlets")
 async def list_outlets(
-    session: SessionDep,
-    scoring: ScoringDep,
     _reader: Reader,
+    outlets: OutletServiceDep,
     page: PageDep,
     kind: OutletKind | None = None,
     country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
@@ -89,7 +88,7 @@ async def list_outlets(
     q: Annotated[str | None, Query(max_length=100, description="Name or slug contains.")] = None,
     include_archived: bool = False,
 ) -> OutletPage:
-    outlets = await OutletService(session, scoring).page(
+    rows = await outlets.page(
         after=page.after,
         limit=page.fetch,
         descending=page.descending,
@@ -99,8 +98,8 @@ async def list_outlets(
         include_archived=include_archived,
         query=q,
     )
-    outlets, next_cursor = page.cut(outlets)
-    return OutletPage(items=[outlet_read(outlet) for outlet in outlets], next_cursor=next_cursor)
+    rows, next_cursor = page.cut(rows)
+    return OutletPage(items=[outlet_read(outlet) for outlet in rows], next_cursor=next_cursor)
 
 
 @router.get(
@@ -109,11 +108,10 @@ async def list_outlets(
 async def get_outlet(
     outlet_ref: OutletRef,
     response: Response,
-    session: SessionDep,
-    scoring: ScoringDep,
     _reader: Reader,
+    outlets: OutletServiceDep,
 ) -> OutletRead:
-    outlet = await OutletService(session, scoring).get(outlet_ref)
+    outlet = await outlets.get(outlet_ref)
     return _with_etag(response, outlet)
 
 
@@ -127,13 +125,12 @@ async def update_outlet(
     outlet_ref: OutletRef,
     body: OutletUpdate,
     response: Response,
-    session: SessionDep,
-    scoring: ScoringDep,
     admin: Admin,
+    outlets: OutletServiceDep,
     request_id: RequestIdDep,
     if_match: IfMatch = None,
 ) -> OutletRead:
-    outlet = await OutletService(session, scoring).update(
+    outlet = await outlets.update(
         outlet_ref, body, if_match=if_match, actor=admin, request_id=request_id
     )
     return _with_etag(response, outlet)
@@ -148,13 +145,12 @@ async def update_outlet(
 async def archive_outlet(
     outlet_ref: OutletRef,
     response: Response,
-    session: SessionDep,
-    scoring: ScoringDep,
     admin: Admin,
+    outlets: OutletServiceDep,
     request_id: RequestIdDep,
     if_match: IfMatch = None,
 ) -> OutletRead:
-    outlet = await OutletService(session, scoring).set_archived(
+    outlet = await outlets.set_archived(
         outlet_ref, True, if_match=if_match, actor=admin, request_id=request_id
     )
     return _with_etag(response, outlet)
@@ -169,13 +165,12 @@ async def archive_outlet(
 async def unarchive_outlet(
     outlet_ref: OutletRef,
     response: Response,
-    session: SessionDep,
-    scoring: ScoringDep,
     admin: Admin,
+    outlets: OutletServiceDep,
     request_id: RequestIdDep,
     if_match: IfMatch = None,
 ) -> OutletRead:
-    outlet = await OutletService(session, scoring).set_archived(
+    outlet = await outlets.set_archived(
         outlet_ref, False, if_match=if_match, actor=admin, request_id=request_id
     )
     return _with_etag(response, outlet)
@@ -191,15 +186,16 @@ async def get_reliability(
     outlet_ref: OutletRef,
     request: Request,
     response: Response,
+    context: ContextDep,
     session: SessionDep,
-    scoring: ScoringDep,
     _reader: Reader,
+    outlets: OutletServiceDep,
     as_of: Annotated[
         AwareDatetime | None, Query(description="Count only evidence known by then.")
     ] = None,
 ) -> Response | ReliabilityRead:
-    outlet = await OutletService(session, scoring).get(outlet_ref)
-    counters = await request.app.state.generations.current(session)
+    outlet = await outlets.get(outlet_ref)
+    counters = await context.generations.current(session)
     generation = counters[generations.EVIDENCE]
     # Weak: without as_of the value decays by the minute, but within a day by far less than
     # anything a dashboard shows; a new verdict or record changes the generation at once.
@@ -207,7 +203,7 @@ async def get_reliability(
     etag = f'W/"reliability-{outlet.id}-v{outlet.version}-g{generation}-{moment}"'
     if (unchanged := revalidate(request, response, etag)) is not None:
         return unchanged
-    return await scoring.reliability(session, outlet, as_of or utcnow())
+    return await context.scoring.reliability(session, outlet, as_of or utcnow())
 
 
 @router.get(
@@ -219,11 +215,11 @@ async def get_reliability(
 async def reliability_history(
     outlet_ref: OutletRef,
     session: SessionDep,
-    scoring: ScoringDep,
     _reader: Reader,
+    outlets: OutletServiceDep,
     page: PageDep,
 ) -> ScorePage:
-    outlet = await OutletService(session, scoring).get(outlet_ref)
+    outlet = await outlets.get(outlet_ref)
     scores = await ScoreRepository(session).outlet_history(
         outlet.id, after=page.after, limit=page.fetch, descending=page.descending
     )
@@ -245,16 +241,15 @@ async def reliability_history(
 )
 async def list_dependencies(
     outlet_ref: OutletRef,
-    session: SessionDep,
-    scoring: ScoringDep,
     _reader: Reader,
+    outlets: OutletServiceDep,
     page: PageDep,
     min_probability: Annotated[
         float,
         Query(ge=0, le=1, description="Only partners at least this likely to be dependent."),
     ] = 0.5,
 ) -> OutletDependencyPage:
-    outlet, rows = await OutletService(session, scoring).dependencies(
+    outlet, rows = await outlets.dependencies(
         outlet_ref, min_probability=min_probability, after=page.after, limit=page.fetch
     )
     rows, next_cursor = page.cut(rows, key=lambda row: row[0].id)
@@ -272,12 +267,11 @@ async def list_dependencies(
 )
 async def list_records(
     outlet_ref: OutletRef,
-    session: SessionDep,
-    scoring: ScoringDep,
     _reader: Reader,
+    outlets: OutletServiceDep,
     page: PageDep,
 ) -> OutletRecordPage:
-    records = await OutletService(session, scoring).records(
+    records = await outlets.records(
         outlet_ref, after=page.after, limit=page.fetch, descending=page.descending
     )
     records, next_cursor = page.cut(records)
@@ -297,14 +291,11 @@ async def list_records(
 async def add_record(
     outlet_ref: OutletRef,
     body: OutletRecordCreate,
-    session: SessionDep,
-    scoring: ScoringDep,
     admin: Admin,
+    outlets: OutletServiceDep,
     request_id: RequestIdDep,
 ) -> OutletRecordRead:
-    record = await OutletService(session, scoring).add_record(
-        outlet_ref, body, actor=admin, request_id=request_id
-    )
+    record = await outlets.add_record(outlet_ref, body, actor=admin, request_id=request_id)
     return OutletRecordRead.model_validate(record)
 
 
@@ -317,12 +308,9 @@ async def add_record(
 async def delete_record(
     outlet_ref: OutletRef,
     record_id: RowId,
-    session: SessionDep,
-    scoring: ScoringDep,
     admin: Admin,
+    outlets: OutletServiceDep,
     request_id: RequestIdDep,
 ) -> Response:
-    await OutletService(session, scoring).delete_record(
-        outlet_ref, record_id, actor=admin, request_id=request_id
-    )
+    await outlets.delete_record(outlet_ref, record_id, actor=admin, request_id=request_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

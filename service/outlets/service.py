@@ -14,7 +14,7 @@ from service import generations
 from service.audit.models import AuditEntry
 from service.audit.service import Actor, add_audit, audit_entry, record_audit
 from service.auth.service import Principal
-from service.db import utcnow
+from service.database.types import utcnow
 from service.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
 from service.outlets.models import Outlet, OutletDependency, OutletRecord
 from service.outlets.repository import OutletRepository

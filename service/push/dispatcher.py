@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
 from service.background import PollingLoop
-from service.db import utcnow
+from service.database.types import utcnow
 from service.metrics.registry import WEBHOOK_ATTEMPTS, WEBHOOK_DISABLED, WEBHOOK_FAILED
 from service.push.models import OutboxEvent, PushCursor, WebhookDelivery, WebhookSubscription
 from service.push.repository import OutboxRepository

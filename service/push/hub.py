@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.push.broadcaster import Broadcaster, OutboxListener
 from service.push.dispatcher import WebhookDispatcher
+from service.push.outbox import PUSHED
+from service.push.service import WAKE_WEBHOOKS
 from service.settings import Settings
 
 
@@ -26,6 +30,13 @@ class PushHub:
         """Outbox rows were committed: read them now rather than at the next poll."""
         self.broadcaster.wake()
         self.webhooks.wake()
+
+    async def after_commit(self, info: dict[Any, Any]) -> None:
+        """A committed transaction wrote outbox rows or queued webhook deliveries."""
+        if info.pop(PUSHED, False):
+            self.wake()
+        if info.pop(WAKE_WEBHOOKS, False):
+            self.webhooks.wake()
 
     def start(self, *, webhooks: bool) -> None:
         self.broadcaster.start()

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, IdMixin, TimestampMixin, utcnow
+from service.database.base import Base, IdMixin, TimestampMixin
+from service.database.types import utcnow
 
 
 class OutboxEvent(IdMixin, Base):

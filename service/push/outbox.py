@@ -25,7 +25,7 @@ from sqlalchemy import Table, event, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from service.db import PUSHED, utcnow
+from service.database.types import utcnow
 from service.push.models import OutboxEvent
 
 CLAIM_SCORED = "claim.scored"
@@ -41,6 +41,7 @@ OUTBOX_LOCK_KEY = 0x63726564_70757368  # "credpush"
 # Session flags: events staged for the outbox, and "this transaction wrote some" (read by the
 # code that commits, to wake this process's push consumers once the commit is done).
 STAGED = "credscore.push_staged"
+PUSHED = "credscore.pushed"
 
 _OUTBOX = cast(Table, OutboxEvent.__table__)
 

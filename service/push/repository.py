@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import keyset
+from service.database.pagination import keyset
 from service.push.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 from service.push.stream import StreamFilter
 

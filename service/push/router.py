@@ -3,24 +3,26 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from service.context import AppContext
 from service.dependencies import (
     Admin,
+    ContextDep,
     PageDep,
     Reader,
     RequestIdDep,
     RowId,
-    ScoringDep,
     SessionDep,
-    SettingsDep,
+    WebhookServiceDep,
 )
 from service.errors import FieldError, InvalidInput, problem_responses
 from service.events.repository import EventRepository
-from service.push.broadcaster import Broadcaster
-from service.push.repository import OutboxRepository, WebhookRepository
+from service.openapi import body_responses
+from service.push.repository import OutboxRepository
 from service.push.schemas import (
     DeliveryPage,
     DeliveryRead,
@@ -32,8 +34,9 @@ from service.push.schemas import (
     WebhookRead,
     WebhookUpdate,
 )
-from service.push.service import WebhookService, webhook_read
+from service.push.service import webhook_read
 from service.push.stream import PushEvent, StreamFilter, push_event
+from service.scores.service import ScoringService
 
 webhooks_router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 stream_router = APIRouter(prefix="/v1/stream", tags=["stream"])
@@ -53,17 +56,13 @@ BACKLOG_BATCH = 500
 )
 async def create_webhook(
     body: WebhookCreate,
-    session: SessionDep,
-    scoring: ScoringDep,
     admin: Admin,
+    webhooks: WebhookServiceDep,
     request_id: RequestIdDep,
 ) -> WebhookCreated:
-    registry = await scoring.outlets(session)
-    subscription = await WebhookService(session, registry).create(
-        body, actor=admin, request_id=request_id
-    )
+    subscription = await webhooks.create(body, actor=admin, request_id=request_id)
     return WebhookCreated.model_validate(
-        webhook_read(subscription, registry).model_dump() | {"secret": subscription.secret}
+        webhook_read(subscription, webhooks.registry).model_dump() | {"secret": subscription.secret}
     )
 
 
@@ -73,16 +72,13 @@ async def create_webhook(
     responses=problem_responses(),
     summary="Webhook subscriptions, oldest first (order=desc: newest first)",
 )
-async def list_webhooks(
-    session: SessionDep, scoring: ScoringDep, _admin: Admin, page: PageDep
-) -> WebhookPage:
-    rows = await WebhookRepository(session).page(
+async def list_webhooks(_admin: Admin, webhooks: WebhookServiceDep, page: PageDep) -> WebhookPage:
+    rows = await webhooks.repository.page(
         after=page.after, limit=page.fetch, descending=page.descending
     )
     items, next_cursor = page.cut(rows)
-    registry = await scoring.outlets(session)
     return WebhookPage(
-        items=[webhook_read(item, registry) for item in items], next_cursor=next_cursor
+        items=[webhook_read(item, webhooks.registry) for item in items], next_cursor=next_cursor
     )
 
 
@@ -93,11 +89,9 @@ async def list_webhooks(
     summary="One webhook subscription",
 )
 async def get_webhook(
-    subscription_id: SubscriptionId, session: SessionDep, scoring: ScoringDep, _admin: Admin
+    subscription_id: SubscriptionId, _admin: Admin, webhooks: WebhookServiceDep
 ) -> WebhookRead:
-    registry = await scoring.outlets(session)
-    subscription = await WebhookService(session, registry).get(subscription_id)
-    return webhook_read(subscription, registry)
+    return webhook_read(await webhooks.get(subscription_id), webhooks.registry)
 
 
 @webhooks_router.patch(
@@ -109,16 +103,12 @@ async def get_webhook(
 async def update_webhook(
     subscription_id: SubscriptionId,
     body: WebhookUpdate,
-    session: SessionDep,
-    scoring: ScoringDep,
     admin: Admin,
+    webhooks: WebhookServiceDep,
     request_id: RequestIdDep,
 ) -> WebhookRead:
-    registry = await scoring.outlets(session)
-    subscription = await WebhookService(session, registry).update(
-        subscription_id, body, actor=admin, request_id=request_id
-    )
-    return webhook_read(subscription, registry)
+    subscription = await webhooks.update(subscription_id, body, actor=admin, request_id=request_id)
+    return webhook_read(subscription, webhooks.registry)
 
 
 @webhooks_router.delete(
@@ -130,15 +120,11 @@ async def update_webhook(
 )
 async def delete_webhook(
     subscription_id: SubscriptionId,
-    session: SessionDep,
-    scoring: ScoringDep,
     admin: Admin,
+    webhooks: WebhookServiceDep,
     request_id: RequestIdDep,
 ) -> Response:
-    registry = await scoring.outlets(session)
-    await WebhookService(session, registry).delete(
-        subscription_id, actor=admin, request_id=request_id
-    )
+    await webhooks.delete(subscription_id, actor=admin, request_id=request_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -150,16 +136,15 @@ async def delete_webhook(
 )
 async def list_deliveries(
     subscription_id: SubscriptionId,
-    session: SessionDep,
-    scoring: ScoringDep,
     _admin: Admin,
+    webhooks: WebhookServiceDep,
     page: PageDep,
     delivery_status: Annotated[
         DeliveryStatus | None, Query(alias="status", description="Only deliveries in this state.")
     ] = None,
 ) -> DeliveryPage:
-    await WebhookService(session, await scoring.outlets(session)).get(subscription_id)
-    rows = await WebhookRepository(session).deliveries(
+    await webhooks.get(subscription_id)
+    rows = await webhooks.repository.deliveries(
         subscription_id,
         status=delivery_status.value if delivery_status else None,
         after=page.after,
@@ -182,12 +167,10 @@ async def list_deliveries(
 async def replay_delivery(
     subscription_id: SubscriptionId,
     delivery_id: DeliveryId,
-    session: SessionDep,
-    scoring: ScoringDep,
     _admin: Admin,
+    webhooks: WebhookServiceDep,
 ) -> DeliveryRead:
-    service = WebhookService(session, await scoring.outlets(session))
-    return DeliveryRead.model_validate(await service.replay(subscription_id, delivery_id))
+    return DeliveryRead.model_validate(await webhooks.replay(subscription_id, delivery_id))
 
 
 STREAM_DESCRIPTION = """
@@ -203,21 +186,13 @@ up is disconnected and resumes the same way.
 @stream_router.get(
     "",
     response_class=EventSourceResponse,
-    responses={
-        200: {
-            "description": "An endless text/event-stream of change events.",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        },
-        **problem_responses(),
-    },
+    responses=body_responses("text/event-stream", "An endless text/event-stream of change events."),
     summary="Live change events (Server-Sent Events), resumable with Last-Event-ID",
     description=STREAM_DESCRIPTION,
 )
 async def subscribe(
-    request: Request,
+    context: ContextDep,
     session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
     _reader: Reader,
     outlet: Annotated[
         list[str] | None,
@@ -244,12 +219,11 @@ async def subscribe(
         Header(alias="Last-Event-ID", description="Resume after this event id."),
     ] = None,
 ) -> EventSourceResponse:
-    stream_filter = await _stream_filter(session, scoring, outlet or [], event or [], types)
+    stream_filter = await _stream_filter(session, context.scoring, outlet or [], event or [], types)
     resume = last_event_id if last_event_id is not None else _event_id(last_event_id_header)
-    broadcaster: Broadcaster = request.app.state.push.broadcaster
     return EventSourceResponse(
-        _events(request, broadcaster, stream_filter, resume),
-        ping=settings.stream_ping_seconds,
+        _events(context, stream_filter, resume),
+        ping=context.settings.stream_ping_seconds,
         # A client that stops reading is dropped instead of holding a send forever.
         send_timeout=30,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
@@ -257,8 +231,8 @@ async def subscribe(
 
 
 async def _stream_filter(
-    session: SessionDep,
-    scoring: ScoringDep,
+    session: AsyncSession,
+    scoring: ScoringService,
     outlets: list[str],
     events: list[int],
     types: str | None,
@@ -319,15 +293,16 @@ def _message(event: PushEvent) -> ServerSentEvent:
 
 
 async def _events(
-    request: Request, broadcaster: Broadcaster, stream_filter: StreamFilter, resume: int | None
+    context: AppContext, stream_filter: StreamFilter, resume: int | None
 ) -> AsyncIterator[ServerSentEvent]:
     # Subscribed before the backlog is read: whatever commits meanwhile is buffered, and the
     # ids already sent from the backlog are skipped, so nothing is lost or sent twice.
+    broadcaster = context.push.broadcaster
     subscriber, live_from = await broadcaster.subscribe(stream_filter)
     try:
         sent = live_from if resume is None else resume
         while sent < live_from:
-            async with request.app.state.sessionmaker() as session:
+            async with context.sessionmaker() as session:
                 rows = await OutboxRepository(session).after(
                     sent, upto=live_from, limit=BACKLOG_BATCH, stream_filter=stream_filter
                 )

@@ -11,12 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record_audit
 from service.auth.service import Principal
-from service.db import WAKE_WEBHOOKS, utcnow
+from service.database.types import utcnow
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.outlets.directory import Registry
 from service.push.models import WebhookDelivery, WebhookSubscription
 from service.push.repository import OutboxRepository, WebhookRepository
 from service.push.schemas import WebhookCreate, WebhookRead, WebhookUpdate
+
+# The session flag of a transaction that queued webhook deliveries: send them once it commits.
+WAKE_WEBHOOKS = "credscore.wake_webhooks"
 
 
 def generate_secret() -> str:

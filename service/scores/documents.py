@@ -10,7 +10,7 @@ from scoring.reliability import (
     GRADE_MEANING,
     Grade,
 )
-from service.db import utcnow
+from service.database.types import utcnow
 from service.scores.models import ComputedScore, ScoreFields
 from service.scores.schemas import ScoreRead
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.reliability import Reliability
-from service.db import utcnow
+from service.database.types import utcnow
 from service.outlets.directory import OutletLike
 from service.push.outbox import OUTLET_RELIABILITY_CHANGED, emit
 from service.scores.computed import track_record_score

@@ -7,7 +7,8 @@ from typing import Any, Protocol
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, IdMixin, utcnow
+from service.database.base import Base, IdMixin
+from service.database.types import utcnow
 
 
 class Score(IdMixin, Base):

@@ -7,7 +7,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import insert_returning_ids, keyset
+from service.database.bulk import insert_returning_ids
+from service.database.pagination import keyset
 from service.outlets.models import Outlet
 from service.scores.models import Score, ScoreRecord
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.claims.models import StoredClaimFields
 from service.claims.repository import ClaimRepository
-from service.db import utcnow
+from service.database.types import utcnow
 from service.outlets.directory import OutletLike
 from service.outlets.repository import OutletRepository
 from service.push.outbox import emit_claim_scores

@@ -17,7 +17,6 @@ from scoring.reliability import evidence_from_history, evidence_from_rating
 from scoring.track_records import EvidenceSnapshot, TrackRecord
 from service import generations
 from service.claims.models import Claim
-from service.db import GENERATIONS_DIRTY
 from service.generations import GenerationCache
 from service.outlets.models import Outlet, OutletRecord
 from service.verdicts.models import Verdict
@@ -44,7 +43,7 @@ class TrackRecordStore:
         # or a failure rolls back: what it builds is its own, and the process keeps the
         # snapshot of committed state.
         return await self._snapshots.get(
-            generation, rebuild, keep=not session.info.get(GENERATIONS_DIRTY)
+            generation, rebuild, keep=not session.info.get(generations.GENERATIONS_DIRTY)
         )
 
 

@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, IdMixin, utcnow
+from service.database.base import Base, IdMixin
+from service.database.types import utcnow
 
 
 class Verdict(IdMixin, Base):

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import keyset
+from service.database.pagination import keyset
 from service.verdicts.models import Verdict
 
 

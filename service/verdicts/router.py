@@ -2,20 +2,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from service.dependencies import (
-    Admin,
-    PageDep,
-    Reader,
-    RequestIdDep,
-    RowId,
-    ScoringDep,
-    SessionDep,
-    SettingsDep,
-)
+from service.dependencies import Admin, PageDep, Reader, RequestIdDep, RowId, VerdictServiceDep
 from service.errors import problem_responses
 from service.scores.documents import score_read
 from service.verdicts.schemas import VerdictCreate, VerdictPage, VerdictRead, VerdictRecorded
-from service.verdicts.service import VerdictService
 
 router = APIRouter(prefix="/v1/claims/{claim_id}/verdicts", tags=["verdicts"])
 
@@ -32,13 +22,11 @@ ClaimId = RowId
 async def record_verdict(
     claim_id: ClaimId,
     body: VerdictCreate,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
     admin: Admin,
+    verdicts: VerdictServiceDep,
     request_id: RequestIdDep,
 ) -> VerdictRecorded:
-    verdict, outlet_score = await VerdictService(session, scoring, settings).record(
+    verdict, outlet_score = await verdicts.record(
         claim_id, body, actor=admin, request_id=request_id
     )
     return VerdictRecorded.model_validate(
@@ -55,17 +43,15 @@ async def record_verdict(
 )
 async def list_verdicts(
     claim_id: ClaimId,
-    session: SessionDep,
-    scoring: ScoringDep,
-    settings: SettingsDep,
     _reader: Reader,
+    verdicts: VerdictServiceDep,
     page: PageDep,
 ) -> VerdictPage:
-    verdicts = await VerdictService(session, scoring, settings).page(
+    rows = await verdicts.page(
         claim_id, after=page.after, limit=page.fetch, descending=page.descending
     )
-    verdicts, next_cursor = page.cut(verdicts)
+    rows, next_cursor = page.cut(rows)
     return VerdictPage(
-        items=[VerdictRead.model_validate(verdict) for verdict in verdicts],
+        items=[VerdictRead.model_validate(verdict) for verdict in rows],
         next_cursor=next_cursor,
     )

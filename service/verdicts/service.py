@@ -11,7 +11,7 @@ from service.audit.service import record_audit
 from service.auth.service import Principal
 from service.claims.models import Claim
 from service.claims.repository import ClaimRepository
-from service.db import utcnow
+from service.database.types import utcnow
 from service.errors import FieldError, InvalidInput, NotFound
 from service.jobs.service import RESCORE_OUTLET, enqueue, mark_events_stale
 from service.outlets.repository import OutletRepository

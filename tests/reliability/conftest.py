@@ -68,7 +68,7 @@ async def _seed(database_url: str) -> Seeded:
 
     app = create_app(make_settings(database_url))
     async with app.router.lifespan_context(app):
-        async with app.state.sessionmaker() as session:
+        async with app.state.context.sessionmaker() as session:
             decoys = [
                 (await create_key(session, name=f"decoy-{n}", scopes=["read"]))[0].id
                 for n in range(3)

@@ -155,10 +155,10 @@ async def test_revoked_key_is_refused_at_once_on_every_operation_with_the_cache_
         headers = {header: f"Bearer {key['key']}" if header == "Authorization" else key["key"]}
         # Cached now: the next requests within the TTL would not ask the database.
         assert (await cached_client.get("/v1/outlets", headers=headers)).status_code == 200
-        assert cached_app.state.key_cache.get(key["prefix"]) is not None
+        assert cached_app.state.context.key_cache.get(key["prefix"]) is not None
         revoked = await cached_client.delete(f"/v1/api-keys/{key['id']}", headers=admin)
         assert revoked.status_code == 200
-        assert cached_app.state.key_cache.get(key["prefix"]) is None
+        assert cached_app.state.context.key_cache.get(key["prefix"]) is None
         for method, path in operations:
             response = await _call(cached_client, method, path, headers)
             assert response.status_code == 401, (method, path, response.text[:200])

@@ -39,7 +39,7 @@ PATHS = ("/v1/score", "/v1/claims")
 
 async def count(app: Any, model: Any) -> int:
     """Rows of a table, read in a fresh session (no snapshot from earlier reads)."""
-    async with app.state.sessionmaker() as session:
+    async with app.state.context.sessionmaker() as session:
         return int(await session.scalar(select(func.count()).select_from(model)))
 
 
@@ -61,7 +61,7 @@ async def test_oversize_chunked_body_is_413_and_not_read_to_the_end(
 ) -> None:
     """No Content-Length: the body is counted as it streams and refused once over the limit."""
     await create_outlet(client, admin_headers)
-    limit = app.state.settings.max_body_bytes
+    limit = app.state.context.settings.max_body_bytes
     total_chunks = (5 * limit) // CHUNK
     sent = 0
 
@@ -88,7 +88,7 @@ async def test_oversize_batch_with_content_length_is_413(
     app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     await create_outlet(client, admin_headers)
-    limit = app.state.settings.max_body_bytes
+    limit = app.state.context.settings.max_body_bytes
     items = [claim_body(text="y" * 5_000) for _ in range(limit // 5_000 + 10)]
     content = json.dumps({"claims": items}).encode()
     assert len(content) > limit
@@ -102,7 +102,7 @@ async def test_lying_content_length_under_the_limit_does_not_let_more_in(
 ) -> None:
     """A small declared length with a large streamed body is still cut at the limit."""
     await create_outlet(client, admin_headers)
-    limit = app.state.settings.max_body_bytes
+    limit = app.state.context.settings.max_body_bytes
 
     async def body() -> AsyncIterator[bytes]:
         yield b'{"outlet_slug": "test-wire", "published_at": "2024-05-01T12:00:00Z", "text": "'
@@ -267,7 +267,7 @@ async def test_a_limit_above_the_maximum_is_422_saying_the_maximum(
     app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     """It used to be capped silently: a client asking for 1,000 got 500 and no hint."""
-    maximum = app.state.settings.page_size_max
+    maximum = app.state.context.settings.page_size_max
     for limit in (maximum + 1, 99999999999999999999):
         for path in _paginated_lists(app):
             response = await client.get(path, params={"limit": limit}, headers=admin_headers)

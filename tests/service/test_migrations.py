@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from service.db import sync_url
+from service.database.engine import sync_url
 from service.migrate import alembic_config, head_revision
 from service.models_registry import Base
 

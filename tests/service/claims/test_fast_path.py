@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from service.claims import fast_path as claim_fast_path
 from service.claims.models import Claim
-from service.db import request_transaction
+from service.database.transaction import request_transaction
 from service.scores.models import Score
 from service.settings import Settings
 from tests.conftest import in_process_client, make_key, running_app
@@ -42,9 +42,9 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Served:
     request it takes (before admitting it, so a refused one counts too)."""
     counter = Served()
 
-    def counting(state: Any) -> Any:
+    def counting(sessions: Any) -> Any:
         counter.count += 1
-        return request_transaction(state)
+        return request_transaction(sessions)
 
     monkeypatch.setattr(claim_fast_path, "request_transaction", counting)
     return counter
@@ -372,7 +372,7 @@ class TestEventFigures:
                 headers=headers,
             )
             assert response.status_code == 201
-        await fast_app.state.jobs.drain()
+        await fast_app.state.context.jobs.drain()
         body = claim_body(event_id=event_id, figure={"value": 40, "unit": "people"})
         before = served.count
         quick, reference = await both(fast, routed, path, headers, json=body)

@@ -41,7 +41,7 @@ async def test_unchanged_claim_is_304_from_memory_and_changed_one_is_200(
         etag = first.headers["etag"]
 
         queries: list[str] = []
-        engine = cached_app.state.engine.sync_engine
+        engine = cached_app.state.context.engine.sync_engine
         from sqlalchemy import event
 
         def count(*args: Any) -> None:

@@ -390,7 +390,7 @@ class TestAdmiralty:
         await create_claim(
             client, admin_headers, event_id=event["id"], figure={"value": 40}, published_at=now
         )
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         # Re-scored once the consensus is in: each confirms the other.
         rescored = (await client.get(f"/v1/claims/{first['id']}", headers=admin_headers)).json()
         assert rescored["score"]["admiralty"]["code"] == "A1"

@@ -16,6 +16,7 @@ from service.claims.models import Claim
 from service.claims.schemas import ClaimCreate
 from service.claims.service import ClaimService, PendingClaim
 from service.claims.writer import ClaimWriter
+from service.context import app_context
 from service.scores.models import Score
 from tests.service.factories import claim_body, create_outlet
 
@@ -24,12 +25,12 @@ async def pending_claims(
     app: Any, count: int, bodies: list[dict[str, Any]] | None = None
 ) -> list[PendingClaim]:
     """Checked claims ready for a writer: ``bodies``, or ``count`` numbered ones."""
-    state = app.state
+    context = app_context(app)
     submitter = Principal(key_id=None, name="test", scopes=frozenset({"submit"}))  # type: ignore[arg-type]
     if bodies is None:
         bodies = [claim_body(text=f"claim number {index}") for index in range(count)]
-    async with state.sessionmaker() as session:
-        service = ClaimService(session, state.scoring, state.settings)
+    async with context.sessionmaker() as session:
+        service = ClaimService(session, context.scoring, context.settings)
         return [
             await service.check_one(ClaimCreate.model_validate(body), submitter=submitter)
             for body in bodies
@@ -51,6 +52,12 @@ def committed_groups(writer: ClaimWriter) -> list[int]:
     return sizes
 
 
+def writer_of(app: Any, **options: Any) -> ClaimWriter:
+    """A writer of its own on the app's sessions (``options``: ``ClaimWriter``'s)."""
+    context = app_context(app)
+    return ClaimWriter(context.sessions, context.scoring, context.settings, **options)
+
+
 async def stored_counts(session: Any) -> tuple[int, int]:
     claims = await session.scalar(select(func.count()).select_from(Claim))
     scores = await session.scalar(select(func.count()).select_from(Score))
@@ -62,7 +69,7 @@ class TestGroupCommit:
         self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
     ) -> None:
         await create_outlet(client, admin_headers)
-        writer = ClaimWriter(app.state, max_group=8)
+        writer = writer_of(app, max_group=8)
         groups = committed_groups(writer)
         pending = await pending_claims(app, 20)
         stored = await asyncio.gather(*(writer.submit(item) for item in pending))
@@ -91,7 +98,7 @@ class TestGroupCommit:
             claim_body(text=text, figure={"value": 37 + i, "unit": "people"} if i % 2 else None)
             for i, text in enumerate(texts)
         ]
-        writer = ClaimWriter(app.state)
+        writer = writer_of(app)
         groups = committed_groups(writer)
         pending = await pending_claims(app, len(bodies), bodies)
         stored = await asyncio.gather(*(writer.submit(item) for item in pending))
@@ -110,7 +117,7 @@ class TestGroupCommit:
         self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
     ) -> None:
         await create_outlet(client, admin_headers)
-        writer = ClaimWriter(app.state)
+        writer = writer_of(app)
         pending = await pending_claims(app, 5)
         # An outlet deleted between the check and the write: a foreign-key violation.
         gone = replace(pending[2].outlet, id=999_999)  # type: ignore[type-var]
@@ -132,7 +139,7 @@ class TestGroupCommit:
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         await create_outlet(client, admin_headers)
-        writer = ClaimWriter(app.state)
+        writer = writer_of(app)
         pending = await pending_claims(app, 3)
         calls = []
 
@@ -174,7 +181,7 @@ class TestGroupCommit:
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         await create_outlet(client, admin_headers)
-        writer = ClaimWriter(app.state, max_writers=1)
+        writer = writer_of(app, max_writers=1)
         pending = await pending_claims(app, 3)
         started = asyncio.Event()
 

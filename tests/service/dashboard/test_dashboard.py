@@ -206,7 +206,7 @@ async def dashboard_data(
             text=f"{value} people fled, the outlet says.",
             published_at="2017-08-27T10:00:00Z",
         )
-    await app.state.jobs.drain()
+    await app.state.context.jobs.drain()
     grades = {}
     for slug in names:
         reliability = await client.get(f"/v1/outlets/{slug}/reliability", headers=admin_headers)
@@ -398,7 +398,7 @@ class TestDashboardInABrowser:
 @pytest.fixture
 async def many_claims(app: Any, dashboard_data: DashboardData) -> int:
     """5,000 more claims, inserted in one statement (not 5,000 posts); returns the newest's id."""
-    async with app.state.sessionmaker() as session:
+    async with app.state.context.sessionmaker() as session:
         outlet_id = await session.scalar(select(Outlet.id).where(Outlet.slug == "good-wire"))
         start = datetime(2020, 1, 1, tzinfo=UTC)
         rows = [

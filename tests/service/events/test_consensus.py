@@ -72,7 +72,7 @@ class TestConsensus:
         assert pending["status"] == "pending"
         assert pending["stale"] is True
 
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         result = await consensus(client, admin_headers, event["id"])
         assert result["status"] == "consensus"
         assert result["stale"] is False
@@ -100,7 +100,7 @@ class TestConsensus:
         await create_claim(
             client, admin_headers, event_id=event["id"], figure={"low": 10, "high": 20}
         )
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         result = await consensus(client, admin_headers, event["id"])
         assert result["status"] == "insufficient"
         assert result["independent_reports"] == 1
@@ -121,7 +121,7 @@ class TestConsensus:
             await create_claim(
                 client, admin_headers, slug, event_id=event["id"], figure={"value": 40}
             )
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         result = await consensus(client, admin_headers, event["id"])
         assert result["independent_reports"] == 3
         assert result["estimate"] == 40
@@ -130,7 +130,7 @@ class TestConsensus:
         self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
     ) -> None:
         event = await raqqa(client, admin_headers)
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         first = await client.get(f"/v1/events/{event['id']}/consensus", headers=admin_headers)
         again = await client.get(
             f"/v1/events/{event['id']}/consensus",
@@ -145,7 +145,7 @@ class TestFeedbackLoop:
         self, app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
     ) -> None:
         event = await raqqa(client, admin_headers)
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         before = await consensus(client, admin_headers, event["id"])
         monitor_claim = next(c for c in before["claims"] if c["outlet_slug"] == "monitor")
         open_claim = (
@@ -180,7 +180,7 @@ class TestFeedbackLoop:
         pending = await session.execute(select(Job.kind).where(Job.status == "pending"))
         assert pending.scalars().all() == [RESCORE_OUTLET]
 
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
 
         fresh = (await client.get(f"/v1/claims/{other_open['id']}", headers=admin_headers)).json()
         assert fresh["score_stale"] is False
@@ -223,7 +223,7 @@ class TestFeedbackLoop:
         other = await create_claim(client, admin_headers)
         await record_verdict(client, admin_headers, other["id"], "unverifiable")
         rows_before = await session.scalar(select(func.count()).select_from(Score))
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         rows_after = await session.scalar(select(func.count()).select_from(Score))
         assert rows_after == rows_before
         fetched = (await client.get(f"/v1/claims/{claim['id']}", headers=admin_headers)).json()
@@ -289,7 +289,7 @@ class TestOneSourceOneVote:
             event["id"],
             [("activists", 30), ("monitor", 31), ("state-tv", 90)],
         )
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         before = await consensus(client, admin_headers, event["id"])
         assert before["status"] == "consensus"
         assert 30 <= before["estimate"] <= 31
@@ -298,7 +298,7 @@ class TestOneSourceOneVote:
 
         # The same 90, eight more times (the same published_at: the later id is the later claim).
         repeats = await _figures(client, admin_headers, event["id"], [("state-tv", 90)] * 8)
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         after = await consensus(client, admin_headers, event["id"])
         assert after["id"] > before["id"]
         assert after["status"] == "consensus"
@@ -364,7 +364,7 @@ class TestStatuses:
         await _figures(
             client, admin_headers, event["id"], [("blog-a", 30), ("blog-b", 31), ("blog-c", 60)]
         )
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         result = await consensus(client, admin_headers, event["id"])
         assert result["status"] == "uncertain"
         assert result["status_meaning"].startswith("the leading figure has less than 80%")
@@ -386,7 +386,7 @@ class TestStatuses:
         await recent_track_record(client, admin_headers, "wire-b", ["true"] * 5)
         event = await _event(client, admin_headers)
         await _figures(client, admin_headers, event["id"], [("wire-a", 12), ("wire-b", 300)])
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         result = await consensus(client, admin_headers, event["id"])
         assert result["status"] == "contested"
         assert result["estimate"] is None
@@ -408,7 +408,7 @@ class TestStatuses:
         await recent_track_record(client, admin_headers, "test-wire", ["true"] * 8)
         event = await _event(client, admin_headers)
         await _figures(client, admin_headers, event["id"], [("test-wire", 40)] * 3)
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         result = await consensus(client, admin_headers, event["id"])
         assert result["status"] == "insufficient"
         assert result["independent_reports"] == 1
@@ -429,7 +429,7 @@ class TestStatuses:
         assert untouched["status_meaning"] == "no source has reported a figure for this event yet"
 
         await create_claim(client, admin_headers, event_id=event["id"], text="No figure given.")
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         result = await consensus(client, admin_headers, event["id"])
         assert result["id"] is not None
         assert result["status"] == "no_reports"
@@ -466,7 +466,7 @@ class TestCopies:
             copy_of_claim_id=copy["id"],
         )
         await _figures(client, admin_headers, event["id"], [("monitor", 40), ("activists", 41)])
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         result = await consensus(client, admin_headers, event["id"])
         assert result["independent_reports"] == 3
         assert 40 <= result["estimate"] <= 41

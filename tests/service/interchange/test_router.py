@@ -280,7 +280,7 @@ class TestVerdictImport:
         open_before = (
             await client.get("/v1/claims?outlet_slug=wire", headers=admin_headers)
         ).json()
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
         assert await session.scalar(stale) == 0
         open_after = (await client.get("/v1/claims?outlet_slug=wire", headers=admin_headers)).json()
         # The open claim was re-scored once, with the three false verdicts counted.
@@ -339,7 +339,7 @@ class TestClaimReviewExport:
 
         # Into an empty database, read by a fresh process: the same claim, outlet, dates and
         # rating come back.
-        async with app.state.sessionmaker() as cleaner:
+        async with app.state.context.sessionmaker() as cleaner:
             for table in reversed(Base.metadata.sorted_tables):
                 if table.name != "generations":
                     await cleaner.execute(table.delete())
@@ -410,7 +410,11 @@ class TestCsvExport:
         chunks = [
             chunk
             async for chunk in csv_export(
-                app.state.sessionmaker, "claims", outlet_id=outlet_id, since=None, batch_rows=2
+                app.state.context.sessionmaker,
+                "claims",
+                outlet_id=outlet_id,
+                since=None,
+                batch_rows=2,
             )
         ]
         assert [len(chunk.splitlines()) for chunk in chunks] == [1, 2, 2, 1]

@@ -64,7 +64,9 @@ async def test_batches_run_together_and_a_failed_batch_runs_job_by_job(
         singles.append(job.target_id)
 
     runner = JobRunner(
-        app.state.sessionmaker, {RESCORE_OUTLET: single}, batch_handlers={RESCORE_OUTLET: batch}
+        app.state.context.sessionmaker,
+        {RESCORE_OUTLET: single},
+        batch_handlers={RESCORE_OUTLET: batch},
     )
     await runner.drain()
     # The failed batch ran job by job: 1 and 3 are done; 2, retried (in a batch of its own,

@@ -90,7 +90,7 @@ async def learnable_beyond_the_record(
     created = await client.post("/v1/claims/batch", json={"claims": claims}, headers=headers)
     assert created.status_code == 201, created.text
     # Verdicts written directly: the API's one request per verdict is tested elsewhere.
-    async with app.state.sessionmaker() as db:
+    async with app.state.context.sessionmaker() as db:
         for index, (claim, rating) in enumerate(zip(created.json()["items"], ratings, strict=True)):
             db.add(
                 Verdict(
@@ -109,17 +109,17 @@ async def trained(
     settings: Settings, app: Any, *, activate: bool, force: bool = False
 ) -> ModelVersion:
     """Train a model; with ``force``, activate it past the quality gate afterwards."""
-    async with app.state.sessionmaker() as session:
+    async with app.state.context.sessionmaker() as session:
         model = await ModelService(session).queue({"cv": 3}, activate=activate, actor=None)
         await session.commit()
     result = await train_model(settings, model.id)
     if force:
-        async with app.state.sessionmaker() as session:
+        async with app.state.context.sessionmaker() as session:
             await ModelService(session).activate(model.id, actor=None, force=True)
             await session.commit()
     # Training runs elsewhere (its own process in production): the API process learns of an
     # activation at its next refresh of the generation counters; don't wait for the timer.
-    await app.state.generations.refresh()
+    await app.state.context.generations.refresh()
     return result
 
 
@@ -229,7 +229,7 @@ class TestRegistry:
     ) -> None:
         await verdicted_history(client, admin_headers)
         model = await trained(settings, app, activate=False)
-        async with app.state.sessionmaker() as db:
+        async with app.state.context.sessionmaker() as db:
             row = await db.get(ModelVersion, model.id)
             assert row is not None
             await db.refresh(row, ["artifact"])
@@ -243,7 +243,7 @@ class TestRegistry:
         assert "refusing" in detail
 
         # Made active behind the registry's back, it is still not loaded: scores fall back.
-        async with app.state.sessionmaker() as db:
+        async with app.state.context.sessionmaker() as db:
             row = await db.get(ModelVersion, model.id)
             assert row is not None
             row.active = True
@@ -252,7 +252,7 @@ class TestRegistry:
             await generations.bump(db, generations.MODEL)
             await db.commit()
         # Another process's change reaches this one at its next refresh (at most a second).
-        await app.state.generations.refresh()
+        await app.state.context.generations.refresh()
         claim = await post_claim(client, admin_headers, "careful-wire")
         assert claim["score"]["model_version"] == "track-record/1"
         assert "refused" in claim["score"]["reasons"][0]["text"]
@@ -384,7 +384,9 @@ class TestBackgroundTraining:
         first = await trained(settings, app, activate=False, force=True)
 
         # A run held at its start long enough to kill it mid-way.
-        app.state.training.settings = settings.model_copy(update={"training_delay_seconds": 30})
+        app.state.context.training.settings = settings.model_copy(
+            update={"training_delay_seconds": 30}
+        )
         import os
 
         os.environ["CREDSCORE_TRAINING_DELAY_SECONDS"] = "30"
@@ -399,7 +401,7 @@ class TestBackgroundTraining:
             assert status["progress_message"].startswith("waiting")
             # Requests are served while it trains.
             assert (await client.get("/healthz")).status_code == 200
-            assert app.state.training.kill(model_id) is True
+            assert app.state.context.training.kill(model_id) is True
             failed = await _wait_for(client, admin_headers, model_id, {"failed"})
             assert "killed by signal 9" in failed["error"]
         finally:

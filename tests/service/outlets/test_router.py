@@ -350,7 +350,7 @@ class TestDependencies:
                 await create_claim(
                     client, admin_headers, slug, event_id=event["id"], figure={"value": value}
                 )
-        await app.state.jobs.drain()
+        await app.state.context.jobs.drain()
 
         response = await client.get("/v1/outlets/origin/dependencies", headers=admin_headers)
         assert response.status_code == 200

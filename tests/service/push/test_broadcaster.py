@@ -11,7 +11,7 @@ def event(id_: int, type_: str, outlet_id: int | None = 1) -> PushEvent:
 
 
 async def test_a_slow_stream_is_dropped_without_holding_the_others_back(app: Any) -> None:
-    broadcaster = Broadcaster(app.state.sessionmaker, poll_seconds=60, capacity=2)
+    broadcaster = Broadcaster(app.state.context.sessionmaker, poll_seconds=60, capacity=2)
     slow = Subscriber(StreamFilter(), capacity=2)
     filtered = Subscriber(StreamFilter(types=frozenset({"claim.scored"})), capacity=2)
     other_outlet = Subscriber(StreamFilter(outlet_ids=frozenset({2})), capacity=2)

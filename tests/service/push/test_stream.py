@@ -154,7 +154,7 @@ async def test_a_stream_gets_the_rescore_after_a_verdict_and_resumes_without_los
         assert ids == sorted(set(ids))
         assert ids[0] > last_seen
         # The ids are the outbox's: nothing of this outlet lies between them unsent.
-        async with app.state.sessionmaker() as session:
+        async with app.state.context.sessionmaker() as session:
             stored = (
                 await session.scalars(
                     select(OutboxEvent.id)

@@ -62,7 +62,7 @@ class TestDelivery:
         )
 
         verdict = await record_verdict(client, admin_headers, judged["id"], "false")
-        await app.state.push.webhooks.drain()
+        await app.state.context.push.webhooks.drain()
 
         [payload] = verified(receiver, created["secret"])
         assert payload["type"] == "verdict.recorded"
@@ -78,8 +78,8 @@ class TestDelivery:
             Webhook(created["secret"]).verify(receiver.received[0].body + " ", headers)
 
         # The background re-score of the outlet's open claim is pushed too.
-        await app.state.jobs.drain()
-        await app.state.push.webhooks.drain()
+        await app.state.context.jobs.drain()
+        await app.state.context.push.webhooks.drain()
         rescored = [p for p in verified(receiver, created["secret"]) if p["type"] == "claim.scored"]
         assert [p["data"]["claim_id"] for p in rescored] == [still_open["id"]]
         assert rescored[0]["data"]["trigger"] == "verdict.recorded"
@@ -102,7 +102,7 @@ class TestDelivery:
         assert created["outlets"] == ["second"]
         await create_claim(client, admin_headers, "first")
         wanted = await create_claim(client, admin_headers, "second")
-        await app.state.push.webhooks.drain()
+        await app.state.context.push.webhooks.drain()
         payloads = verified(receiver, created["secret"])
         assert [(p["type"], p["data"]["claim_id"]) for p in payloads] == [
             ("claim.scored", wanted["id"])
@@ -151,7 +151,7 @@ class TestRetries:
             await create_outlet(client, headers, "monitor")
             created = await subscribe(client, headers, receiver.url)
             claim = await create_claim(client, headers, "monitor")
-            await app.state.push.webhooks.drain()
+            await app.state.context.push.webhooks.drain()
             [item] = await deliveries(client, headers, created["id"])
             assert item["status"] == "succeeded"
             assert item["attempts"] == 3
@@ -173,7 +173,7 @@ class TestRetries:
             await create_outlet(client, headers, "monitor")
             created = await subscribe(client, headers, receiver.url)
             await create_claim(client, headers, "monitor")
-            await app.state.push.webhooks.drain()
+            await app.state.context.push.webhooks.drain()
             assert len(receiver.received) == 3
             webhook = (await client.get(f"/v1/webhooks/{created['id']}", headers=headers)).json()
             assert webhook["enabled"] is False
@@ -185,7 +185,7 @@ class TestRetries:
             assert item["last_response_body"] == "receiver says 503"
 
             # Disabled: nothing more is sent, and a replay is refused.
-            await app.state.push.webhooks.drain()
+            await app.state.context.push.webhooks.drain()
             assert len(receiver.received) == 3
             replay = await client.post(
                 f"/v1/webhooks/{created['id']}/deliveries/{item['id']}/replay", headers=headers
@@ -197,7 +197,7 @@ class TestRetries:
                 f"/v1/webhooks/{created['id']}", json={"enabled": True}, headers=headers
             )
             assert enabled.json()["disabled_reason"] is None
-            await app.state.push.webhooks.drain()
+            await app.state.context.push.webhooks.drain()
             [item] = await deliveries(client, headers, created["id"])
             assert (item["status"], item["attempts"]) == ("succeeded", 4)
 
@@ -213,7 +213,7 @@ class TestRetries:
             await create_outlet(client, headers, "monitor")
             created = await subscribe(client, headers, receiver.url)
             await create_claim(client, headers, "monitor")
-            await app.state.push.webhooks.drain()
+            await app.state.context.push.webhooks.drain()
             [item] = await deliveries(client, headers, created["id"])
             assert (item["status"], item["attempts"], item["next_attempt_at"]) == (
                 "failed",
@@ -229,14 +229,14 @@ class TestReplayAndRecovery:
         await create_outlet(client, admin_headers, "monitor")
         created = await subscribe(client, admin_headers, receiver.url)
         await create_claim(client, admin_headers, "monitor")
-        await app.state.push.webhooks.drain()
+        await app.state.context.push.webhooks.drain()
         [first] = await deliveries(client, admin_headers, created["id"])
         response = await client.post(
             f"/v1/webhooks/{created['id']}/deliveries/{first['id']}/replay", headers=admin_headers
         )
         assert response.status_code == 202, response.text
         assert response.json()["status"] == "pending"
-        await app.state.push.webhooks.drain()
+        await app.state.context.push.webhooks.drain()
         assert len(receiver.received) == 2
         assert receiver.received[0].body == receiver.received[1].body
         assert (
@@ -256,15 +256,15 @@ class TestReplayAndRecovery:
             headers = await admin_key(app)
             await create_outlet(client, headers, "monitor")
             created = await subscribe(client, headers, receiver.url)
-            await app.state.push.webhooks.drain()  # the fan-out cursor exists from here on
+            await app.state.context.push.webhooks.drain()  # the fan-out cursor exists from here on
             claim = await create_claim(client, headers, "monitor")
             # The process stops before its dispatcher ran: only the outbox holds the change.
         assert receiver.received == []
         async with running_app(settings) as app:
-            async with app.state.sessionmaker() as session:
+            async with app.state.context.sessionmaker() as session:
                 rows = (await session.scalars(select(OutboxEvent))).all()
                 assert [row.payload["data"]["claim_id"] for row in rows] == [claim["id"]]
-            await app.state.push.webhooks.drain()
+            await app.state.context.push.webhooks.drain()
         [payload] = verified(receiver, created["secret"])
         assert payload["data"]["claim_id"] == claim["id"]
 
@@ -273,15 +273,15 @@ class TestReplayAndRecovery:
     ) -> None:
         await create_outlet(client, admin_headers, "monitor")
         await subscribe(client, admin_headers, receiver.url)
-        await app.state.push.webhooks.drain()
+        await app.state.context.push.webhooks.drain()
         await create_claim(client, admin_headers, "monitor")
-        dispatcher = app.state.push.webhooks
+        dispatcher = app.state.context.push.webhooks
         await dispatcher.fan_out()
         leased = await dispatcher._lease()
         assert len(leased) == 1
         # Within its lease nobody else sends it...
         assert await dispatcher.drain() == 0
-        async with app.state.sessionmaker() as session:
+        async with app.state.context.sessionmaker() as session:
             await session.execute(
                 update(WebhookDelivery).values(next_attempt_at=WebhookDelivery.created_at)
             )
@@ -293,7 +293,7 @@ class TestReplayAndRecovery:
 
 class TestOutbox:
     async def test_events_are_written_only_if_their_transaction_commits(self, app: Any) -> None:
-        async with app.state.sessionmaker() as session:
+        async with app.state.context.sessionmaker() as session:
             emit(session, "claim.scored", {"claim_id": 1}, outlet_id=1)
             await session.execute(select(OutboxEvent.id))
             await session.rollback()
@@ -309,7 +309,7 @@ class TestOutbox:
         await create_outlet(client, admin_headers, "monitor")
         claim = await create_claim(client, admin_headers, "monitor")
         await record_verdict(client, admin_headers, claim["id"], "true")
-        async with app.state.sessionmaker() as session:
+        async with app.state.context.sessionmaker() as session:
             rows = (await session.scalars(select(OutboxEvent).order_by(OutboxEvent.id))).all()
         assert [row.type for row in rows] == [
             "claim.scored",

@@ -54,7 +54,7 @@ async def test_verdicts_on_others_of_its_kind_write_a_kind_prior_entry(
     await create_outlet(client, admin_headers, "a-wire", kind="wire")
     await _verdict(client, admin_headers, "monitor", "true", "2017-03-01T00:00:00Z")
     await _verdict(client, admin_headers, "a-wire", "true", "2017-03-01T00:00:00Z")
-    await app.state.jobs.drain()
+    await app.state.context.jobs.drain()
     before = await _history(client, admin_headers, "monitor")
     # The wire's verdict moved the baseline of all outlets a little: at most a kind_prior entry.
     assert before[0]["cause"] == "verdict"
@@ -62,7 +62,7 @@ async def test_verdicts_on_others_of_its_kind_write_a_kind_prior_entry(
 
     for day in range(1, 6):
         await _verdict(client, admin_headers, "other-monitor", "false", f"2017-04-0{day}T00:00:00Z")
-    await app.state.jobs.drain()
+    await app.state.context.jobs.drain()
 
     history = await _history(client, admin_headers, "monitor")
     assert history[0]["cause"] == "verdict"

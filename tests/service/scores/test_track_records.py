@@ -14,7 +14,7 @@ from tests.service.factories import create_claim, create_outlet, record_verdict
 
 
 async def snapshot_now(app: Any, store: TrackRecordStore) -> Any:
-    async with app.state.sessionmaker() as session:
+    async with app.state.context.sessionmaker() as session:
         values = await generations.read_generations(session)
         return await store.snapshot(
             session, values[generations.EVIDENCE], values[generations.EVIDENCE_RESET]
@@ -73,7 +73,7 @@ async def test_a_row_committed_out_of_id_order_is_not_lost(
     late = seen.items[0][1].known_at
 
     async def commit_verdict(verdict_id: int, source: str) -> None:
-        async with app.state.sessionmaker() as session:
+        async with app.state.context.sessionmaker() as session:
             await session.execute(
                 insert(Verdict).values(
                     id=verdict_id,
@@ -104,7 +104,7 @@ async def test_rows_a_transaction_rolls_back_never_reach_the_process_snapshot(
     await record_verdict(client, admin_headers, claim["id"], "true")
     store = TrackRecordStore()
     committed = await snapshot_now(app, store)
-    async with app.state.sessionmaker() as session:
+    async with app.state.context.sessionmaker() as session:
         await session.execute(
             insert(Verdict).values(
                 claim_id=claim["id"],

@@ -1,0 +1,2 @@
+"""Database plumbing: the declarative base and column types, engines, the request's
+transaction, bulk SQL helpers and keyset pagination."""
