@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from service.database.engine import sync_url
-from service.models_registry import Base
 from service.settings import get_settings
+from service.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -36,8 +36,8 @@ from service.jobs.handlers import job_runner
 from service.logging import BodySizeLimitMiddleware, RequestContextMiddleware, configure_logging
 from service.metrics.router import forget_process_metrics
 from service.metrics.router import router as metrics_router
-from service.models.launcher import TrainingLauncher
-from service.models.router import router as models_router
+from service.model_registry.launcher import TrainingLauncher
+from service.model_registry.router import router as models_router
 from service.openapi import operation_id
 from service.outlets.router import router as outlets_router
 from service.push.hub import PushHub

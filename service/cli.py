@@ -144,13 +144,13 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from service.models.service import ModelService
-    from service.models.training import TrainingError, train_model
+    from service.model_registry.service import ModelService
+    from service.model_registry.training import TrainingError, train_model
 
     if args.model_id is None:
         try:
             params = json.loads(args.params) if args.params else {}
-            from service.models.schemas import ModelTrainRequest
+            from service.model_registry.schemas import ModelTrainRequest
 
             request = ModelTrainRequest(params=params, activate=args.activate)
         except ValueError as exc:
@@ -172,7 +172,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     except TrainingError as exc:
         _err(f"training failed: {exc}")
         return 1
-    from service.models.service import quality_gate
+    from service.model_registry.service import quality_gate
 
     metrics = model.metrics or {}
     shown = ("accuracy", "roc_auc", "brier", "log_loss", "ece")
@@ -183,7 +183,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from service.models.service import ModelService, displayed_status, quality_gate
+    from service.model_registry.service import ModelService, displayed_status, quality_gate
 
     async def work(session: Any) -> int:
         service = ModelService(session)

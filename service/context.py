@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from service.http_caching import EtagCache
     from service.interchange.ratings import RatingMapping
     from service.jobs.runner import JobRunner
-    from service.models.launcher import TrainingLauncher
+    from service.model_registry.launcher import TrainingLauncher
     from service.push.hub import PushHub
     from service.scores.service import ScoringService
     from service.settings import Settings

@@ -19,7 +19,7 @@ from service.database.transaction import request_transaction
 from service.errors import FieldError, InvalidInput
 from service.events.service import EventService
 from service.interchange.service import ImportService
-from service.models.service import ModelService
+from service.model_registry.service import ModelService
 from service.outlets.service import OutletService
 from service.push.service import WebhookService
 from service.schemas import MAX_DATABASE_ID, decode_cursor, encode_cursor

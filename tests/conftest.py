@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 
 from service.app import create_app
 from service.migrate import upgrade
-from service.models_registry import Base
 from service.settings import Settings
+from service.tables import Base
 
 # Tests do not time things (bench/ does), and CI replays the same examples on every run so that a
 # red build always means the code changed; locally hypothesis explores new examples each time.

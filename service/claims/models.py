@@ -79,7 +79,7 @@ def claim_figure(claim: ClaimFields) -> Figure | None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClaimColumns:
-    """The columns a claim is scored on, as plain data (a ``ClaimDraft`` or ``ClaimRecord``)."""
+    """The columns a claim is scored on, as plain data (a ``ClaimDraft`` or ``InsertedClaim``)."""
 
     outlet_id: int
     event_id: int | None
@@ -101,7 +101,7 @@ class ClaimDraft(ClaimColumns):
 
 
 class StoredClaimFields(ClaimFields, Protocol):
-    """A stored claim as the API shows it: a ``Claim`` row or a ``ClaimRecord`` just inserted."""
+    """A stored claim as the API shows it: a ``Claim`` row or a ``InsertedClaim`` just inserted."""
 
     @property
     def id(self) -> int: ...
@@ -112,7 +112,7 @@ class StoredClaimFields(ClaimFields, Protocol):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ClaimRecord(ClaimColumns):
+class InsertedClaim(ClaimColumns):
     """A claim inserted with a core INSERT (service/claims/service.py): every column, no ORM."""
 
     id: int

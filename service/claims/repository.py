@@ -9,12 +9,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import generations
-from service.claims.models import Claim, ClaimRecord
+from service.claims.models import Claim, InsertedClaim
 from service.claims.report_groups import MAX_CHAIN
 from service.database.bulk import array_parameters, column_arrays, insert_returning_ids
 from service.database.pagination import keyset
 from service.database.types import utcnow
-from service.scores.models import Score, ScoreRecord
+from service.scores.models import InsertedScore, Score
 from service.scores.repository import ScoreRepository
 from service.verdicts.models import Verdict
 
@@ -63,14 +63,14 @@ class ClaimRepository:
             statement = statement.where(Claim.published_at >= since)
         return (await self.session.execute(statement)).scalars().all()
 
-    async def insert(self, rows: Sequence[dict[str, Any]]) -> list[ClaimRecord]:
+    async def insert(self, rows: Sequence[dict[str, Any]]) -> list[InsertedClaim]:
         """Insert claims (every column but ``id`` and ``score_stale_since``) in one statement."""
         ids = await insert_returning_ids(self.session, Claim, rows)
-        return [ClaimRecord(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
+        return [InsertedClaim(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
 
     async def insert_with_scores(
         self, claim_rows: Sequence[dict[str, Any]], score_rows: Sequence[dict[str, Any]]
-    ) -> list[tuple[ClaimRecord, ScoreRecord]]:
+    ) -> list[tuple[InsertedClaim, InsertedScore]]:
         """Insert claims and one score each (``claim_id`` filled in here), in order.
 
         On PostgreSQL, up to ``SINGLE_STATEMENT_MAX_ROWS`` claims go in one statement: ids from
@@ -109,8 +109,8 @@ class ClaimRepository:
         ):
             stored.append(
                 (
-                    ClaimRecord(id=claim_id, **claim_row),
-                    ScoreRecord(id=score_id, claim_id=claim_id, **score_row),
+                    InsertedClaim(id=claim_id, **claim_row),
+                    InsertedScore(id=score_id, claim_id=claim_id, **score_row),
                 )
             )
         return stored
@@ -128,7 +128,7 @@ class ClaimRepository:
 
     async def open_claims_of_outlets(
         self, outlet_ids: Sequence[int], *, after: int, limit: int, without_event: bool = False
-    ) -> list[ClaimRecord]:
+    ) -> list[InsertedClaim]:
         """Claims of these outlets without any verdict yet, in id order, as plain records
         (a re-score reads thousands and changes none through the ORM)."""
         table = cast(Table, Claim.__table__)
@@ -142,7 +142,7 @@ class ClaimRepository:
         if without_event:
             statement = statement.where(Claim.event_id.is_(None))
         rows = await self.session.execute(statement)
-        return [ClaimRecord(**row._mapping) for row in rows.all()]
+        return [InsertedClaim(**row._mapping) for row in rows.all()]
 
     async def open_claims_of_events(self, event_ids: Sequence[int]) -> Sequence[Claim]:
         """The claims without a verdict about any of ``event_ids``, by event, then id."""

@@ -19,7 +19,7 @@ from service.claims.models import (
     Claim,
     ClaimDraft,
     ClaimFields,
-    ClaimRecord,
+    InsertedClaim,
     StoredClaimFields,
     claim_figure,
 )
@@ -302,7 +302,7 @@ class ClaimService:
         ]
 
     async def _score_and_flag(
-        self, claims: list[ClaimRecord], pending: Sequence[PendingClaim]
+        self, claims: list[InsertedClaim], pending: Sequence[PendingClaim]
     ) -> list[StoredClaim]:
         """Score claims already inserted, store the scores, queue their events."""
         score_rows = await self._score_rows(claims, pending)

@@ -13,7 +13,7 @@ from service import generations
 from service.audit.models import AuditEntry
 from service.audit.service import CLI_ACTOR
 from service.auth.service import Principal
-from service.claims.models import Claim, ClaimRecord
+from service.claims.models import Claim, InsertedClaim
 from service.claims.repository import ClaimRepository
 from service.database.bulk import insert_returning_ids
 from service.database.types import utcnow
@@ -241,7 +241,7 @@ class VerdictImport(Importer):
                 ]
             )
         created_claims = await self._create_claims(items, resolution)
-        claim_of: dict[int, Claim | ClaimRecord] = {**resolution.claims, **created_claims}
+        claim_of: dict[int, Claim | InsertedClaim] = {**resolution.claims, **created_claims}
         stored = await self.repository.verdict_keys([claim.id for claim in claim_of.values()])
         rows: list[dict[str, Any]] = []
         affected: dict[int, None] = {}
@@ -339,7 +339,7 @@ class VerdictImport(Importer):
 
     async def _create_claims(
         self, items: Sequence[VerdictItem], resolution: _Resolution
-    ) -> dict[int, ClaimRecord]:
+    ) -> dict[int, InsertedClaim]:
         """Insert the claims no item matched (one per distinct outlet, text and address) and
         store their score as of their publication (what the service would have said then)."""
         if not resolution.to_create:
@@ -374,7 +374,7 @@ class VerdictImport(Importer):
                 }
             )
         claims = ClaimRepository(self.session)
-        records: list[ClaimRecord] = []
+        records: list[InsertedClaim] = []
         for batch in chunks(rows, VERDICT_BATCH):
             records.extend(await claims.insert(batch))
         outlets = {outlet.id: outlet for outlet in resolution.outlets.values()}

@@ -10,7 +10,7 @@ from scoring.claim_model import ClaimScore, cold_start_score
 from scoring.corroboration import describe
 from scoring.features import ClaimContext
 from service.metrics.registry import SCORES_COMPUTED
-from service.models.store import LoadedModel
+from service.model_registry.store import LoadedModel
 from service.outlets.directory import OutletLike
 from service.scores.documents import admiralty_document
 from service.scores.inputs import ScoringInput, admiralty

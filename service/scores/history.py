@@ -21,7 +21,7 @@ from service.outlets.directory import OutletLike
 from service.push.outbox import OUTLET_RELIABILITY_CHANGED, emit
 from service.scores.computed import track_record_score
 from service.scores.documents import score_values
-from service.scores.models import ScoreRecord, StoredFigures
+from service.scores.models import InsertedScore, StoredFigures
 from service.scores.repository import ScoreRepository
 from service.scores.schemas import ReliabilityCause
 from service.scores.service import ScoringService
@@ -59,7 +59,7 @@ class ReliabilityHistory:
         trigger: str,
         cause: ReliabilityCause,
         evidence_at: datetime | None,
-    ) -> ScoreRecord:
+    ) -> InsertedScore:
         """Append the outlet's reliability as of now to its score history.
 
         ``evidence_at``: the date of the evidence that changed it (a verdict's decided_at, a
@@ -109,7 +109,7 @@ class ReliabilityHistory:
             self._announce(row, outlet, latest.get(outlet.id))
         return len(rows)
 
-    async def record_drift(self, outlet: OutletLike, *, trigger: str) -> ScoreRecord | None:
+    async def record_drift(self, outlet: OutletLike, *, trigger: str) -> InsertedScore | None:
         """Before new evidence about ``outlet`` counts: an entry for what changed without it.
 
         Call it before the new evidence is stored, so that the entry the evidence then causes
@@ -188,7 +188,7 @@ class ReliabilityHistory:
         return len(rows)
 
     def _announce(
-        self, row: ScoreRecord, outlet: OutletLike, previous: StoredFigures | None
+        self, row: InsertedScore, outlet: OutletLike, previous: StoredFigures | None
     ) -> None:
         """Push ``outlet.reliability_changed`` for a new entry whose figure moved."""
         if previous is not None and abs(previous.probability - row.probability) <= 1e-9:

@@ -60,7 +60,7 @@ class StoredFigures(Protocol):
 
 
 class ScoreFields(StoredFigures, Protocol):
-    """A stored score as the API shows it: a ``Score`` row or a ``ScoreRecord``."""
+    """A stored score as the API shows it: a ``Score`` row or a ``InsertedScore``."""
 
     @property
     def id(self) -> int: ...
@@ -112,7 +112,7 @@ class ComputedScore:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ScoreRecord(ComputedScore):
+class InsertedScore(ComputedScore):
     """A score inserted with a core INSERT: every column, no ORM instrumentation."""
 
     id: int

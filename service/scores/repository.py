@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.database.bulk import insert_returning_ids
 from service.database.pagination import keyset
 from service.outlets.models import Outlet
-from service.scores.models import Score, ScoreRecord
+from service.scores.models import InsertedScore, Score
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +26,10 @@ class ScoreRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert(self, rows: Sequence[dict[str, Any]]) -> list[ScoreRecord]:
+    async def insert(self, rows: Sequence[dict[str, Any]]) -> list[InsertedScore]:
         """Insert scores (every column but ``id``) in one statement."""
         ids = await insert_returning_ids(self.session, Score, rows)
-        return [ScoreRecord(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
+        return [InsertedScore(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
 
     async def latest_for_claims(self, claim_ids: Sequence[int]) -> dict[int, Score]:
         """The current (newest) score of each claim, in one query."""

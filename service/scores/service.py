@@ -20,7 +20,7 @@ from scoring.reliability import (
 from service import generations
 from service.claims.models import ClaimFields
 from service.generations import Generations
-from service.models.store import LoadedModel, ModelStore
+from service.model_registry.store import LoadedModel, ModelStore
 from service.outlets.directory import OutletDirectory, OutletLike, Registry
 from service.scores.computed import count_scores, model_score, track_record_score, with_admiralty
 from service.scores.inputs import ScoringInput, claim_context, scoring_inputs

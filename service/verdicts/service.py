@@ -17,7 +17,7 @@ from service.jobs.service import RESCORE_OUTLET, enqueue, mark_events_stale
 from service.outlets.repository import OutletRepository
 from service.push.outbox import emit_verdict_recorded
 from service.scores.history import ReliabilityHistory
-from service.scores.models import ScoreRecord
+from service.scores.models import InsertedScore
 from service.scores.schemas import ReliabilityCause
 from service.scores.service import ScoringService
 from service.scores.track_records import touch_evidence
@@ -50,7 +50,7 @@ class VerdictService:
 
     async def record(
         self, claim_id: int, data: VerdictCreate, *, actor: Principal, request_id: str | None
-    ) -> tuple[Verdict, ScoreRecord]:
+    ) -> tuple[Verdict, InsertedScore]:
         """Store the verdict and append the outlet's new reliability to its history.
 
         Claims scored later see the verdict once their claim time is past ``decided_at``;

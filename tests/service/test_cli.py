@@ -13,7 +13,7 @@ from service.audit.models import AuditEntry
 from service.auth.models import ApiKey
 from service.auth.service import hash_key
 from service.cli import main
-from service.models.models import ModelVersion
+from service.model_registry.models import ModelVersion
 from service.settings import get_settings
 from tests.scoring.test_claim_model import make_claims
 

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect
 
 from service.database.engine import sync_url
 from service.migrate import alembic_config, head_revision
-from service.models_registry import Base
+from service.tables import Base
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:

@@ -14,9 +14,9 @@ from service.claims.models import Claim
 from service.interchange.exports import csv_export
 from service.jobs.models import Job
 from service.jobs.service import RESCORE_OUTLET
-from service.models_registry import Base
 from service.outlets.models import Outlet, OutletRecord
 from service.settings import Settings
+from service.tables import Base
 from service.verdicts.models import Verdict
 from tests.conftest import SHARED_DATA, in_process_client, make_key, running_app
 from tests.service.factories import create_claim, create_outlet

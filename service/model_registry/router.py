@@ -6,15 +6,15 @@ from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 
 from service.dependencies import Admin, ContextDep, ModelServiceDep, PageDep, RequestIdDep, RowId
 from service.errors import declared_problem, problem_responses
-from service.models.models import ModelVersion
-from service.models.schemas import (
+from service.model_registry.models import ModelVersion
+from service.model_registry.schemas import (
     ActiveModelRead,
     ModelPage,
     ModelRead,
     ModelTrainRequest,
     QualityGateProblem,
 )
-from service.models.service import displayed_status, quality_gate
+from service.model_registry.service import displayed_status, quality_gate
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 

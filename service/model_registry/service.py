@@ -18,7 +18,7 @@ from service.auth.service import Principal
 from service.database.pagination import keyset
 from service.database.types import utcnow
 from service.errors import Conflict, NotFound
-from service.models.models import ModelVersion
+from service.model_registry.models import ModelVersion
 
 # A training run that has not reported for this long is shown as stalled (its process died).
 STALLED_AFTER = timedelta(seconds=60)

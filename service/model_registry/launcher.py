@@ -15,7 +15,7 @@ import sys
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.database.types import utcnow
-from service.models.models import ModelVersion
+from service.model_registry.models import ModelVersion
 from service.settings import Settings
 
 logger = logging.getLogger("credscore.training")

@@ -27,8 +27,8 @@ from service import generations
 from service.claims.models import Claim
 from service.database.engine import create_engine, create_sessionmaker
 from service.database.types import utcnow
-from service.models.models import ModelVersion
-from service.models.service import ModelService, QualityGateFailed
+from service.model_registry.models import ModelVersion
+from service.model_registry.service import ModelService, QualityGateFailed
 from service.outlets.repository import OutletRepository
 from service.scores.inputs import claim_context, scoring_inputs
 from service.scores.service import ScoringService

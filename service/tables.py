@@ -6,7 +6,7 @@ from service.claims.models import Claim
 from service.database.base import Base
 from service.events.models import Event, EventConsensus
 from service.jobs.models import Job
-from service.models.models import ModelVersion
+from service.model_registry.models import ModelVersion
 from service.outlets.models import Outlet, OutletDependency, OutletRecord
 from service.push.models import OutboxEvent, PushCursor, WebhookDelivery, WebhookSubscription
 from service.scores.models import Generation, Score

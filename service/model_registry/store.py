@@ -20,7 +20,7 @@ from sqlalchemy.orm import undefer
 from scoring.artifacts import ArtifactError, load_model
 from scoring.claim_model import ClaimModel
 from service.generations import GenerationCache
-from service.models.models import ModelVersion
+from service.model_registry.models import ModelVersion
 
 logger = logging.getLogger("credscore.models")
 

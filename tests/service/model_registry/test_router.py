@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from service.audit.models import AuditEntry
-from service.models.models import ModelVersion
-from service.models.service import ModelService
-from service.models.training import TrainingError, train_model
+from service.model_registry.models import ModelVersion
+from service.model_registry.service import ModelService
+from service.model_registry.training import TrainingError, train_model
 from service.scores.models import Score
 from service.scores.track_records import touch_evidence
 from service.settings import Settings
