@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
@@ -136,44 +137,43 @@ async def update_outlet(
     return _with_etag(response, outlet)
 
 
-@router.post(
+def _set_archived(archived: bool) -> Callable[..., Awaitable[OutletRead]]:
+    """The endpoint that archives an outlet (``archived``) or brings it back."""
+
+    async def endpoint(
+        outlet_ref: OutletRef,
+        admin: Admin,
+        response: Response,
+        outlets: OutletServiceDep,
+        request_id: RequestIdDep,
+        if_match: IfMatch = None,
+    ) -> OutletRead:
+        outlet = await outlets.set_archived(
+            outlet_ref, archived, if_match=if_match, actor=admin, request_id=request_id
+        )
+        return _with_etag(response, outlet)
+
+    return endpoint
+
+
+router.add_api_route(
     "/{outlet_ref}/archive",
+    _set_archived(True),
+    methods=["POST"],
+    name="archive_outlet",
     response_model=OutletRead,
     responses=problem_responses(404, 412),
     summary="Archive an outlet (it keeps its history; new claims are refused)",
 )
-async def archive_outlet(
-    outlet_ref: OutletRef,
-    response: Response,
-    admin: Admin,
-    outlets: OutletServiceDep,
-    request_id: RequestIdDep,
-    if_match: IfMatch = None,
-) -> OutletRead:
-    outlet = await outlets.set_archived(
-        outlet_ref, True, if_match=if_match, actor=admin, request_id=request_id
-    )
-    return _with_etag(response, outlet)
-
-
-@router.post(
+router.add_api_route(
     "/{outlet_ref}/unarchive",
+    _set_archived(False),
+    methods=["POST"],
+    name="unarchive_outlet",
     response_model=OutletRead,
     responses=problem_responses(404, 412),
     summary="Bring an archived outlet back",
 )
-async def unarchive_outlet(
-    outlet_ref: OutletRef,
-    response: Response,
-    admin: Admin,
-    outlets: OutletServiceDep,
-    request_id: RequestIdDep,
-    if_match: IfMatch = None,
-) -> OutletRead:
-    outlet = await outlets.set_archived(
-        outlet_ref, False, if_match=if_match, actor=admin, request_id=request_id
-    )
-    return _with_etag(response, outlet)
 
 
 @router.get(
