@@ -117,6 +117,16 @@ class Generations:
             await asyncio.sleep(self.refresh_seconds)
 
 
+def reads_committed_state(session: AsyncSession) -> bool:
+    """Whether what ``session`` reads is committed state: its transaction changed no counter.
+
+    One that did reads its own uncommitted rows under the new counter value, and a dry run or a
+    failure rolls them back (the counter too): a value built from them, kept for the process
+    under that value, would be served when another change commits the same value.
+    """
+    return not session.info.get(GENERATIONS_DIRTY)
+
+
 class GenerationCache(Generic[T]):
     """One value built from the database, reused while a generation counter keeps its value.
 

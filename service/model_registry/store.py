@@ -19,7 +19,7 @@ from sqlalchemy.orm import undefer
 
 from scoring.artifacts import ArtifactError, load_model
 from scoring.claim_model import ClaimModel
-from service.generations import GenerationCache
+from service.generations import GenerationCache, reads_committed_state
 from service.model_registry.models import ModelVersion
 
 logger = logging.getLogger("credscore.models")
@@ -75,4 +75,5 @@ class ModelStore:
                 return ActiveModel(None, error)
             return ActiveModel(LoadedModel(row.id, row.version, model))
 
-        return (await self._active.get(generation, load)).loaded
+        active = await self._active.get(generation, load, keep=reads_committed_state(session))
+        return active.loaded

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.generations import GenerationCache
+from service.generations import GenerationCache, reads_committed_state
 from service.outlets.models import Outlet
 
 
@@ -69,4 +69,4 @@ class OutletDirectory:
                 {view.slug: view for view in views},
             )
 
-        return await self._registries.get(generation, load)
+        return await self._registries.get(generation, load, keep=reads_committed_state(session))

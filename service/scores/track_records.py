@@ -39,11 +39,8 @@ class TrackRecordStore:
                 return await _catch_up(session, previous, generation)
             return await _load(session, generation, reset_generation, None)
 
-        # A transaction that changed a counter reads its own uncommitted rows, which a dry run
-        # or a failure rolls back: what it builds is its own, and the process keeps the
-        # snapshot of committed state.
         return await self._snapshots.get(
-            generation, rebuild, keep=not session.info.get(generations.GENERATIONS_DIRTY)
+            generation, rebuild, keep=generations.reads_committed_state(session)
         )
 
 
