@@ -70,14 +70,15 @@ def build_context(settings: Settings, rating_mapping: RatingMapping) -> AppConte
     generations = Generations(sessionmaker, settings.cache_refresh_seconds)
     scoring = ScoringService(settings, TrackRecordStore(), counters=generations)
     push = PushHub(sessionmaker, settings)
+    key_cache = KeyCache(settings.auth_cache_seconds)
+    # After a job's commit: what it pushed is sent at once, the counters refreshed last (the
+    # worker runs the jobs it queued itself without being woken).
     jobs = job_runner(
         sessionmaker,
         scoring,
         poll_seconds=settings.jobs_poll_seconds,
-        after_change=generations.refresh,
-        after_push=push.wake,
+        after_commit=(push.after_commit, generations.after_commit),
     )
-    key_cache = KeyCache(settings.auth_cache_seconds)
     # After a request's commit: revoked keys are forgotten first, the counters refreshed last.
     sessions = RequestSessions(
         sessionmaker,

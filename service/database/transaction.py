@@ -74,6 +74,11 @@ async def commit_request(session: AsyncSession, sessions: RequestSessions) -> No
     if not session.in_transaction():
         return  # Nothing was read or written: no round trip.
     await session.commit()
-    if session.info:  # no flags, nothing for a hook to do (most requests)
-        for hook in sessions.after_commit:
-            await hook(session.info)
+    await run_after_commit(sessions.after_commit, session.info)
+
+
+async def run_after_commit(hooks: Sequence[AfterCommit], info: dict[Any, Any]) -> None:
+    """Run ``hooks`` on the flags a committed transaction left in its session's ``info``."""
+    if info:  # no flags, nothing for a hook to do (most requests)
+        for hook in hooks:
+            await hook(info)

@@ -16,11 +16,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.background import PollingLoop
+from service.database.transaction import AfterCommit, run_after_commit
 from service.database.types import utcnow
-from service.generations import GENERATIONS_DIRTY
 from service.jobs.models import Job
 from service.jobs.service import WAKE_WORKER
-from service.push.outbox import PUSHED
 
 logger = logging.getLogger("credscore.jobs")
 
@@ -40,8 +39,7 @@ class JobRunner(PollingLoop):
         *,
         poll_seconds: float = 2.0,
         batch_size: int = 20,
-        after_change: Callable[[], Awaitable[None]] | None = None,
-        after_push: Callable[[], None] | None = None,
+        after_commit: Sequence[AfterCommit] = (),
         batch_handlers: dict[str, BatchHandler] | None = None,
         jobs_per_batch: int = 100,
     ) -> None:
@@ -52,10 +50,9 @@ class JobRunner(PollingLoop):
             failure="job loop iteration failed",
         )
         self.sessionmaker = sessionmaker
-        # Called after a job whose transaction bumped a generation counter has committed.
-        self.after_change = after_change
-        # Called after a job whose transaction wrote push outbox events has committed.
-        self.after_push = after_push
+        # Run after each job's (or batch's) commit, as after a request's: the counters are
+        # refreshed, the push consumers woken.
+        self.after_commit_hooks = tuple(after_commit)
         self.handlers = handlers
         # Kinds whose pending jobs run together, up to ``jobs_per_batch`` at a time: a queue of
         # a thousand outlet re-scores is a few batches of claims, not a thousand transactions.
@@ -136,8 +133,7 @@ class JobRunner(PollingLoop):
                 await session.rollback()
                 logger.warning("a batch of %d %s jobs failed", len(ids), kind, exc_info=True)
             else:
-                if session.info.pop(GENERATIONS_DIRTY, False) and self.after_change is not None:
-                    await self.after_change()
+                await run_after_commit(self.after_commit_hooks, session.info)
                 return len(ids)
         async with self.sessionmaker() as session:
             await session.execute(
@@ -210,10 +206,7 @@ class JobRunner(PollingLoop):
                 job.finished_at = utcnow()
                 job.error = None
                 await session.commit()
-                if session.info.pop(GENERATIONS_DIRTY, False) and self.after_change is not None:
-                    await self.after_change()
-                if session.info.pop(PUSHED, False) and self.after_push is not None:
-                    self.after_push()
+                await run_after_commit(self.after_commit_hooks, session.info)
                 return True
             except Exception as exc:
                 await session.rollback()

@@ -21,3 +21,8 @@ async def test_each_part_works_with_the_app_s_own_parts(app: Any) -> None:
         context.push.after_commit,
         context.generations.after_commit,
     )
+    # After a job's commit the same hooks run, but for the worker's own wake-up (it is running).
+    assert context.jobs.after_commit_hooks == (
+        context.push.after_commit,
+        context.generations.after_commit,
+    )
