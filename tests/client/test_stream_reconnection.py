@@ -57,22 +57,16 @@ def refused(problem: dict[str, object], **headers: str) -> httpx.Response:
     )
 
 
+URL = "http://credscore.test"
+RETRY = RetryPolicy(backoff=0.5, max_wait=30)
+
+
 def sync_client(script: Script) -> Client:
-    return Client(
-        "http://credscore.test",
-        "key",
-        transport=httpx.MockTransport(script),
-        retry=RetryPolicy(backoff=0.5, max_wait=30),
-    )
+    return Client(URL, "key", transport=httpx.MockTransport(script), retry=RETRY)
 
 
 def async_client(script: Script) -> AsyncClient:
-    return AsyncClient(
-        "http://credscore.test",
-        "key",
-        transport=httpx.MockTransport(script),
-        retry=RetryPolicy(backoff=0.5, max_wait=30),
-    )
+    return AsyncClient(URL, "key", transport=httpx.MockTransport(script), retry=RETRY)
 
 
 def last_event_ids(script: Script) -> list[str | None]:
