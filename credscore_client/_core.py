@@ -7,13 +7,15 @@ drives one call as a generator: it yields the request to send, takes the respons
 delay when the answer says "retry later", and returns the parsed result. The sync client
 (time.sleep, httpx.Client) and the async one (asyncio.sleep, httpx.AsyncClient) each run that
 generator in a handful of lines, so neither repeats the retry policy or any operation; each
-reads a stream's text in a few more, through the same decoders.
+reads a stream's text in a few more, through a `StreamReading`: the same decoders, and the same
+decision whether (and when) a dropped event stream is opened again after its last event.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import random
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -130,7 +132,15 @@ def returns_open(response: httpx.Response) -> httpx.Response:
 
 
 class Decoder(Protocol[T_co]):
-    """Text as it arrives in, items out; ``end`` gives what the last chunk left pending."""
+    """Text as it arrives in, items out; ``end`` gives what the last chunk left pending and
+    starts afresh (for the next connection's text).
+
+    ``last_event_id`` and ``retry`` are what a reconnection resumes with: the id of the last
+    event and the wait the server asked for (seconds). Only Server-Sent Events carry them; for
+    the other formats they stay None."""
+
+    last_event_id: str | None
+    retry: float | None
 
     def feed(self, text: str) -> Sequence[T_co]: ...
     def end(self) -> Sequence[T_co]: ...
@@ -139,6 +149,9 @@ class Decoder(Protocol[T_co]):
 class Lines:
     """Whole lines, each with its line ending (as a file's lines): writing them out again
     gives the answer byte for byte."""
+
+    last_event_id: str | None = None
+    retry: float | None = None
 
     def __init__(self) -> None:
         self._rest = ""
@@ -155,6 +168,9 @@ class Lines:
 class JsonLines:
     """One JSON document a line (application/x-ndjson); blank lines are skipped."""
 
+    last_event_id: str | None = None
+    retry: float | None = None
+
     def __init__(self) -> None:
         self._lines = Lines()
 
@@ -168,18 +184,29 @@ class JsonLines:
 class EventStream:
     """Server-Sent Events (the WHATWG event-stream format) as `StreamEvent`s: fields gather
     until a blank line dispatches them; comment lines (the server's keep-alive pings) are
-    skipped."""
+    skipped.
+
+    As an EventSource does, it keeps across connections the id of the last event dispatched
+    (``last_event_id``, sent back as Last-Event-ID) and the server's ``retry:`` field (in
+    ``retry``, as seconds)."""
 
     def __init__(self) -> None:
         self._lines = Lines()
         self._fields: dict[str, str] = {}
         self._data: list[str] = []
+        # The format's "last event ID buffer": an id holds for the following events until
+        # another replaces it; it becomes `last_event_id` when an event is dispatched.
+        self._id: str | None = None
+        self.last_event_id: str | None = None
+        self.retry: float | None = None
 
     def feed(self, text: str) -> list[StreamEvent]:
         return [event for line in self._lines.feed(text) if (event := self._line(line))]
 
     def end(self) -> list[StreamEvent]:
         # An event without its closing blank line was cut off: per the format, it is dropped.
+        self._lines.end()
+        self._fields, self._data, self._id = {}, [], self.last_event_id
         return []
 
     def _line(self, line: str) -> StreamEvent | None:
@@ -192,13 +219,20 @@ class EventStream:
         value = value.removeprefix(" ")
         if name == "data":
             self._data.append(value)
+        elif name == "retry":
+            # Milliseconds, ASCII digits only; anything else is ignored (as the format says).
+            if value.isascii() and value.isdigit():
+                self.retry = int(value) / 1000
         else:
+            if name == "id" and "\0" not in value:
+                self._id = value
             self._fields[name] = value
         return None
 
     def _dispatch(self) -> StreamEvent | None:
         fields, data = self._fields, self._data
         self._fields, self._data = {}, []
+        self.last_event_id = self._id
         if not data:
             return None
         document = json.loads("\n".join(data))
@@ -209,10 +243,17 @@ class EventStream:
 
 @dataclass(frozen=True)
 class StreamCall(Generic[T_co]):
-    """A call whose answer is read as it arrives: ``decoder()`` turns its text into items."""
+    """A call whose answer is read as it arrives: ``decoder()`` turns its text into items.
+
+    ``reconnects``: how many reconnections in a row may bring nothing before the stream gives
+    up (None: no bound; 0, the default: a dropped connection ends the stream). Only an event
+    stream, which resumes after its last event's id, should reconnect: a CSV export opened again
+    would start over.
+    """
 
     call: Call[httpx.Response]
     decoder: Callable[[], Decoder[T_co]]
+    reconnects: int | None = 0
 
 
 def streamed(
@@ -222,10 +263,12 @@ def streamed(
     *,
     query: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
+    reconnects: int | None = 0,
 ) -> StreamCall[T]:
     return StreamCall(
         Call(method, path, returns_open, query=query or {}, headers=headers or {}, stream=True),
         decoder,
+        reconnects,
     )
 
 
@@ -248,8 +291,18 @@ class RetryPolicy:
         if response.status_code not in self.statuses or attempt + 1 >= self.attempts:
             return None
         asked = retry_after_seconds(response.headers.get("Retry-After"))
-        wait = asked if asked is not None else self.backoff * 2**attempt
+        wait = asked if asked is not None else self._backoff(attempt)
         return wait if wait <= self.max_wait else None
+
+    def reconnect_delay(self, attempt: int) -> float:
+        """Seconds before a dropped stream is opened again (``attempt``: 0-based, counting the
+        reconnections in a row that brought nothing) when no one named a wait: the backoff,
+        capped at ``max_wait``, less a random part of up to half of it, so that the clients one
+        restart dropped together do not all come back at the same instant."""
+        return min(self._backoff(attempt), self.max_wait) * random.uniform(0.5, 1.0)
+
+    def _backoff(self, attempt: int) -> float:
+        return self.backoff * 2.0**attempt
 
 
 # What exchange yields: a request to send (answer: the response) or seconds to wait (answer:
@@ -299,3 +352,76 @@ def must_read(call: Call[Any], response: httpx.Response) -> bool:
 def with_cursor(call: Call[T], cursor: str) -> Call[T]:
     """The same list call, continued after ``cursor``."""
     return dataclasses.replace(call, query={**call.query, "cursor": cursor})
+
+
+# What may end a connection that opening it again cures: the network (a reset, a refused or
+# timed-out connection, a read that waited longer than the keep-alive pings' period, an answer
+# cut mid-chunk). A refusal is a `CredscoreError`, a bad URL or a malformed event not cured.
+DROPPED = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
+
+
+class StreamReading(Generic[T]):
+    """A streamed call read across connections, as an EventSource reads one.
+
+    A client opens ``call()``, hands each piece of text to ``feed`` and the end of the answer
+    to ``end``, then asks ``reconnect_after(error)`` (``error``: what ended the connection, None
+    if the answer just ended) how long to wait before opening ``call()`` again; None ends the
+    iteration. The new connection resumes after the last event with Last-Event-ID (the caller's
+    ``last_event_id`` until an event came). It reconnects after the answer ended, a network
+    error or a 5xx answer (a proxy's 502 while the service restarts), at most
+    ``StreamCall.reconnects`` times in a row without receiving anything (an event or a
+    keep-alive comment). A 4xx refusal is raised (401, 403, 422: opening again would not
+    help); 429 and 503 were already retried by the client's `RetryPolicy`, and a Retry-After
+    beyond its ``max_wait`` is raised as everywhere else.
+
+    The wait is the answer's Retry-After, else the server's ``retry:`` field, else the policy's
+    backoff with jitter (`RetryPolicy.reconnect_delay`).
+    """
+
+    def __init__(self, streaming: StreamCall[T], retry: RetryPolicy) -> None:
+        self._streaming = streaming
+        self._retry = retry
+        self._decoder = streaming.decoder()
+        self._failures = 0
+        self._received = False
+
+    def call(self) -> Call[httpx.Response]:
+        self._received = False
+        call = self._streaming.call
+        last_event_id = self._decoder.last_event_id
+        if last_event_id is None:
+            return call
+        return dataclasses.replace(call, headers={**call.headers, "Last-Event-ID": last_event_id})
+
+    def feed(self, text: str) -> Sequence[T]:
+        self._received = self._received or bool(text)
+        return self._decoder.feed(text)
+
+    def end(self) -> Sequence[T]:
+        return self._decoder.end()
+
+    def reconnect_after(self, error: Exception | None) -> float | None:
+        """Seconds to wait before opening the stream again, or None: it has ended. Raises
+        ``error`` when reconnecting would not cure it, or when the bound is reached."""
+        if error is not None:
+            self._decoder.end()  # what the cut connection left half-sent is dropped
+            if not self._cured_by_reconnecting(error):
+                raise error
+        if self._received:
+            self._failures = 0
+        bound = self._streaming.reconnects
+        if bound is not None and self._failures >= bound:
+            if error is not None:
+                raise error
+            return None
+        self._failures += 1
+        if isinstance(error, CredscoreError) and error.retry_after is not None:
+            return error.retry_after
+        if self._decoder.retry is not None:
+            return self._decoder.retry
+        return self._retry.reconnect_delay(self._failures - 1)
+
+    def _cured_by_reconnecting(self, error: Exception) -> bool:
+        if isinstance(error, CredscoreError):
+            return error.status >= 500 and (error.retry_after or 0) <= self._retry.max_wait
+        return isinstance(error, DROPPED)

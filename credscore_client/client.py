@@ -25,6 +25,7 @@ from credscore_client._core import (
     RetryPolicy,
     Step,
     StreamCall,
+    StreamReading,
     exchange,
     must_read,
     resume,
@@ -85,7 +86,9 @@ class Paged(Generic[P, ItemT]):
 
 class Streamed(Generic[P, T]):
     """A streamed operation as a method that iterates over its items as they arrive (`async
-    for` on the async client); the answer is closed when the iteration ends or is dropped."""
+    for` on the async client); the answer is closed when the iteration ends or is dropped.
+    An event stream (`stream_subscribe`) reconnects by itself when its connection drops,
+    resuming after the last event (see `StreamReading`)."""
 
     def __init__(self, operation: Callable[P, StreamCall[T]]) -> None:
         self.operation = operation
@@ -290,15 +293,23 @@ class Client(_Connection[httpx.BaseTransport, httpx.Client]):
     def bind_stream(self, operation: Callable[P, StreamCall[T]]) -> Callable[P, Iterator[T]]:
         @functools.wraps(operation)
         def method(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
-            streaming = operation(*args, **kwargs)
-            response = self.send(streaming.call)
-            decoder = streaming.decoder()
-            try:
-                for text in response.iter_text():
-                    yield from decoder.feed(text)
-                yield from decoder.end()
-            finally:
-                response.close()
+            reading = StreamReading(operation(*args, **kwargs), self.retry)
+            while True:
+                error: Exception | None = None
+                try:
+                    response = self.send(reading.call())
+                    try:
+                        for text in response.iter_text():
+                            yield from reading.feed(text)
+                        yield from reading.end()
+                    finally:
+                        response.close()
+                except Exception as dropped:
+                    error = dropped
+                wait = reading.reconnect_after(error)
+                if wait is None:
+                    return
+                time.sleep(wait)
 
         return method
 
@@ -344,17 +355,25 @@ class AsyncClient(_Connection[httpx.AsyncBaseTransport, httpx.AsyncClient]):
     def bind_stream(self, operation: Callable[P, StreamCall[T]]) -> Callable[P, AsyncIterator[T]]:
         @functools.wraps(operation)
         async def method(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[T]:
-            streaming = operation(*args, **kwargs)
-            response = await self.send(streaming.call)
-            decoder = streaming.decoder()
-            try:
-                async for text in response.aiter_text():
-                    for item in decoder.feed(text):
-                        yield item
-                for item in decoder.end():
-                    yield item
-            finally:
-                await response.aclose()
+            reading = StreamReading(operation(*args, **kwargs), self.retry)
+            while True:
+                error: Exception | None = None
+                try:
+                    response = await self.send(reading.call())
+                    try:
+                        async for text in response.aiter_text():
+                            for item in reading.feed(text):
+                                yield item
+                        for item in reading.end():
+                            yield item
+                    finally:
+                        await response.aclose()
+                except Exception as dropped:
+                    error = dropped
+                wait = reading.reconnect_after(error)
+                if wait is None:
+                    return
+                await asyncio.sleep(wait)
 
         return method
 

@@ -594,11 +594,22 @@ def stream_subscribe(
     event: Sequence[int] | None = None,
     types: Sequence[EventType | str] | None = None,
     last_event_id: int | None = None,
+    reconnect: bool | int = True,
 ) -> StreamCall[StreamEvent]:
-    """Live change events, endless: iterate, and stop when you have what you need. To resume
-    after a disconnect, subscribe again with ``last_event_id`` = the last event's ``id``: every
-    matching event after it comes first, without gaps or repeats. ``last_event_id=0`` replays
-    everything still in the outbox."""
+    """Live change events, endless: iterate, and stop when you have what you need.
+
+    ``last_event_id`` starts after that event: every matching event after it comes first,
+    without gaps or repeats (``0`` replays everything still in the outbox). When the connection
+    drops (the server restarts or sheds a slow reader, the network fails), the stream opens it
+    again by itself with Last-Event-ID = the last event's id, so the iteration goes on without
+    a gap or a repeat: after the server's ``retry:`` wait if it sent one, else after the
+    client's `RetryPolicy` backoff with jitter (a 503 or 429 answer's Retry-After first).
+    A refusal (401, 403, 422...) raises `CredscoreError` as on the first connection.
+
+    ``reconnect``: True (the default) reconnects for as long as you read; a number ``n``
+    reconnects at most ``n`` times in a row without receiving anything (then the last error is
+    raised, or the iteration ends if the server had closed the stream); False ends the
+    iteration when the connection drops (a network error is raised)."""
     return streamed(
         "GET",
         "/v1/stream",
@@ -609,6 +620,7 @@ def stream_subscribe(
             "types": ",".join(str(t) for t in types) if types else None,
         },
         headers={"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {},
+        reconnects=None if reconnect is True else int(reconnect),
     )
 
 

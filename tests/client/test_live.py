@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 from credscore_client import AsyncClient, Client, CredscoreError, operation_ids
 from credscore_client.models import (
     ClaimCreate,
+    ClaimRead,
     ConsensusRead,
     DeliveryStatus,
     EventType,
@@ -351,11 +354,14 @@ def test_metrics_scrape(client: Client) -> None:
 
 
 def test_the_stream_delivers_a_posted_claims_score(live_service: LiveService) -> None:
-    # A short read timeout bounds the wait: the stream pings only every 15 s.
+    # A short read timeout, with reconnection off, bounds the wait: the stream pings only every
+    # 15 s.
     with Client(live_service.url, live_service.admin_key, timeout=10) as client:
         slug = new_outlet(client)
         claim = client.claims_create({"outlet_slug": slug, "text": "37 killed"})
-        events = client.stream_subscribe(outlet=[slug], types=["claim.scored"], last_event_id=0)
+        events = client.stream_subscribe(
+            outlet=[slug], types=["claim.scored"], last_event_id=0, reconnect=False
+        )
         first = next(events)
         events.close()
         assert first.type == EventType.CLAIM_SCORED
@@ -363,7 +369,7 @@ def test_the_stream_delivers_a_posted_claims_score(live_service: LiveService) ->
         assert first.data["outlet"] == slug
         # Resuming after that event skips it: the next one is the next claim's.
         second_claim = client.claims_create({"outlet_slug": slug, "text": "42 killed"})
-        resumed = client.stream_subscribe(outlet=[slug], last_event_id=first.id)
+        resumed = client.stream_subscribe(outlet=[slug], last_event_id=first.id, reconnect=False)
         following = next(resumed)
         resumed.close()
         assert following.id > first.id
@@ -371,6 +377,44 @@ def test_the_stream_delivers_a_posted_claims_score(live_service: LiveService) ->
         with pytest.raises(CredscoreError) as invalid:
             next(client.stream_subscribe(types=["no.such-type"]))
         assert invalid.value.status == 422
+
+
+def test_the_stream_reconnects_by_itself_and_resumes_after_its_last_event(
+    live_service: LiveService,
+) -> None:
+    # A read timeout shorter than the keep-alive period (15 s) drops the quiet connection; the
+    # client opens it again after the last event, at most 20 times in a row (so that a failure
+    # ends the test), until the claim posted meanwhile comes, once.
+    with Client(live_service.url, live_service.admin_key) as poster:
+        slug = new_outlet(poster)
+        first_claim = poster.claims_create({"outlet_slug": slug, "text": "12 killed"})
+        with Client(live_service.url, live_service.admin_key, timeout=1.5) as reader:
+            resumed_from: list[str | None] = []
+            reader.http.event_hooks["request"].append(
+                lambda request: resumed_from.append(request.headers.get("Last-Event-ID"))
+            )
+            events = reader.stream_subscribe(
+                outlet=[slug], types=["claim.scored"], last_event_id=0, reconnect=20
+            )
+            first = next(events)
+
+            def post_while_the_stream_is_quiet() -> ClaimRead:
+                time.sleep(4)
+                return poster.claims_create({"outlet_slug": slug, "text": "13 killed"})
+
+            with ThreadPoolExecutor(1) as later:
+                second_claim = later.submit(post_while_the_stream_is_quiet)
+                try:
+                    second = next(events)
+                finally:
+                    events.close()
+    assert first.data["claim_id"] == first_claim.id
+    assert second.data["claim_id"] == second_claim.result().id
+    assert second.id > first.id
+    # The first connection timed out at least once: the later ones resumed after the first event.
+    assert resumed_from[0] == "0"
+    assert len(resumed_from) >= 2
+    assert set(resumed_from[1:]) == {str(first.id)}
 
 
 async def test_the_async_client_does_the_same(live_service: LiveService) -> None:

@@ -4,7 +4,7 @@ against httpx's MockTransport, with the client's sleeps recorded instead of slep
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from credscore_client import AsyncClient, Client, CredscoreError, RetryPolicy
-from credscore_client import client as client_module
 from credscore_client.errors import retry_after_seconds
+from tests.client.scripted import Chunks, Script, record_sleeps
 
 CLAIM = {
     "id": 7,
@@ -38,18 +38,6 @@ PROBLEM = {
 }
 
 
-class Script:
-    """Answers each request with the next response; remembers the requests."""
-
-    def __init__(self, *responses: httpx.Response) -> None:
-        self.responses = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.responses.pop(0)
-
-
 def too_many(retry_after: str | None = "2") -> httpx.Response:
     headers = {"Retry-After": retry_after} if retry_after is not None else {}
     return httpx.Response(
@@ -63,14 +51,7 @@ def unavailable() -> httpx.Response:
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    slept: list[float] = []
-
-    async def async_sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    monkeypatch.setattr(client_module.time, "sleep", slept.append)
-    monkeypatch.setattr(client_module.asyncio, "sleep", async_sleep)
-    return slept
+    return record_sleeps(monkeypatch)
 
 
 def sync_client(script: Callable[[httpx.Request], httpx.Response], **retry: float) -> Client:
@@ -169,28 +150,6 @@ async def test_the_async_client_retries_the_same_way(sleeps: list[float]) -> Non
     assert script.requests[0].headers["Authorization"] == "Bearer key"
 
 
-class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A body that arrives in the given pieces (cut anywhere, as a network cuts it); records
-    whether the client closed it."""
-
-    def __init__(self, *pieces: bytes) -> None:
-        self.pieces = pieces
-        self.closed = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.pieces
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for piece in self.pieces:
-            yield piece
-
-    def close(self) -> None:
-        self.closed = True
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
 EVENTS = (
     b": ping\r\n\r\n"
     b'id: 41\r\nevent: claim.scored\r\ndata: {"type": "claim.scored", "timestamp": '
@@ -210,7 +169,12 @@ def test_a_stream_is_retried_then_decoded_across_arbitrary_chunk_boundaries(
         httpx.Response(429, stream=refused, headers={"Retry-After": "1"}),
         httpx.Response(200, stream=body, headers={"Content-Type": "text/event-stream"}),
     )
-    events = list(sync_client(script).stream_subscribe(types=["claim.scored"], last_event_id=40))
+    # Reconnection off: the stream ends with its answer (tests/client/test_stream_reconnection.py
+    # reads on).
+    subscribed = sync_client(script).stream_subscribe(
+        types=["claim.scored"], last_event_id=40, reconnect=False
+    )
+    events = list(subscribed)
     assert [(e.id, e.type, e.data) for e in events] == [
         (41, "claim.scored", {"claim_id": 7}),
         (42, "verdict.recorded", {"verdict_id": 3}),
