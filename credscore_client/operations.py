@@ -598,7 +598,8 @@ def stream_subscribe(
     """Live change events, endless: iterate, and stop when you have what you need. To resume
     after a disconnect, subscribe again with ``last_event_id`` = the last event's ``id``: every
     matching event after it comes first, without gaps or repeats. ``last_event_id=0`` replays
-    everything still in the outbox."""
+    everything still in the outbox. Resuming from before events the service has deleted (its
+    retention) first yields one event of type `STREAM_GAP`: re-read the state you follow."""
     return streamed(
         "GET",
         "/v1/stream",
