@@ -109,17 +109,19 @@ class OutboxRepository:
             .limit(limit)
         )
         ids = list(await self.session.scalars(batch))
-        if ids:
-            await self.session.execute(
-                delete(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(ids))
-                .execution_options(synchronize_session=False)
-            )
-        return len(ids)
+        if not ids:
+            return 0
+        # Counted from the delete: another replica may have taken some of these rows first.
+        deleted = await self.session.execute(
+            delete(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+        return int(deleted.rowcount)  # type: ignore[attr-defined]
 
     async def delete_outbox(self, *, created_before: datetime, through: int, limit: int) -> int:
         """Delete at most ``limit`` outbox rows created before ``created_before``, with ids up to
-        ``through``, that no delivery references, oldest first; records the highest id deleted
+        ``through``, that no delivery references, oldest first; records the highest id taken
         as the pruned-through mark and returns how many."""
         unreferenced = ~exists().where(WebhookDelivery.outbox_id == OutboxEvent.id)
         batch = (
@@ -131,7 +133,8 @@ class OutboxRepository:
         ids = list(await self.session.scalars(batch))
         if not ids:
             return 0
-        await self.session.execute(
+        # Checked again as it deletes: a replay may have referenced one since.
+        deleted = await self.session.execute(
             delete(OutboxEvent)
             .where(OutboxEvent.id.in_(ids), unreferenced)
             .execution_options(synchronize_session=False)
@@ -142,7 +145,7 @@ class OutboxRepository:
         else:
             mark.position = max(mark.position, ids[-1])
         await self.session.flush()
-        return len(ids)
+        return int(deleted.rowcount)  # type: ignore[attr-defined]
 
     async def newest_id(self) -> int:
         return await self.session.scalar(select(func.max(OutboxEvent.id))) or 0
