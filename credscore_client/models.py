@@ -643,9 +643,15 @@ class VerdictRead(Model):
     created_by: str | None
 
 
+# The stream's message to a client resuming from before events the service deleted (its
+# retention): ``data`` holds ``last_event_id`` and ``pruned_through``; events between them may
+# be missing, so re-read the state you follow. Not an `EventType`: it cannot be filtered on.
+STREAM_GAP = "stream.gap"
+
+
 class StreamEvent(Model):
     """One message of GET /v1/stream: its id (send it back as Last-Event-ID to resume), its
-    type (an `EventType` value), when it happened and what it is about."""
+    type (an `EventType` value, or `STREAM_GAP`), when it happened and what it is about."""
 
     id: int
     type: str

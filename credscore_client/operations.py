@@ -609,7 +609,10 @@ def stream_subscribe(
     ``reconnect``: True (the default) reconnects for as long as you read; a number ``n``
     reconnects at most ``n`` times in a row without receiving anything (then the last error is
     raised, or the iteration ends if the server had closed the stream); False ends the
-    iteration when the connection drops (a network error is raised)."""
+    iteration when the connection drops (a network error is raised).
+
+    Resuming from before events the service has deleted (its retention) first yields one event
+    of type `STREAM_GAP`: re-read the state you follow."""
     return streamed(
         "GET",
         "/v1/stream",

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # before it is closed (the client resumes with Last-Event-ID).
     stream_ping_seconds: float = Field(default=15.0, gt=0)
     stream_queue_size: int = Field(default=1_000, ge=1)
+    # The background worker deletes finished webhook deliveries and outbox rows older than this
+    # (docs/push.md, "Retention"); a stream resuming from before them is told of the gap.
+    push_retention_days: float = Field(default=30.0, gt=0)
 
     # Tests and demos only: hold a training run this long before it reads any data.
     training_delay_seconds: float = Field(default=0.0, ge=0, le=600)

@@ -39,6 +39,11 @@ WEBHOOK_DISABLED = Counter(
     "credscore_webhook_subscriptions_disabled_total",
     "Webhook subscriptions disabled after consecutive failures.",
 )
+PUSH_PRUNED = Counter(
+    "credscore_push_pruned_rows_total",
+    "Rows deleted by push retention, by table (push_outbox, webhook_deliveries).",
+    ["table"],
+)
 STREAM_SUBSCRIBERS = Gauge(
     "credscore_stream_subscribers",
     "Open GET /v1/stream connections (summed over live worker processes).",

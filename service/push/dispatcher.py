@@ -11,6 +11,12 @@ Two steps, each its own transaction, so a process that dies anywhere loses nothi
    A process that dies mid-send leaves the lease to expire and the delivery is sent again
    (at-least-once: receivers deduplicate on ``webhook-id``).
 
+Retention (``prune``, at start and then hourly): finished deliveries older than
+``push_retention_days`` are deleted, then outbox rows as old that the fan-out cursor has passed
+and no delivery still references, in short batches so no delete holds its locks for long. The
+highest outbox id deleted is kept (``push_cursors``, name "outbox_pruned"): a stream resuming
+from below it is told that events are missing (service/push/router.py).
+
 With several replicas on PostgreSQL, the fan-out locks the cursor row (FOR UPDATE: one replica
 fans out at a time) and the sender picks due rows with FOR UPDATE SKIP LOCKED, so replicas share
 the sending without waiting on each other or sending a row twice. SQLite has one writer at a
@@ -22,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,7 +40,12 @@ from standardwebhooks import Webhook
 
 from service.background import PollingLoop
 from service.database.types import utcnow
-from service.metrics.registry import WEBHOOK_ATTEMPTS, WEBHOOK_DISABLED, WEBHOOK_FAILED
+from service.metrics.registry import (
+    PUSH_PRUNED,
+    WEBHOOK_ATTEMPTS,
+    WEBHOOK_DISABLED,
+    WEBHOOK_FAILED,
+)
 from service.push.models import OutboxEvent, PushCursor, WebhookDelivery, WebhookSubscription
 from service.push.repository import OutboxRepository
 from service.settings import Settings
@@ -46,6 +58,9 @@ SEND_BATCH = 50
 # Stored of each response: enough to see what the receiver said.
 RESPONSE_EXCERPT_CHARS = 1_000
 USER_AGENT = "credscore-webhooks/1"
+PRUNE_INTERVAL_SECONDS = 3600.0
+# Rows per delete: each batch is its own short transaction.
+PRUNE_BATCH = 1_000
 
 
 def subscription_takes(subscription: WebhookSubscription, row: OutboxEvent) -> bool:
@@ -69,6 +84,12 @@ def retry_delay(attempts: int, settings: Settings) -> float:
         settings.webhook_retry_base_seconds * 2.0 ** (attempts - 1),
     )
     return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    deliveries: int
+    outbox: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +123,7 @@ class WebhookDispatcher(PollingLoop):
         self.settings = settings
         self.transport = transport
         self._http: httpx.AsyncClient | None = None
+        self._next_prune = 0.0
 
     async def stop(self) -> None:
         await super().stop()
@@ -122,6 +144,10 @@ class WebhookDispatcher(PollingLoop):
 
     async def step(self) -> None:
         await self.drain()
+        if time.monotonic() >= self._next_prune:
+            # Set first: a prune that fails waits for the next interval, not the next poll.
+            self._next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
+            await self.prune()
 
     def idle_seconds(self) -> float:
         # Retries fall due without any wake-up: poll at least as often as the shortest backoff.
@@ -184,13 +210,50 @@ class WebhookDispatcher(PollingLoop):
             await session.commit()
             return len(rows)
 
+    async def prune(self) -> Pruned:
+        """Delete finished deliveries, then outbox rows, older than the retention."""
+        cutoff = utcnow() - timedelta(days=self.settings.push_retention_days)
+        deliveries = outbox = 0
+        while True:
+            async with self.sessionmaker() as session:
+                deleted = await OutboxRepository(session).delete_finished_deliveries(
+                    attempted_before=cutoff, limit=PRUNE_BATCH
+                )
+                await session.commit()
+            deliveries += deleted
+            if deleted < PRUNE_BATCH:
+                break
+        while True:
+            async with self.sessionmaker() as session:
+                repository = OutboxRepository(session)
+                # Locked, so the fan-out cannot move past rows while they are being deleted
+                # and replicas do not prune the same rows at once.
+                cursor = await repository.cursor(CURSOR)
+                deleted = (
+                    await repository.delete_outbox(
+                        created_before=cutoff, through=cursor.position, limit=PRUNE_BATCH
+                    )
+                    if cursor is not None
+                    else 0
+                )
+                await session.commit()
+            outbox += deleted
+            if deleted < PRUNE_BATCH:
+                break
+        PUSH_PRUNED.labels("webhook_deliveries").inc(deliveries)
+        PUSH_PRUNED.labels("push_outbox").inc(outbox)
+        if deliveries or outbox:
+            logger.info(
+                "push retention: deleted %s finished deliveries and %s outbox rows",
+                deliveries,
+                outbox,
+            )
+        return Pruned(deliveries=deliveries, outbox=outbox)
+
     async def _cursor(
         self, session: AsyncSession, subscriptions: list[WebhookSubscription]
     ) -> PushCursor:
-        statement = select(PushCursor).where(PushCursor.name == CURSOR)
-        if session.get_bind().dialect.name == "postgresql":
-            statement = statement.with_for_update()
-        cursor = await session.scalar(statement)
+        cursor = await OutboxRepository(session).cursor(CURSOR)
         if cursor is None:
             # First run: from the oldest subscription's start, not the outbox's beginning.
             start = min((item.starts_after for item in subscriptions), default=None)

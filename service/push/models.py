@@ -63,6 +63,8 @@ class WebhookDelivery(IdMixin, Base):
     __table_args__ = (
         Index("ix_webhook_deliveries_subscription_id_id", "subscription_id", "id"),
         Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        # The foreign key's check when retention deletes outbox rows (service/push/dispatcher.py).
+        Index("ix_webhook_deliveries_outbox_id", "outbox_id"),
     )
 
     subscription_id: Mapped[int] = mapped_column(

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.database.pagination import keyset
-from service.push.models import OutboxEvent, WebhookDelivery, WebhookSubscription
+from service.push.models import OutboxEvent, PushCursor, WebhookDelivery, WebhookSubscription
 from service.push.stream import StreamFilter
 
 
@@ -69,9 +70,82 @@ class WebhookRepository:
         return delivery
 
 
+# The push_cursors row holding the highest outbox id retention has deleted.
+PRUNED_THROUGH = "outbox_pruned"
+
+
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def cursor(self, name: str) -> PushCursor | None:
+        """A consumer's position, locked until the transaction ends on PostgreSQL (one holder
+        at a time across replicas)."""
+        statement = select(PushCursor).where(PushCursor.name == name)
+        if self.session.get_bind().dialect.name == "postgresql":
+            statement = statement.with_for_update()
+        return await self.session.scalar(statement)
+
+    async def pruned_through(self) -> int:
+        """The highest outbox id retention has deleted (0: none); ids at or below it may be
+        gone."""
+        return (
+            await self.session.scalar(
+                select(PushCursor.position).where(PushCursor.name == PRUNED_THROUGH)
+            )
+            or 0
+        )
+
+    async def delete_finished_deliveries(self, *, attempted_before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` succeeded or failed deliveries last attempted before
+        ``attempted_before``, oldest first; returns how many."""
+        batch = (
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.status != "pending",
+                WebhookDelivery.last_attempt_at < attempted_before,
+            )
+            .order_by(WebhookDelivery.id)
+            .limit(limit)
+        )
+        ids = list(await self.session.scalars(batch))
+        if not ids:
+            return 0
+        # Counted from the delete: another replica may have taken some of these rows first.
+        deleted = await self.session.execute(
+            delete(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+        return int(deleted.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_outbox(self, *, created_before: datetime, through: int, limit: int) -> int:
+        """Delete at most ``limit`` outbox rows created before ``created_before``, with ids up to
+        ``through``, that no delivery references, oldest first; records the highest id taken
+        as the pruned-through mark and returns how many."""
+        unreferenced = ~exists().where(WebhookDelivery.outbox_id == OutboxEvent.id)
+        batch = (
+            select(OutboxEvent.id)
+            .where(OutboxEvent.created_at < created_before, OutboxEvent.id <= through, unreferenced)
+            .order_by(OutboxEvent.id)
+            .limit(limit)
+        )
+        ids = list(await self.session.scalars(batch))
+        if not ids:
+            return 0
+        # Checked again as it deletes: a replay may have referenced one since.
+        deleted = await self.session.execute(
+            delete(OutboxEvent)
+            .where(OutboxEvent.id.in_(ids), unreferenced)
+            .execution_options(synchronize_session=False)
+        )
+        mark = await self.session.get(PushCursor, PRUNED_THROUGH)
+        if mark is None:
+            self.session.add(PushCursor(name=PRUNED_THROUGH, position=ids[-1]))
+        else:
+            mark.position = max(mark.position, ids[-1])
+        await self.session.flush()
+        return int(deleted.rowcount)  # type: ignore[attr-defined]
 
     async def newest_id(self) -> int:
         return await self.session.scalar(select(func.max(OutboxEvent.id))) or 0

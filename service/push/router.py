@@ -35,7 +35,7 @@ from service.push.schemas import (
     WebhookUpdate,
 )
 from service.push.service import webhook_read
-from service.push.stream import PushEvent, StreamFilter, push_event
+from service.push.stream import PushEvent, StreamFilter, push_event, stream_gap
 from service.scores.service import ScoringService
 
 webhooks_router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -180,6 +180,12 @@ is sent every `CREDSCORE_STREAM_PING_SECONDS` (15 s) to keep proxies from closin
 connection. Reconnect with `Last-Event-ID` (browsers' EventSource do) or `last_event_id` to get
 everything after that id, then live events, without gaps or repeats. A client that cannot keep
 up is disconnected and resumes the same way.
+
+Events older than `CREDSCORE_PUSH_RETENTION_DAYS` (30) are deleted. A stream resuming from
+before the deleted ones first gets `event: stream.gap`, `id: <pruned_through>`,
+`data: {"type": "stream.gap", "timestamp", "data": {"last_event_id", "pruned_through"}}`:
+events after `last_event_id` up to `pruned_through` may be missing, so re-read the state you
+follow; the stream then goes on with the events after `pruned_through`.
 """
 
 
@@ -303,14 +309,23 @@ async def _events(
         sent = live_from if resume is None else resume
         while sent < live_from:
             async with context.sessionmaker() as session:
-                rows = await OutboxRepository(session).after(
+                repository = OutboxRepository(session)
+                rows = await repository.after(
                     sent, upto=live_from, limit=BACKLOG_BATCH, stream_filter=stream_filter
                 )
+                # Read after the rows: any row deleted before they were read is at or below it.
+                pruned_through = await repository.pruned_through()
+            if pruned_through > sent:
+                yield _message(stream_gap(sent, pruned_through))
             for row in rows:
-                yield _message(push_event(row))
+                # Kept rows below the mark (a pending retry still needs them) are covered by
+                # the re-read the gap asks for; sending them would take the ids backwards.
+                if row.id > pruned_through:
+                    yield _message(push_event(row))
             if len(rows) < BACKLOG_BATCH:
+                sent = max(sent, pruned_through)
                 break
-            sent = rows[-1].id
+            sent = max(rows[-1].id, pruned_through)
         sent = max(sent, live_from)
         while not subscriber.overflowed:
             for item in await subscriber.next_events(wait_seconds=5.0):

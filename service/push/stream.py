@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 import orjson
 
+from service.database.types import utcnow
 from service.push.models import OutboxEvent
+from service.push.outbox import timestamp
+
+# Sent to a stream resuming from before what retention deleted: it must re-read state.
+STREAM_GAP = "stream.gap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +32,23 @@ def push_event(row: OutboxEvent) -> PushEvent:
         outlet_id=row.outlet_id,
         event_id=row.event_id,
         data=orjson.dumps(row.payload).decode(),
+    )
+
+
+def stream_gap(last_event_id: int, pruned_through: int) -> PushEvent:
+    """Events after ``last_event_id`` up to ``pruned_through`` may have been deleted. Its id is
+    ``pruned_through``: a client resuming from it is not told again."""
+    document = {
+        "type": STREAM_GAP,
+        "timestamp": timestamp(utcnow()),
+        "data": {"last_event_id": last_event_id, "pruned_through": pruned_through},
+    }
+    return PushEvent(
+        id=pruned_through,
+        type=STREAM_GAP,
+        outlet_id=None,
+        event_id=None,
+        data=orjson.dumps(document).decode(),
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from credscore_client import AsyncClient, Client, CredscoreError, RetryPolicy
 from credscore_client.errors import retry_after_seconds
+from credscore_client.models import STREAM_GAP
 from tests.client.scripted import Chunks, Script, record_sleeps
 
 CLAIM = {
@@ -184,6 +185,20 @@ def test_a_stream_is_retried_then_decoded_across_arbitrary_chunk_boundaries(
     assert body.closed
     assert [r.headers["Last-Event-ID"] for r in script.requests] == ["40", "40"]
     assert script.requests[0].url.params["types"] == "claim.scored"
+
+
+def test_the_streams_gap_message_decodes_as_a_stream_event(sleeps: list[float]) -> None:
+    gap = (
+        b'id: 5120\nevent: stream.gap\ndata: {"type": "stream.gap", "timestamp": '
+        b'"2026-12-01T02:40:12Z", "data": {"last_event_id": 4800, "pruned_through": 5120}}\n\n'
+    )
+    script = Script(
+        httpx.Response(200, stream=Chunks(gap), headers={"Content-Type": "text/event-stream"})
+    )
+    [event] = list(sync_client(script).stream_subscribe(last_event_id=4800, reconnect=False))
+    assert (event.id, event.type) == (5120, STREAM_GAP)
+    assert event.data == {"last_event_id": 4800, "pruned_through": 5120}
+    assert sleeps == []
 
 
 def test_a_refused_stream_raises_its_problem(sleeps: list[float]) -> None:
