@@ -115,17 +115,6 @@ class ClaimRepository:
             )
         return stored
 
-    async def open_claims(self, outlet_id: int, *, after: int, limit: int) -> Sequence[Claim]:
-        """Claims of an outlet without any verdict yet, in id order."""
-        has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
-        statement = (
-            select(Claim)
-            .where(Claim.outlet_id == outlet_id, Claim.id > after, ~has_verdict)
-            .order_by(Claim.id)
-            .limit(limit)
-        )
-        return (await self.session.execute(statement)).scalars().all()
-
     async def open_claims_of_outlets(
         self, outlet_ids: Sequence[int], *, after: int, limit: int, without_event: bool = False
     ) -> list[InsertedClaim]:

@@ -16,7 +16,6 @@ from service.outlets.repository import OutletRepository
 from service.scores.history import ReliabilityHistory
 from service.scores.rescore import (
     rescore_claims,
-    rescore_open_claims,
     rescore_open_claims_of_outlets,
 )
 from service.scores.service import ScoringService
@@ -25,46 +24,10 @@ from service.scores.service import ScoringService
 RESCORE_CHUNK = 1_000
 
 
-def build_handlers(scoring: ScoringService) -> dict[str, Handler]:
-    async def rescore_outlet(session: AsyncSession, job: Job) -> None:
-        await rescore_open_claims(
-            session, scoring, job.target_id, trigger=job.reason, queued_before=job.created_at
-        )
-        # Its new verdict moved the prior of its kind (and, a little, every kind's): the other
-        # outlets whose reliability changed with it get a history entry saying so.
-        await ReliabilityHistory(session, scoring).record_prior_shift(
-            exclude_outlet_id=job.target_id, trigger=job.reason
-        )
-        # The outlet's new record changes its weight in every event it reported on.
-        event_ids = await ClaimRepository(session).event_ids_of_outlet(job.target_id)
-        await mark_events_stale(session, event_ids)
-        await enqueue(session, RECONCILE_EVENT, event_ids, job.reason)
-
-    async def reconcile_event(session: AsyncSession, job: Job) -> None:
-        await ConsensusService(session, scoring).recompute(
-            job.target_id, trigger=job.reason, queued_before=job.created_at
-        )
-        # Every claim score carries an Admiralty code read from the event's consensus (and a
-        # model reads the claim's distance from it): the event's open claims are re-scored; those
-        # whose score did not change get no new row.
-        claims = await ClaimRepository(session).open_claims_of_events([job.target_id])
-        outlets = await OutletRepository(session).by_ids([claim.outlet_id for claim in claims])
-        await rescore_claims(
-            session,
-            scoring,
-            claims,
-            outlets,
-            trigger="consensus.updated",
-            queued_before=job.created_at,
-        )
-
-    return {RESCORE_OUTLET: rescore_outlet, RECONCILE_EVENT: reconcile_event}
-
-
 def build_batch_handlers(scoring: ScoringService) -> dict[str, BatchHandler]:
-    """The same work for many jobs at once: claims are scored in batches across outlets and
-    events, and the follow-up jobs are queued once (a thousand verdicts on a hundred outlets'
-    claims re-score each open claim once, in a few large batches)."""
+    """Each kind of job's work, for many jobs at once: claims are scored in batches across
+    outlets and events, and the follow-up jobs are queued once (a thousand verdicts on a
+    hundred outlets' claims re-score each open claim once, in a few large batches)."""
 
     async def rescore_outlets(session: AsyncSession, jobs: Sequence[Job]) -> None:
         # Every job of the batch was claimed before anything is read here, so the newest
@@ -81,10 +44,10 @@ def build_batch_handlers(scoring: ScoringService) -> dict[str, BatchHandler]:
             queued_before=queued_before,
             without_event=True,
         )
-        # As for one job: the other outlets whose reliability moved with the prior get a history
-        # entry saying so (the batch's own outlets too, when the others' verdicts moved them).
+        # Their new verdicts moved the prior of their kinds (and, a little, every kind's): the
+        # outlets whose reliability moved with it get a history entry saying so.
         await ReliabilityHistory(session, scoring).record_prior_shift(
-            exclude_outlet_id=jobs[-1].target_id, trigger=jobs[-1].reason
+            changed_outlet_ids=outlet_ids, trigger=jobs[-1].reason
         )
         event_ids = await ClaimRepository(session).event_ids_of_outlets(outlet_ids)
         await mark_events_stale(session, event_ids)
@@ -115,10 +78,19 @@ def build_batch_handlers(scoring: ScoringService) -> dict[str, BatchHandler]:
 def job_runner(
     sessionmaker: async_sessionmaker[AsyncSession], scoring: ScoringService, **options: Any
 ) -> JobRunner:
-    """The worker with every handler, single and batched (``options``: ``JobRunner``'s)."""
+    """The worker with every handler (``options``: ``JobRunner``'s). A job run alone (a
+    failed batch's jobs are retried one by one) does its batch's work for itself."""
+    batch_handlers = build_batch_handlers(scoring)
     return JobRunner(
         sessionmaker,
-        build_handlers(scoring),
-        batch_handlers=build_batch_handlers(scoring),
+        {kind: _alone(handler) for kind, handler in batch_handlers.items()},
+        batch_handlers=batch_handlers,
         **options,
     )
+
+
+def _alone(handler: BatchHandler) -> Handler:
+    async def run_one(session: AsyncSession, job: Job) -> None:
+        await handler(session, [job])
+
+    return run_one

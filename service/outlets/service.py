@@ -207,7 +207,7 @@ class OutletService:
                 await self._record_changed(outlet, trigger="outlet.updated", evidence_at=None)
             else:
                 await self.history.record_prior_shift(
-                    exclude_outlet_id=outlet.id,
+                    changed_outlet_ids=[outlet.id],
                     trigger="outlet.updated",
                     evidence_at=utcnow(),
                 )
@@ -310,7 +310,7 @@ class OutletService:
             evidence_at=evidence_at,
         )
         await self.history.record_prior_shift(
-            exclude_outlet_id=outlet.id,
+            changed_outlet_ids=[outlet.id],
             trigger=trigger,
             evidence_at=evidence_at or utcnow(),
         )

@@ -10,6 +10,7 @@ verdict's background job, or caught up before the outlet's own next change), and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -145,28 +146,30 @@ class ReliabilityHistory:
     async def record_prior_shift(
         self,
         *,
-        exclude_outlet_id: int,
+        changed_outlet_ids: Sequence[int],
         trigger: str,
         evidence_at: datetime | None = None,
     ) -> int:
         """Entries for the outlets whose reliability moved with the prior after new evidence
-        about another outlet; returns how many were written.
+        about ``changed_outlet_ids``; returns how many were written.
 
         An outlet's prior is the mean of its kind shrunk towards the mean of all outlets, so
         evidence about one outlet moves its kind's most, every other outlet's a little. Only
         outlets with a history get an entry (there is no earlier figure to differ from), and
         only when their figure moved by at least ``RELIABILITY_CHANGE_TOLERANCE`` since their
         last entry, so that the history always stays within that of the current figure.
-        ``evidence_at`` dates the entries (default: the newest evidence about the outlet whose
-        evidence changed).
+        The changed outlets' own entries, written with their evidence, are current and so are
+        left alone; one that other changes moved as well gets an entry too. ``evidence_at``
+        dates the entries (default: the newest evidence about the changed outlets).
         """
         scores = ScoreRepository(self.session)
-        latest = await scores.latest_of_outlets(exclude_outlet_id=exclude_outlet_id)
+        latest = await scores.latest_of_outlets()
         if not latest:
             return 0
         snapshot = await self.scoring.evidence(self.session)
         now = utcnow()
-        dated = evidence_at or snapshot.newest_of_outlet(exclude_outlet_id, now) or now
+        newest = (snapshot.newest_of_outlet(outlet_id, now) for outlet_id in changed_outlet_ids)
+        dated = evidence_at or max((moment for moment in newest if moment), default=now)
         rows = []
         moved = []
         for other, previous in latest:

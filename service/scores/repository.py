@@ -89,15 +89,11 @@ class ScoreRepository:
         rows = await self.session.execute(select(Score).where(Score.id.in_(newest)))
         return {score.outlet_id: score for score in rows.scalars()}
 
-    async def latest_of_outlets(
-        self, *, exclude_outlet_id: int
-    ) -> list[tuple[Outlet, LatestReliability]]:
-        """Each outlet (but one) with a reliability history, with the figures of its newest
-        entry (only those: a history entry's reasons and inputs are not needed to compare)."""
+    async def latest_of_outlets(self) -> list[tuple[Outlet, LatestReliability]]:
+        """Each outlet with a reliability history, with the figures of its newest entry (only
+        those: a history entry's reasons and inputs are not needed to compare)."""
         newest = (
-            select(func.max(Score.id))
-            .where(Score.subject == "outlet", Score.outlet_id != exclude_outlet_id)
-            .group_by(Score.outlet_id)
+            select(func.max(Score.id)).where(Score.subject == "outlet").group_by(Score.outlet_id)
         )
         rows = await self.session.execute(
             select(Outlet, Score.probability, Score.low, Score.high, Score.rated)

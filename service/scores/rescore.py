@@ -59,35 +59,6 @@ async def rescore_claims(
     return len(rows)
 
 
-async def rescore_open_claims(
-    session: AsyncSession,
-    scoring: ScoringService,
-    outlet_id: int,
-    *,
-    trigger: str,
-    queued_before: datetime,
-    chunk: int = 1_000,
-) -> int:
-    """Re-score an outlet's open claims (those without a verdict), a chunk at a time."""
-    outlet = await OutletRepository(session).by_id(outlet_id)
-    if outlet is None:
-        return 0
-    repository = ClaimRepository(session)
-    written = 0
-    after = 0
-    while claims := await repository.open_claims(outlet_id, after=after, limit=chunk):
-        written += await rescore_claims(
-            session,
-            scoring,
-            claims,
-            {outlet.id: outlet},
-            trigger=trigger,
-            queued_before=queued_before,
-        )
-        after = claims[-1].id
-    return written
-
-
 async def rescore_open_claims_of_outlets(
     session: AsyncSession,
     scoring: ScoringService,
