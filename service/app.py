@@ -71,22 +71,24 @@ def build_context(settings: Settings, rating_mapping: RatingMapping) -> AppConte
     scoring = ScoringService(settings, TrackRecordStore(), counters=generations)
     push = PushHub(sessionmaker, settings)
     key_cache = KeyCache(settings.auth_cache_seconds)
-    # After a job's commit: what it pushed is sent at once, the counters refreshed last (the
+    # After a job's commit: the counters refreshed, then what it pushed sent at once (the
     # worker runs the jobs it queued itself without being woken).
     jobs = job_runner(
         sessionmaker,
         scoring,
         poll_seconds=settings.jobs_poll_seconds,
-        after_commit=(push.after_commit, generations.after_commit),
+        after_commit=(generations.after_commit, push.after_commit),
     )
-    # After a request's commit: revoked keys are forgotten first, the counters refreshed last.
+    # After a request's commit: revoked keys are forgotten, then the counters refreshed before
+    # the worker is woken (a job that read the old counters would score with the evidence from
+    # before the change and clear its stale flags).
     sessions = RequestSessions(
         sessionmaker,
         after_commit=(
             key_cache.after_commit,
+            generations.after_commit,
             jobs.after_commit,
             push.after_commit,
-            generations.after_commit,
         ),
     )
     return AppContext(

@@ -36,6 +36,7 @@ from service.push.schemas import (
 )
 from service.push.service import webhook_read
 from service.push.stream import PushEvent, StreamFilter, push_event, stream_gap
+from service.schemas import MAX_DATABASE_ID, database_id
 from service.scores.service import ScoringService
 
 webhooks_router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -218,7 +219,11 @@ async def subscribe(
     ] = None,
     last_event_id: Annotated[
         int | None,
-        Query(ge=0, description="Resume after this event id (as the Last-Event-ID header)."),
+        Query(
+            ge=0,
+            le=MAX_DATABASE_ID,
+            description="Resume after this event id (as the Last-Event-ID header).",
+        ),
     ] = None,
     last_event_id_header: Annotated[
         str | None,
@@ -247,7 +252,8 @@ async def _stream_filter(
     registry = await scoring.outlets(session)
     outlet_ids = set()
     for value in outlets:
-        found = registry.by_id.get(int(value)) if value.isdigit() else registry.by_slug.get(value)
+        number = database_id(value)
+        found = registry.by_slug.get(value) if number is None else registry.by_id.get(number)
         if found is None:
             errors.append(
                 FieldError(
@@ -282,7 +288,8 @@ async def _stream_filter(
 def _event_id(header: str | None) -> int | None:
     if header is None or not header.strip():
         return None
-    if not header.strip().isdigit():
+    value = header.strip()
+    if not (value.isascii() and value.isdigit() and int(value) <= MAX_DATABASE_ID):
         raise InvalidInput(
             "Last-Event-ID must be an event id sent by this stream.",
             errors=[
@@ -291,7 +298,7 @@ def _event_id(header: str | None) -> int | None:
                 )
             ],
         )
-    return int(header)
+    return int(value)
 
 
 def _message(event: PushEvent) -> ServerSentEvent:

@@ -213,10 +213,15 @@ async def test_stream_needs_a_read_key_and_valid_filters(
         ["query", "outlet"],
         ["query", "types"],
     ]
-    bad_resume = await client.get(
-        "/v1/stream", headers={**read_headers, "Last-Event-ID": "yesterday"}
-    )
-    assert bad_resume.status_code == 422
+    # Not ids: words, digits that are not ASCII ("²" passes str.isdigit), beyond the id range.
+    for resume in (b"yesterday", "\u00b2".encode(), str(2**63).encode()):
+        bad_resume = await client.get(
+            "/v1/stream", headers={**read_headers, "Last-Event-ID": resume}
+        )
+        assert bad_resume.status_code == 422, resume
+    for query in ("outlet=%C2%B2", f"last_event_id={2**63}"):
+        response = await client.get(f"/v1/stream?{query}", headers=read_headers)
+        assert response.status_code == 422, query
 
 
 async def test_a_change_made_by_another_replica_reaches_the_stream(
