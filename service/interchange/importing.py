@@ -64,14 +64,19 @@ async def rolled_back_if(session: AsyncSession, dry_run: bool) -> AsyncIterator[
     if not dry_run:
         yield
         return
+    # What the block's work flags (a worker to wake, counters changed) it takes back with it; the
+    # events it staged are taken back by the savepoint's rollback (service/push/outbox.py).
+    flags = {
+        key: session.info[key] for key in (WAKE_WORKER, GENERATIONS_DIRTY) if key in session.info
+    }
     savepoint = await session.begin_nested()
     try:
         yield
     finally:
         await savepoint.rollback()
-        # Nothing committed: no worker to wake, no counters changed.
         session.info.pop(WAKE_WORKER, None)
         session.info.pop(GENERATIONS_DIRTY, None)
+        session.info.update(flags)
 
 
 def row_errors(exc: ValidationError, loc: list[str | int]) -> list[FieldError]:

@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Table, event, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from service.database.types import utcnow
 from service.push.models import OutboxEvent
@@ -96,12 +97,28 @@ def _write_staged(session: Session) -> None:
     session.info[PUSHED] = True
 
 
+# How many events were staged when each savepoint began (weakly: ended savepoints are dropped).
+_STAGED_AT_SAVEPOINT: WeakKeyDictionary[SessionTransaction, int] = WeakKeyDictionary()
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        _STAGED_AT_SAVEPOINT[transaction] = len(session.info.get(STAGED, ()))
+
+
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_staged(session: Session, previous_transaction: Any) -> None:
-    # Only the outermost transaction's rollback undoes the changes the events describe.
+def _forget_staged(session: Session, previous_transaction: SessionTransaction) -> None:
+    # A rollback undoes the changes the events staged within it describe: all of them for the
+    # outermost transaction, those staged since the savepoint began for a savepoint (a dry run).
     if previous_transaction.parent is None:
         session.info.pop(STAGED, None)
         session.info.pop(PUSHED, None)
+    elif previous_transaction.nested:
+        staged = session.info.get(STAGED)
+        mark = _STAGED_AT_SAVEPOINT.pop(previous_transaction, 0)
+        if staged is not None:
+            del staged[mark:]
 
 
 def claim_scored(

@@ -15,6 +15,7 @@ from service.interchange.exports import csv_export
 from service.jobs.models import Job
 from service.jobs.service import RESCORE_OUTLET
 from service.outlets.models import Outlet, OutletRecord
+from service.push.models import OutboxEvent
 from service.settings import Settings
 from service.tables import Base
 from service.verdicts.models import Verdict
@@ -216,6 +217,23 @@ class TestVerdictImport:
         assert again.json()["duplicates_skipped"] == 2
         assert again.json()["claims_matched"] == 2
         assert await _count(session, Verdict) == 2
+
+    async def test_a_dry_run_pushes_no_event(
+        self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
+    ) -> None:
+        document = {"@context": "https://schema.org", "@graph": [_claimreview()]}
+        newest = await session.scalar(select(func.max(OutboxEvent.id))) or 0
+        response = await client.post(
+            "/v1/verdicts/import",
+            params={"dry_run": "true"},
+            content=json.dumps(document),
+            headers=admin_headers | {"content-type": "application/ld+json"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["verdicts_created"] == 1
+        assert await _count(session, Verdict) == 0
+        after = await session.scalar(select(func.max(OutboxEvent.id))) or 0
+        assert after == newest
 
     async def test_csv_matches_claims_by_id_and_text_and_reports_unknown_ratings(
         self, client: httpx.AsyncClient, admin_headers: dict[str, str], session: Any
