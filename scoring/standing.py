@@ -170,25 +170,3 @@ class ConsensusStandings:
             distance=consensus_distance(figure, consensus),
             dependence=depends,
         )
-
-
-def standing(
-    figure: Figure | None,
-    consensus: ConsensusLike | None,
-    *,
-    claim_id: int | None,
-    copy_of_claim_id: int | None,
-    outlet_slug: str,
-    outlet_owner: str | None,
-) -> Standing | None:
-    """The claim's figure against the consensus; None without a figure or a consensus (one
-    claim: ``ConsensusStandings`` serves many of one event)."""
-    if consensus is None or figure is None:
-        return None
-    return ConsensusStandings(consensus).standing(
-        figure,
-        claim_id=claim_id,
-        copy_of_claim_id=copy_of_claim_id,
-        outlet_slug=outlet_slug,
-        outlet_owner=outlet_owner,
-    )

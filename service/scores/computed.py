@@ -19,7 +19,8 @@ from service.scores.track_records import TrackRecord
 from service.settings import Settings
 
 TRACK_RECORD_METHOD = "track-record"
-TRACK_RECORD_VERSION = "track-record/1"
+# 2: the outlet's record on the claim's topic counts (scoring's one cold-start score).
+TRACK_RECORD_VERSION = "track-record/2"
 MODEL_METHOD = "claim-model"
 
 

@@ -90,7 +90,13 @@ async def test_a_failed_load_keeps_the_previous_value_and_frees_the_lock() -> No
     with pytest.raises(RuntimeError):
         await cache.get(2, broken)
     assert cache.peek(1) == "v1"
-    assert await asyncio.wait_for(cache.get(2, Loader()), timeout=1) == "v1"
+    # The lock was freed: the next reader at generation 2 builds it (its loader's first value,
+    # handed the generation-1 value it replaces).
+    retry = Loader()
+    assert await asyncio.wait_for(cache.get(2, retry), timeout=1) == "v1"
+    assert (retry.calls, retry.previous) == (1, ["v1"])
+    assert cache.peek(2) == "v1"
+    assert cache.peek(1) is None
 
 
 async def test_peek_and_latest_never_load() -> None:

@@ -35,7 +35,7 @@ class TestCreateClaim:
             0 <= score["interval"]["low"] <= score["probability"] <= score["interval"]["high"] <= 1
         )
         assert score["grade"] == "unrated"
-        assert score["model_version"] == "track-record/1"
+        assert score["model_version"] == "track-record/2"
         assert score["trigger"] == "claim.created"
         assert score["as_of"].startswith("2024-05-01T12:00:00")
         features = [reason["feature"] for reason in score["reasons"]]

@@ -40,7 +40,7 @@ async def test_metrics_expose_requests_scores_jobs_webhooks_and_streams(
         for labels, _ in found["credscore_http_request_duration_seconds_count"]
     )
     assert any(
-        labels == {"method": "track-record", "model_version": "track-record/1"} and value >= 1
+        labels == {"method": "track-record", "model_version": "track-record/2"} and value >= 1
         for labels, value in found["credscore_scores_computed_total"]
     )
     # The verdict queued the outlet's re-scoring: one job, counted at scrape time.

@@ -149,7 +149,7 @@ class TestRegistry:
     ) -> None:
         await verdicted_history(client, admin_headers)
         cold = await post_claim(client, admin_headers, "careful-wire")
-        assert cold["score"]["model_version"] == "track-record/1"
+        assert cold["score"]["model_version"] == "track-record/2"
         active = (await client.get("/v1/models/active", headers=admin_headers)).json()
         assert active["method"] == "track-record"
         assert active["model"] is None
@@ -193,7 +193,7 @@ class TestRegistry:
         rolled = await client.post("/v1/models/rollback", headers=admin_headers)
         assert rolled.status_code == 200
         after = await post_claim(client, admin_headers, "careful-wire")
-        assert after["score"]["model_version"] == "track-record/1"
+        assert after["score"]["model_version"] == "track-record/2"
         assert (await client.post("/v1/models/rollback", headers=admin_headers)).status_code == 409
 
     async def test_activate_and_rollback_between_two_models(
@@ -254,7 +254,7 @@ class TestRegistry:
         # Another process's change reaches this one at its next refresh (at most a second).
         await app.state.context.generations.refresh()
         claim = await post_claim(client, admin_headers, "careful-wire")
-        assert claim["score"]["model_version"] == "track-record/1"
+        assert claim["score"]["model_version"] == "track-record/2"
         assert "refused" in claim["score"]["reasons"][0]["text"]
         assert "scikit-learn 0.24.2" in claim["score"]["reasons"][0]["text"]
 

@@ -25,7 +25,7 @@ async def test_cold_start_reads_the_outlets_record_on_the_claims_topic(
         topic: (await create_claim(client, admin_headers, topic=topic, published_at=fresh))["score"]
         for topic in ("economy", "conflict", None)
     }
-    assert all(score["model_version"] == "track-record/1" for score in scores.values())
+    assert all(score["model_version"] == "track-record/2" for score in scores.values())
     assert (
         scores["conflict"]["probability"]
         < scores[None]["probability"] - 0.05
