@@ -279,6 +279,10 @@ class RetryPolicy:
     The wait is the answer's Retry-After (seconds or an HTTP date), else an exponential backoff
     from ``backoff`` seconds. A Retry-After longer than ``max_wait`` is not waited out: the error
     is raised at once, with ``retry_after`` set, for the caller to decide.
+
+    A 429 refused the request before any work. A 503 may come after a write landed (the
+    database connection lost during its commit): it is retried only for a request that is safe
+    to send twice, one that changes nothing or carries an Idempotency-Key.
     """
 
     attempts: int = 4
@@ -289,6 +293,8 @@ class RetryPolicy:
     def delay(self, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait before trying again after ``attempt`` (0-based), or None: don't."""
         if response.status_code not in self.statuses or attempt + 1 >= self.attempts:
+            return None
+        if response.status_code == 503 and not _safe_to_repeat(response.request):
             return None
         asked = retry_after_seconds(response.headers.get("Retry-After"))
         wait = asked if asked is not None else self._backoff(attempt)
@@ -303,6 +309,12 @@ class RetryPolicy:
 
     def _backoff(self, attempt: int) -> float:
         return self.backoff * 2.0**attempt
+
+
+def _safe_to_repeat(request: httpx.Request) -> bool:
+    return request.method in {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"} or (
+        "Idempotency-Key" in request.headers
+    )
 
 
 # What exchange yields: a request to send (answer: the response) or seconds to wait (answer:

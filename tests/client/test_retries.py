@@ -83,6 +83,21 @@ def test_a_503_without_retry_after_backs_off_exponentially(sleeps: list[float]) 
     assert sleeps == [0.25, 0.5]
 
 
+def test_a_503_is_retried_only_for_a_write_that_is_safe_to_send_twice(
+    sleeps: list[float],
+) -> None:
+    # A claim post carries an Idempotency-Key: sent again, it cannot be stored twice.
+    script = Script(unavailable(), httpx.Response(201, json=CLAIM))
+    assert sync_client(script).claims_create({"outlet_slug": "sohr", "text": "42 killed"}).id == 7
+    assert len(script.requests) == 2
+    # A key's creation carries none: the 503 may have come after it was stored.
+    script = Script(unavailable(), httpx.Response(201, json={}))
+    with pytest.raises(CredscoreError) as refused:
+        sync_client(script).api_keys_create({"name": "desk", "scopes": ["read"]})
+    assert refused.value.status == 503
+    assert len(script.requests) == 1
+
+
 def test_retries_are_bounded_and_then_the_problem_is_raised(sleeps: list[float]) -> None:
     script = Script(*(too_many("1") for _ in range(3)))
     with pytest.raises(CredscoreError) as refused:
