@@ -62,10 +62,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_no_module_imports_itself_through_others() -> None:
     modules = _modules()
-    graph = {
-        name: _imports(path, modules) - {name}
-        for name, path in modules.items()
-    }
+    graph = {name: _imports(path, modules) - {name} for name, path in modules.items()}
     assert _cycle(graph) is None
 
 

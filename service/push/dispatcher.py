@@ -47,12 +47,11 @@ from service.metrics.registry import (
     WEBHOOK_FAILED,
 )
 from service.push.models import OutboxEvent, PushCursor, WebhookDelivery, WebhookSubscription
-from service.push.repository import OutboxRepository
+from service.push.repository import WEBHOOKS_CURSOR, OutboxRepository
 from service.settings import Settings
 
 logger = logging.getLogger("credscore.webhooks")
 
-CURSOR = "webhooks"
 FAN_OUT_BATCH = 500
 SEND_BATCH = 50
 # Stored of each response: enough to see what the receiver said.
@@ -228,7 +227,7 @@ class WebhookDispatcher(PollingLoop):
                 repository = OutboxRepository(session)
                 # Locked, so the fan-out cannot move past rows while they are being deleted
                 # and replicas do not prune the same rows at once.
-                cursor = await repository.cursor(CURSOR)
+                cursor = await repository.cursor(WEBHOOKS_CURSOR)
                 deleted = (
                     await repository.delete_outbox(
                         created_before=cutoff, through=cursor.position, limit=PRUNE_BATCH
@@ -253,13 +252,13 @@ class WebhookDispatcher(PollingLoop):
     async def _cursor(
         self, session: AsyncSession, subscriptions: list[WebhookSubscription]
     ) -> PushCursor:
-        cursor = await OutboxRepository(session).cursor(CURSOR)
+        cursor = await OutboxRepository(session).cursor(WEBHOOKS_CURSOR)
         if cursor is None:
             # First run: from the oldest subscription's start, not the outbox's beginning.
             start = min((item.starts_after for item in subscriptions), default=None)
             if start is None:
                 start = await session.scalar(select(func.max(OutboxEvent.id))) or 0
-            cursor = PushCursor(name=CURSOR, position=start)
+            cursor = PushCursor(name=WEBHOOKS_CURSOR, position=start)
             session.add(cursor)
             await session.flush()
         return cursor

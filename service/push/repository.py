@@ -71,6 +71,8 @@ class WebhookRepository:
 
 
 # The push_cursors row holding the highest outbox id retention has deleted.
+# The webhook fan-out's position (service/push/dispatcher.py).
+WEBHOOKS_CURSOR = "webhooks"
 PRUNED_THROUGH = "outbox_pruned"
 
 

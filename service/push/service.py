@@ -15,7 +15,7 @@ from service.database.types import utcnow
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.outlets.directory import Registry
 from service.push.models import WebhookDelivery, WebhookSubscription
-from service.push.repository import OutboxRepository, WebhookRepository
+from service.push.repository import WEBHOOKS_CURSOR, OutboxRepository, WebhookRepository
 from service.push.schemas import WebhookCreate, WebhookRead, WebhookUpdate
 
 # The session flag of a transaction that queued webhook deliveries: send them once it commits.
@@ -100,7 +100,7 @@ class WebhookService:
                 event_ids=sorted(set(data.events)),
                 enabled=True,
                 consecutive_failures=0,
-                starts_after=await OutboxRepository(self.session).newest_id(),
+                starts_after=await self._starts_after(),
                 created_by=actor.name,
             )
         )
@@ -115,6 +115,14 @@ class WebhookService:
             request_id=request_id,
         )
         return subscription
+
+    async def _starts_after(self) -> int:
+        """The newest outbox id, read while holding the fan-out's cursor (on PostgreSQL): a
+        fan-out cannot pass an event committed meanwhile before this subscription commits and
+        takes it."""
+        outbox = OutboxRepository(self.session)
+        await outbox.cursor(WEBHOOKS_CURSOR)
+        return await outbox.newest_id()
 
     async def update(
         self, subscription_id: int, data: WebhookUpdate, *, actor: Principal, request_id: str | None

@@ -14,10 +14,11 @@ from sqlalchemy import select, update
 from service.database.types import utcnow
 from service.push import dispatcher as dispatcher_module
 from service.push import router as router_module
-from service.push.dispatcher import CURSOR, Pruned
+from service.push.dispatcher import Pruned
 from service.push.models import OutboxEvent, PushCursor, WebhookDelivery
 from service.push.outbox import VERDICT_RECORDED, emit
 from service.push.repository import PRUNED_THROUGH
+from service.push.repository import WEBHOOKS_CURSOR as CURSOR
 from service.settings import Settings
 from tests.service.conftest import LiveServer
 from tests.service.metrics.test_router import samples
