@@ -27,14 +27,35 @@ def operation_id(route: APIRoute) -> str:
 
 
 def body_responses(
-    media_type: str, description: str, *problems: int, schema_type: str = "string"
+    media_type: str,
+    description: str,
+    *problems: int,
+    schema_type: str = "string",
+    schema: dict[str, Any] | None = None,
 ) -> dict[int | str, dict[str, Any]]:
     """``responses`` of an operation whose 200 is not JSON (a stream, a file, JSON-LD): that
-    body, then the problem documents (``problem_responses(*problems)``)."""
+    body (``schema``, else one of ``schema_type``), then the problem documents
+    (``problem_responses(*problems)``)."""
     return {
         200: {
-            "content": {media_type: {"schema": {"type": schema_type}}},
+            "content": {media_type: {"schema": schema or {"type": schema_type}}},
             "description": description,
         },
         **problem_responses(*problems),
     }
+
+
+# One Server-Sent Event of an event stream (its fields, as SSE tools validate each event).
+SERVER_SENT_EVENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "description": "The event id, to resume after (Last-Event-ID)."},
+        "event": {"type": "string", "description": "The event type, e.g. claim.scored."},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "The event as JSON: {type, timestamp, data}.",
+        },
+    },
+    "required": ["data"],
+}

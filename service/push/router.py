@@ -21,7 +21,7 @@ from service.dependencies import (
 )
 from service.errors import FieldError, InvalidInput, problem_responses
 from service.events.repository import EventRepository
-from service.openapi import body_responses
+from service.openapi import SERVER_SENT_EVENT, body_responses
 from service.push.repository import OutboxRepository
 from service.push.schemas import (
     DeliveryPage,
@@ -193,7 +193,11 @@ follow; the stream then goes on with the events after `pruned_through`.
 @stream_router.get(
     "",
     response_class=EventSourceResponse,
-    responses=body_responses("text/event-stream", "An endless text/event-stream of change events."),
+    responses=body_responses(
+        "text/event-stream",
+        "An endless text/event-stream of change events.",
+        schema=SERVER_SENT_EVENT,
+    ),
     summary="Live change events (Server-Sent Events), resumable with Last-Event-ID",
     description=STREAM_DESCRIPTION,
 )
